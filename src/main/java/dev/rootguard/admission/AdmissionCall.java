@@ -1,0 +1,42 @@
+package dev.rootguard.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The fields of an {@code admission.k8s.io/v1} AdmissionRequest that the webhook uses, read
+ * from the body and checked by {@link AdmissionDecoder}.
+ *
+ * @param uid         request UID, copied into the response
+ * @param group       API group of the object ({@code ""} for core)
+ * @param kind        kind of the object
+ * @param subResource subresource, {@code ""} when none
+ * @param operation   CREATE, UPDATE, DELETE or CONNECT
+ * @param namespace   namespace of the object, possibly empty
+ * @param name        name of the object, possibly empty on create
+ * @param user        requesting user name, possibly null
+ * @param dryRun      whether the request is a dry run
+ * @param object      the object, or null
+ * @param oldObject   the previous object on UPDATE, or null
+ */
+public record AdmissionCall(String uid, String group, String kind, String subResource, String operation, String namespace,
+        String name, String user, boolean dryRun, ObjectNode object, ObjectNode oldObject) {
+
+    /** Name for logs: the name, else the generateName prefix with an asterisk. */
+    public String displayName() {
+        if (name != null && !name.isEmpty()) {
+            return name;
+        }
+        if (object != null) {
+            JsonNode n = object.path("metadata").path("name");
+            if (n.isTextual() && !n.asText().isEmpty()) {
+                return n.asText();
+            }
+            JsonNode gn = object.path("metadata").path("generateName");
+            if (gn.isTextual()) {
+                return gn.asText() + "*";
+            }
+        }
+        return "";
+    }
+}

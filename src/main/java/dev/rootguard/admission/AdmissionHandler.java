@@ -1,0 +1,187 @@
+package dev.rootguard.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.cluster.NamespaceCache;
+import dev.rootguard.policy.Action;
+import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.PodSpecs;
+import dev.rootguard.policy.Violation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
+import io.fabric8.zjsonpatch.JsonDiff;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * Decides validate and mutate requests: body in, AdmissionReview out. Knows nothing of HTTP;
+ * {@link AdmissionResource} maps {@link BadRequestException} to status codes.
+ */
+@ApplicationScoped
+public class AdmissionHandler {
+    private static final Logger LOG = Logger.getLogger(AdmissionHandler.class);
+    /** Audit annotation keys; the API server prefixes them with the webhook name. */
+    static final String ANNOTATION_VIOLATIONS = "violations";
+    static final String ANNOTATION_MODE = "mode";
+    static final String ANNOTATION_EXEMPT = "exempt";
+
+    private final PolicyHolder policy;
+    private final NamespaceCache namespaces;
+    private final AdmissionMetrics metrics;
+    private final boolean mutationEnabled;
+
+    @Inject
+    public AdmissionHandler(PolicyHolder policy, NamespaceCache namespaces, AdmissionMetrics metrics,
+            dev.rootguard.config.RootguardConfig config) {
+        this.policy = policy;
+        this.namespaces = namespaces;
+        this.metrics = metrics;
+        this.mutationEnabled = config.mutation().enabled();
+    }
+
+    /** Answers {@code /validate}. A failure to decide is a denial with code 500, never an allow. */
+    public byte[] validate(byte[] body) {
+        long start = System.nanoTime();
+        AdmissionCall call = AdmissionDecoder.decode(body);
+        String decision = "error";
+        AdmissionResponse response;
+        try {
+            Decided d = decideValidation(call);
+            decision = d.decision;
+            response = d.response;
+        } catch (BadRequestException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "validation failed uid=%s kind=%s namespace=%s name=%s", call.uid(), call.kind(), call.namespace(),
+                    call.displayName());
+            response = Responses.denied(500, "InternalError", "rootguard could not evaluate request " + call.uid()
+                    + "; the request is refused until it can be evaluated (see the rootguard log)");
+        } finally {
+            metrics.duration("validate", System.nanoTime() - start);
+        }
+        metrics.request("validate", call.kind(), call.operation(), decision);
+        return Responses.review(call.uid(), response);
+    }
+
+    /** Answers {@code /mutate}. A failure to compute defaults allows the object unchanged with a warning. */
+    public byte[] mutate(byte[] body) {
+        long start = System.nanoTime();
+        AdmissionCall call = AdmissionDecoder.decode(body);
+        String decision = "error";
+        AdmissionResponse response;
+        try {
+            Decided d = decideMutation(call);
+            decision = d.decision;
+            response = d.response;
+        } catch (BadRequestException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "mutation failed uid=%s kind=%s namespace=%s name=%s", call.uid(), call.kind(), call.namespace(),
+                    call.displayName());
+            response = Responses.withWarnings(Responses.allowed(), List.of("rootguard could not apply defaults to request "
+                    + call.uid() + "; the object is unchanged and validation still applies"));
+        } finally {
+            metrics.duration("mutate", System.nanoTime() - start);
+        }
+        metrics.request("mutate", call.kind(), call.operation(), decision);
+        return Responses.review(call.uid(), response);
+    }
+
+    private record Decided(String decision, AdmissionResponse response) {
+    }
+
+    private Decided decideValidation(AdmissionCall call) {
+        Optional<Class<? extends HasMetadata>> type = handledType(call);
+        if (type.isEmpty() || call.object() == null) {
+            return new Decided("skipped", Responses.allowed());
+        }
+        HasMetadata object = AdmissionDecoder.typed(call.object(), type.get(), "request.object");
+        if ("UPDATE".equals(call.operation()) && call.oldObject() != null) {
+            HasMetadata old = AdmissionDecoder.typed(call.oldObject(), type.get(), "request.oldObject");
+            if (Engine.securityUnchanged(old, object)) {
+                return new Decided("unchanged", Responses.allowed());
+            }
+        }
+        Engine.Context ctx = context(call, object);
+        Engine.Review review = policy.engine().review(object, ctx, policy.policy());
+        Map<String, String> annotations = new LinkedHashMap<>();
+        if (review.outcome() == Engine.Outcome.EXEMPT) {
+            annotations.put(ANNOTATION_EXEMPT, review.exemptReason().orElse("exempt"));
+            return new Decided("exempt", Responses.withAnnotations(Responses.allowed(), annotations));
+        }
+        List<Violation> violations = review.violations();
+        if (violations.isEmpty()) {
+            return new Decided("allowed", Responses.allowed());
+        }
+        metrics.violations(violations);
+        annotations.put(ANNOTATION_MODE, review.mode().id());
+        annotations.put(ANNOTATION_VIOLATIONS, violations.stream()
+                .map(v -> v.rule() + "(" + v.action().id() + ") " + v.path()).collect(Collectors.joining("; ")));
+        List<String> warnings = review.withAction(Action.WARN).stream().map(Violation::line).toList();
+        if (review.allowed()) {
+            AdmissionResponse r = Responses.withAnnotations(Responses.withWarnings(Responses.allowed(), warnings), annotations);
+            return new Decided(warnings.isEmpty() ? "audited" : "warned", r);
+        }
+        List<Violation> enforced = review.withAction(Action.ENFORCE);
+        String message = "rootguard denied " + call.kind() + " " + qualifiedName(call) + ": " + enforced.size()
+                + (enforced.size() == 1 ? " violation" : " violations") + "\n"
+                + enforced.stream().map(v -> "- " + v.line()).collect(Collectors.joining("\n"));
+        LOG.infof("denied uid=%s kind=%s namespace=%s name=%s operation=%s dryRun=%s rules=%s", call.uid(), call.kind(),
+                call.namespace(), call.displayName(), call.operation(), call.dryRun(),
+                enforced.stream().map(Violation::rule).distinct().collect(Collectors.joining(",")));
+        AdmissionResponse r = Responses.denied(403, "Forbidden", message);
+        return new Decided("denied", Responses.withAnnotations(Responses.withWarnings(r, warnings), annotations));
+    }
+
+    private Decided decideMutation(AdmissionCall call) {
+        Optional<Class<? extends HasMetadata>> type = handledType(call);
+        if (!mutationEnabled || !"CREATE".equals(call.operation()) || type.isEmpty() || call.object() == null) {
+            return new Decided("skipped", Responses.allowed());
+        }
+        HasMetadata original = AdmissionDecoder.typed(call.object(), type.get(), "request.object");
+        // Diff typed against typed: both sides went through the same model, so the patch holds only
+        // what the defaulter added, and unknown fields (kept in additionalProperties) survive.
+        JsonNode before = Json.MAPPER.valueToTree(original);
+        HasMetadata copy = AdmissionDecoder.typed((ObjectNode) before, type.get(), "request.object");
+        Engine.Context ctx = context(call, copy);
+        if (!policy.engine().mutate(copy, ctx, policy.policy())) {
+            return new Decided(ctx.namespacePolicy().mutate() ? "unchanged" : "skipped", Responses.allowed());
+        }
+        JsonNode patch = JsonDiff.asJson(before, Json.MAPPER.valueToTree(copy));
+        if (patch.isEmpty()) {
+            return new Decided("unchanged", Responses.allowed());
+        }
+        try {
+            return new Decided("patched", Responses.patched(Json.MAPPER.writeValueAsBytes(patch)));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The model class when we check this kind and subresource; empty for everything we let through. */
+    private static Optional<Class<? extends HasMetadata>> handledType(AdmissionCall call) {
+        if (!call.subResource().isEmpty() && !("ephemeralcontainers".equals(call.subResource()) && "Pod".equals(call.kind()))) {
+            return Optional.empty();
+        }
+        return PodSpecs.modelClass(call.group(), call.kind());
+    }
+
+    private Engine.Context context(AdmissionCall call, HasMetadata object) {
+        String ns = call.namespace();
+        if (ns.isEmpty() && object.getMetadata() != null && object.getMetadata().getNamespace() != null) {
+            ns = object.getMetadata().getNamespace();
+        }
+        return new Engine.Context(ns, call.user(), namespaces.policyFor(ns));
+    }
+
+    private static String qualifiedName(AdmissionCall call) {
+        String name = call.displayName();
+        return call.namespace().isEmpty() ? name : call.namespace() + "/" + name;
+    }
+}

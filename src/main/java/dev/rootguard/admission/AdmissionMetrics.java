@@ -1,0 +1,55 @@
+package dev.rootguard.admission;
+
+import dev.rootguard.policy.Violation;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Admission metrics:
+ * <ul>
+ * <li>{@code rootguard_admission_requests_total{webhook,kind,operation,decision}}</li>
+ * <li>{@code rootguard_admission_duration_seconds{webhook}} (histogram)</li>
+ * <li>{@code rootguard_violations_total{rule,action}}</li>
+ * </ul>
+ * Meters are cached by tag values so the hot path does no registry lookups after warm-up.
+ */
+@ApplicationScoped
+public class AdmissionMetrics {
+    private final MeterRegistry registry;
+    private final Map<List<String>, Counter> requests = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> violations = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
+    public AdmissionMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public void request(String webhook, String kind, String operation, String decision) {
+        requests.computeIfAbsent(List.of(webhook, kind, operation, decision), k -> Counter.builder("rootguard.admission.requests")
+                .description("Admission requests by webhook, object kind, operation and decision")
+                .tags("webhook", webhook, "kind", kind, "operation", operation, "decision", decision)
+                .register(registry)).increment();
+    }
+
+    public void violations(List<Violation> list) {
+        for (Violation v : list) {
+            violations.computeIfAbsent(List.of(v.rule(), v.action().id()), k -> Counter.builder("rootguard.violations")
+                    .description("Violations found, by rule and effective action")
+                    .tags("rule", v.rule(), "action", v.action().id())
+                    .register(registry)).increment();
+        }
+    }
+
+    public void duration(String webhook, long nanos) {
+        timers.computeIfAbsent(webhook, w -> Timer.builder("rootguard.admission.duration")
+                .description("Time to decide an admission request, from body to response")
+                .tag("webhook", w)
+                .publishPercentileHistogram()
+                .register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.rootguard.admission;
+
+import dev.rootguard.config.RootguardConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.tls.CertificateUpdatedEvent;
+import io.quarkus.tls.TlsConfiguration;
+import io.quarkus.tls.TlsConfigurationRegistry;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import javax.net.ssl.X509KeyManager;
+import org.jboss.logging.Logger;
+
+/**
+ * Reloads the serving certificate when its files change on disk (cert-manager renewals, Secret
+ * updates), without a restart. The files are hashed every {@code rootguard.tls.reload-period};
+ * only a change triggers a reload, and the new pair is only handed to the HTTP server when the key
+ * matches the certificate, so a half-written update never breaks the listener.
+ */
+@ApplicationScoped
+public class CertificateReloader {
+    private static final Logger LOG = Logger.getLogger(CertificateReloader.class);
+
+    @Inject
+    TlsConfigurationRegistry registry;
+
+    @Inject
+    Event<CertificateUpdatedEvent> updated;
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    RootguardConfig config;
+
+    private volatile byte[] fingerprint;
+    private long timer = -1;
+
+    void start(@Observes StartupEvent event) {
+        Path cert = Path.of(config.tls().cert().orElseThrow());
+        Path key = Path.of(config.tls().key().orElseThrow());
+        fingerprint = digest(cert, key);
+        long period = Math.max(100, config.tls().reloadPeriod().toMillis());
+        timer = vertx.setPeriodic(period, id -> vertx.executeBlocking(() -> {
+            check(cert, key);
+            return null;
+        }, false));
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    /** Reloads when the files changed since the last successful load. Returns true if it reloaded. */
+    synchronized boolean check(Path cert, Path key) {
+        byte[] now = digest(cert, key);
+        if (now == null || Arrays.equals(now, fingerprint)) {
+            return false;
+        }
+        TlsConfiguration tls = registry.get(ReadinessCheck.TLS_NAME).orElseThrow();
+        try {
+            if (!tls.reload()) {
+                LOG.warnf("certificate files %s / %s changed but could not be loaded; keeping the current certificate", cert, key);
+                return false;
+            }
+            if (!keyMatchesCertificate(tls)) {
+                LOG.warnf("certificate %s and key %s do not match (update in progress?); keeping the current certificate", cert, key);
+                return false;
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("certificate reload failed (%s); keeping the current certificate", e.getMessage());
+            return false;
+        }
+        updated.fire(new CertificateUpdatedEvent(ReadinessCheck.TLS_NAME, tls));
+        fingerprint = now;
+        LOG.infof("reloaded the serving certificate from %s", cert);
+        return true;
+    }
+
+    private boolean keyMatchesCertificate(TlsConfiguration tls) {
+        try {
+            boolean any = false;
+            for (javax.net.ssl.KeyManager m : tls.getKeyStoreOptions().getKeyManagerFactory(vertx).getKeyManagers()) {
+                if (!(m instanceof X509KeyManager km)) {
+                    continue;
+                }
+                for (String type : new String[] { "RSA", "EC" }) {
+                    String[] aliases = km.getServerAliases(type, null);
+                    for (int i = 0; aliases != null && i < aliases.length; i++) {
+                        PrivateKey pk = km.getPrivateKey(aliases[i]);
+                        X509Certificate[] chain = km.getCertificateChain(aliases[i]);
+                        if (pk == null || chain == null || chain.length == 0 || !signs(pk, chain[0])) {
+                            return false;
+                        }
+                        any = true;
+                    }
+                }
+            }
+            return any;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static boolean signs(PrivateKey pk, X509Certificate cert) throws GeneralSecurityException {
+        String alg = pk.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + pk.getAlgorithm();
+        byte[] probe = "rootguard".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Signature s = Signature.getInstance(alg);
+        s.initSign(pk);
+        s.update(probe);
+        byte[] sig = s.sign();
+        s.initVerify(cert.getPublicKey());
+        s.update(probe);
+        return s.verify(sig);
+    }
+
+    private static byte[] digest(Path cert, Path key) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(Files.readAllBytes(cert));
+            md.update(Files.readAllBytes(key));
+            return md.digest();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+}

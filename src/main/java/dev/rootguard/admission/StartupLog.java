@@ -1,0 +1,25 @@
+package dev.rootguard.admission;
+
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/** Says at start-up which policy and certificate are in use. */
+@ApplicationScoped
+public class StartupLog {
+    private static final Logger LOG = Logger.getLogger(StartupLog.class);
+
+    void onStart(@Observes StartupEvent event, PolicyHolder policy) {
+        java.nio.file.Path generated = DevCertificate.generated();
+        if (generated != null) {
+            LOG.warnf("ROOTGUARD_TLS_CERT/ROOTGUARD_TLS_KEY are not set: serving a self-signed certificate for localhost and"
+                    + " 127.0.0.1 from %s (for local use only)", generated);
+        }
+        LOG.infof("policy: mode=%s rules=%s exempt namespaces=%s", policy.policy().mode(),
+                policy.registry().rules().stream().map(r -> r.id() + ":" + policy.policy().rule(r).action())
+                        .collect(Collectors.joining(",")),
+                String.join(",", new java.util.TreeSet<>(policy.policy().exemptions().namespaces())));
+    }
+}

@@ -1,0 +1,108 @@
+package dev.rootguard.cluster;
+
+import dev.rootguard.config.RootguardConfig;
+import dev.rootguard.policy.NamespacePolicy;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
+
+/**
+ * Namespace labels, from an informer that lists and watches namespaces. Lookups never call the
+ * API server: while the cache is not synced (no cluster reachable, no permission, still starting)
+ * every namespace gets the global settings, which shows in the log and in the metrics
+ * {@code rootguard_namespace_cache_synced} (0/1) and {@code rootguard_namespace_cache_fallbacks_total}.
+ */
+@ApplicationScoped
+public class NamespaceCache {
+    private static final Logger LOG = Logger.getLogger(NamespaceCache.class);
+
+    private final Instance<KubernetesClient> client;
+    private final boolean enabled;
+    private final Counter fallbacks;
+    private final AtomicBoolean warned = new AtomicBoolean();
+    private volatile SharedIndexInformer<Namespace> informer;
+
+    @Inject
+    public NamespaceCache(Instance<KubernetesClient> client, RootguardConfig config, MeterRegistry registry) {
+        this.client = client;
+        this.enabled = config.namespaceLabels().enabled();
+        Gauge.builder("rootguard.namespace.cache.synced", this, c -> c.synced() ? 1 : 0)
+                .description("1 when namespace labels are read from a synced informer, 0 when the global mode applies")
+                .register(registry);
+        this.fallbacks = Counter.builder("rootguard.namespace.cache.fallbacks")
+                .description("Lookups answered with the global settings because the namespace cache was not synced")
+                .register(registry);
+    }
+
+    void start(@Observes StartupEvent event) {
+        if (!enabled) {
+            LOG.info("namespace labels are not read (rootguard.namespace-labels.enabled=false); the global mode applies everywhere");
+            return;
+        }
+        try {
+            SharedIndexInformer<Namespace> inf = client.get().namespaces().runnableInformer(0);
+            // Keep retrying after failures: a cluster that is unreachable now may come back.
+            inf.exceptionHandler((started, t) -> {
+                if (warned.compareAndSet(false, true)) {
+                    LOG.warnf("cannot list/watch namespaces (%s); using the global mode until it works", t.getMessage());
+                }
+                return true;
+            });
+            inf.start().whenComplete((v, t) -> {
+                if (t == null) {
+                    warned.set(false);
+                    LOG.info("namespace cache synced; namespace labels rootguard.dev/mode and rootguard.dev/mutate apply");
+                }
+            });
+            informer = inf;
+        } catch (RuntimeException e) {
+            LOG.warnf("cannot start the namespace informer (%s); the global mode applies everywhere", e.getMessage());
+        }
+    }
+
+    /** True when lookups come from a synced cache. */
+    public boolean synced() {
+        SharedIndexInformer<Namespace> inf = informer;
+        return inf != null && inf.hasSynced() && inf.isWatching();
+    }
+
+    /** What the namespace's labels say; {@link NamespacePolicy#NONE} when unknown. */
+    public NamespacePolicy policyFor(String namespace) {
+        if (!enabled || namespace == null || namespace.isEmpty()) {
+            return NamespacePolicy.NONE;
+        }
+        SharedIndexInformer<Namespace> inf = informer;
+        if (inf == null || !inf.hasSynced()) {
+            fallbacks.increment();
+            return NamespacePolicy.NONE;
+        }
+        Namespace ns = inf.getStore().getByKey(namespace);
+        if (ns == null || ns.getMetadata() == null) {
+            return NamespacePolicy.NONE;
+        }
+        NamespacePolicy p = NamespacePolicy.fromLabels(ns.getMetadata().getLabels());
+        if (!p.problems().isEmpty()) {
+            LOG.warnf("namespace %s: %s", namespace, String.join("; ", p.problems()));
+        }
+        return p;
+    }
+
+    @PreDestroy
+    void stop() {
+        SharedIndexInformer<Namespace> inf = informer;
+        if (inf != null) {
+            inf.close();
+        }
+    }
+}

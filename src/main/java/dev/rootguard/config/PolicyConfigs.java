@@ -1,0 +1,107 @@
+package dev.rootguard.config;
+
+import dev.rootguard.policy.Action;
+import dev.rootguard.policy.CapabilitiesRule;
+import dev.rootguard.policy.Glob;
+import dev.rootguard.policy.IdRange;
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.PrivilegeEscalationRule;
+import dev.rootguard.policy.PrivilegedRule;
+import dev.rootguard.policy.RequiredIdsRule;
+import dev.rootguard.policy.RootGroupRule;
+import dev.rootguard.policy.RuleRegistry;
+import dev.rootguard.policy.RunAsRootRule;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Turns the configuration keys into the engine's {@link PolicyConfig}, failing with the key name on bad values. */
+public final class PolicyConfigs {
+
+    private PolicyConfigs() {
+    }
+
+    /**
+     * Builds the policy.
+     *
+     * @throws IllegalArgumentException naming the offending key and value
+     */
+    public static PolicyConfig from(RootguardConfig c, RuleRegistry registry) {
+        Map<String, PolicyConfig.RuleSettings> rules = new LinkedHashMap<>();
+        RootguardConfig.Rules r = c.rules();
+        put(rules, registry, RunAsRootRule.ID, r.runAsRoot());
+        put(rules, registry, RootGroupRule.ID, r.rootGroup());
+        put(rules, registry, PrivilegedRule.ID, r.privileged());
+        put(rules, registry, CapabilitiesRule.ID, r.capabilities());
+        put(rules, registry, RequiredIdsRule.ID, r.requiredIds());
+        put(rules, registry, PrivilegeEscalationRule.ID, r.privilegeEscalation());
+
+        Set<String> namespaces = new LinkedHashSet<>(c.exemptions().namespaces());
+        namespaces.add(c.namespace());
+        List<Glob> users = globs("rootguard.exemptions.users", c.exemptions().users());
+
+        RootguardConfig.Defaults d = c.defaults();
+        String seccomp = d.seccompProfile().trim();
+        PolicyConfig.Defaults defaults = new PolicyConfig.Defaults(d.runAsNonRoot(), id("rootguard.defaults.run-as-user", d.runAsUser()),
+                id("rootguard.defaults.run-as-group", d.runAsGroup()), id("rootguard.defaults.fs-group", d.fsGroup()),
+                seccomp.equalsIgnoreCase("none") || seccomp.isEmpty() ? Optional.empty() : Optional.of(seccomp),
+                d.dropAllCapabilities(), d.denyPrivilegeEscalation());
+
+        return new PolicyConfig(
+                parse("rootguard.mode", c.mode(), true),
+                rules,
+                new LinkedHashSet<>(r.capabilities().allowed()),
+                range("rootguard.rules.required-ids.run-as-user-range", r.requiredIds().runAsUserRange()),
+                range("rootguard.rules.required-ids.run-as-group-range", r.requiredIds().runAsGroupRange()),
+                range("rootguard.rules.required-ids.fs-group-range", r.requiredIds().fsGroupRange()),
+                r.runAsRoot().strictUserNamespaces(),
+                defaults,
+                new PolicyConfig.Exemptions(namespaces, users));
+    }
+
+    private static void put(Map<String, PolicyConfig.RuleSettings> rules, RuleRegistry registry, String id,
+            RootguardConfig.RuleSettings s) {
+        String prefix = "rootguard.rules." + id + ".";
+        Action action = s.action().map(a -> parse(prefix + "action", a, false))
+                .orElseGet(() -> registry.get(id).orElseThrow().defaultAction());
+        rules.put(id, new PolicyConfig.RuleSettings(action, globs(prefix + "exempt-images", s.exemptImages())));
+    }
+
+    private static Action parse(String key, String value, boolean mode) {
+        try {
+            return mode ? Action.parseMode(value) : Action.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Glob> globs(String key, Optional<List<String>> values) {
+        List<Glob> out = new ArrayList<>();
+        for (String v : values.orElse(List.of())) {
+            if (v.isBlank()) {
+                continue;
+            }
+            out.add(Glob.of(v));
+        }
+        return out;
+    }
+
+    private static Optional<IdRange> range(String key, Optional<String> value) {
+        try {
+            return value.filter(v -> !v.isBlank()).map(IdRange::parse);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long id(String key, long value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(key + ": " + value + " would default to root or an invalid ID; use a positive number such as 10000");
+        }
+        return value;
+    }
+}

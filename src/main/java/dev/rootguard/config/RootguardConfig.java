@@ -1,0 +1,201 @@
+package dev.rootguard.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every {@code rootguard.*} configuration key. Set them in {@code application.properties}, as
+ * system properties ({@code -Drootguard.mode=warn}) or as environment variables
+ * ({@code ROOTGUARD_MODE=warn}).
+ */
+@ConfigMapping(prefix = "rootguard")
+public interface RootguardConfig {
+
+    /** Global mode: {@code enforce} (deny), {@code warn} (allow with warnings) or {@code audit} (allow, annotate). */
+    @WithDefault("enforce")
+    String mode();
+
+    /** Per-rule settings. */
+    Rules rules();
+
+    /** Values that {@code /mutate} fills in where absent. */
+    Defaults defaults();
+
+    /** Mutation as a whole. */
+    Mutation mutation();
+
+    /** Requests that are never evaluated or mutated. */
+    Exemptions exemptions();
+
+    /**
+     * The namespace the webhook runs in; always exempt. The chart sets it from the downward API.
+     */
+    @WithDefault("${POD_NAMESPACE:rootguard}")
+    String namespace();
+
+    /** Reading namespace labels ({@code rootguard.dev/mode}, {@code rootguard.dev/mutate}) from the cluster. */
+    @WithName("namespace-labels")
+    NamespaceLabels namespaceLabels();
+
+    /** Serving certificate. */
+    Tls tls();
+
+    /** Admission request handling. */
+    Admission admission();
+
+    /** Settings every rule has. */
+    interface RuleSettings {
+        /** {@code enforce}, {@code warn}, {@code audit} or {@code off}; unset means the rule's default. */
+        Optional<String> action();
+
+        /** Image globs ({@code *}, {@code ?}) whose containers this rule skips, e.g. {@code registry.example/agents/*}. */
+        @WithName("exempt-images")
+        Optional<List<String>> exemptImages();
+    }
+
+    /** The rules, by ID. */
+    interface Rules {
+        /** Rule {@code run-as-root}. */
+        @WithName("run-as-root")
+        RunAsRoot runAsRoot();
+
+        /** Rule {@code root-group}. */
+        @WithName("root-group")
+        RuleSettings rootGroup();
+
+        /** Rule {@code privileged}. */
+        RuleSettings privileged();
+
+        /** Rule {@code capabilities}. */
+        Capabilities capabilities();
+
+        /** Rule {@code required-ids}. */
+        @WithName("required-ids")
+        RequiredIds requiredIds();
+
+        /** Rule {@code privilege-escalation} (default action {@code warn}). */
+        @WithName("privilege-escalation")
+        RuleSettings privilegeEscalation();
+    }
+
+    /** Rule {@code run-as-root}. */
+    interface RunAsRoot extends RuleSettings {
+        /** Also check pods with {@code hostUsers: false}, whose root maps to an unprivileged host UID. */
+        @WithName("strict-user-namespaces")
+        @WithDefault("false")
+        boolean strictUserNamespaces();
+    }
+
+    /** Rule {@code capabilities}. */
+    interface Capabilities extends RuleSettings {
+        /** Capabilities that may be added; case and the {@code CAP_} prefix do not matter. {@code ALL} only if listed. */
+        @WithDefault("NET_BIND_SERVICE")
+        List<String> allowed();
+    }
+
+    /** Rule {@code required-ids}. */
+    interface RequiredIds extends RuleSettings {
+        /** Allowed runAsUser values, {@code min-max}; unset allows any. */
+        @WithName("run-as-user-range")
+        Optional<String> runAsUserRange();
+
+        /** Allowed runAsGroup values, {@code min-max}; unset allows any. */
+        @WithName("run-as-group-range")
+        Optional<String> runAsGroupRange();
+
+        /** Allowed fsGroup values, {@code min-max}; unset allows any. */
+        @WithName("fs-group-range")
+        Optional<String> fsGroupRange();
+    }
+
+    /** Mutation defaults. */
+    interface Defaults {
+        /** Set pod {@code runAsNonRoot: true}. */
+        @WithName("run-as-non-root")
+        @WithDefault("true")
+        boolean runAsNonRoot();
+
+        /** Pod {@code runAsUser}. */
+        @WithName("run-as-user")
+        @WithDefault("10000")
+        long runAsUser();
+
+        /** Pod {@code runAsGroup}. */
+        @WithName("run-as-group")
+        @WithDefault("10000")
+        long runAsGroup();
+
+        /** Pod {@code fsGroup}. */
+        @WithName("fs-group")
+        @WithDefault("10000")
+        long fsGroup();
+
+        /** Pod {@code seccompProfile.type}; {@code none} to leave it unset. */
+        @WithName("seccomp-profile")
+        @WithDefault("RuntimeDefault")
+        String seccompProfile();
+
+        /** Container {@code capabilities.drop: [ALL]} when no drop list exists. */
+        @WithName("drop-all-capabilities")
+        @WithDefault("true")
+        boolean dropAllCapabilities();
+
+        /** Container {@code allowPrivilegeEscalation: false} unless privileged. */
+        @WithName("deny-privilege-escalation")
+        @WithDefault("true")
+        boolean denyPrivilegeEscalation();
+    }
+
+    /** Mutation switch. */
+    interface Mutation {
+        /** When false, {@code /mutate} allows everything unchanged. */
+        @WithDefault("true")
+        boolean enabled();
+    }
+
+    /** Exemptions. */
+    interface Exemptions {
+        /** Namespaces never evaluated. The webhook's own namespace is always added. */
+        @WithDefault("kube-system,kube-public,kube-node-lease")
+        List<String> namespaces();
+
+        /** Globs over the requesting user, e.g. {@code system:serviceaccount:ci:*}. */
+        Optional<List<String>> users();
+    }
+
+    /** Namespace label lookups. */
+    interface NamespaceLabels {
+        /** Watch namespaces through the Kubernetes API. When off, or no cluster is reachable, the global mode applies. */
+        @WithDefault("true")
+        boolean enabled();
+    }
+
+    /** Serving certificate ({@code ROOTGUARD_TLS_CERT}, {@code ROOTGUARD_TLS_KEY}). */
+    interface Tls {
+        /** PEM certificate chain. When neither cert nor key is set, a self-signed localhost certificate is generated. */
+        Optional<String> cert();
+
+        /** PEM private key. */
+        Optional<String> key();
+
+        /** How often the certificate and key files are checked for changes and reloaded. */
+        @WithName("reload-period")
+        @WithDefault("10s")
+        java.time.Duration reloadPeriod();
+
+        /** Where the generated self-signed certificate is kept (default {@code ~/.cache/rootguard/dev-tls}). */
+        @WithName("dev-dir")
+        Optional<String> devDir();
+    }
+
+    /** Admission request handling. */
+    interface Admission {
+        /** Largest accepted request body; larger ones get HTTP 413. */
+        @WithName("max-body-size")
+        @WithDefault("8M")
+        String maxBodySize();
+    }
+}

@@ -1,0 +1,102 @@
+package dev.rootguard.policy;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The one decision path shared by the webhook, the audit CLI and the fix CLI:
+ * exemptions, then pod spec extraction, then rule evaluation or defaulting.
+ */
+public final class Engine {
+    private final Evaluator evaluator;
+
+    public Engine(RuleRegistry registry) {
+        this.evaluator = new Evaluator(registry);
+    }
+
+    /**
+     * Who asks, where.
+     *
+     * @param namespace       the object's namespace
+     * @param user            the requesting user, or null when unknown (audit)
+     * @param namespacePolicy what the namespace's labels say
+     */
+    public record Context(String namespace, String user, NamespacePolicy namespacePolicy) {
+        public Context {
+            namespacePolicy = Objects.requireNonNullElse(namespacePolicy, NamespacePolicy.NONE);
+        }
+    }
+
+    /** How an object was handled. */
+    public enum Outcome {
+        /** The object carries no pod spec we check. */
+        NOT_APPLICABLE,
+        /** A namespace or user exemption applied. */
+        EXEMPT,
+        /** The rules ran. */
+        EVALUATED
+    }
+
+    /**
+     * The result of a review.
+     *
+     * @param outcome      how the object was handled
+     * @param mode         the mode in force
+     * @param exemptReason why it was exempt, when it was
+     * @param violations   all violations with effective actions
+     */
+    public record Review(Outcome outcome, Action mode, Optional<String> exemptReason, List<Violation> violations) {
+        public Review {
+            violations = List.copyOf(violations);
+        }
+
+        /** False when at least one violation is enforced. */
+        public boolean allowed() {
+            return violations.stream().noneMatch(v -> v.action() == Action.ENFORCE);
+        }
+
+        public List<Violation> withAction(Action action) {
+            return violations.stream().filter(v -> v.action() == action).toList();
+        }
+    }
+
+    /** Reviews an object: exempt, not applicable, or every violation with its action. */
+    public Review review(HasMetadata object, Context ctx, PolicyConfig config) {
+        Action mode = ctx.namespacePolicy().modeOr(config.mode());
+        Optional<String> exempt = config.exemptions().reason(ctx.namespace(), ctx.user());
+        if (exempt.isPresent()) {
+            return new Review(Outcome.EXEMPT, mode, exempt, List.of());
+        }
+        Optional<PodSpecView> pod = PodSpecs.extract(object);
+        if (pod.isEmpty()) {
+            return new Review(Outcome.NOT_APPLICABLE, mode, Optional.empty(), List.of());
+        }
+        return new Review(Outcome.EVALUATED, mode, Optional.empty(), evaluator.evaluate(pod.get(), config, mode));
+    }
+
+    /**
+     * Fills defaults into the object in place, unless the request is exempt or the namespace turned
+     * mutation off. Returns true if anything changed.
+     */
+    public boolean mutate(HasMetadata object, Context ctx, PolicyConfig config) {
+        if (!ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()) {
+            return false;
+        }
+        return PodSpecs.extract(object).map(pod -> Defaulter.apply(pod, config)).orElse(false);
+    }
+
+    /**
+     * True when an update changes nothing the rules look at, so it can be allowed without
+     * evaluation (for example scaling a Deployment that predates the policy).
+     */
+    public static boolean securityUnchanged(HasMetadata oldObject, HasMetadata newObject) {
+        Optional<PodSpecView> a = PodSpecs.extract(oldObject);
+        Optional<PodSpecView> b = PodSpecs.extract(newObject);
+        if (a.isEmpty() || b.isEmpty()) {
+            return false;
+        }
+        return SecurityFingerprint.of(a.get()).equals(SecurityFingerprint.of(b.get()));
+    }
+}

@@ -1,0 +1,42 @@
+package dev.rootguard.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs every rule over a pod spec and attaches each violation's effective action. */
+public final class Evaluator {
+    private final RuleRegistry registry;
+
+    public Evaluator(RuleRegistry registry) {
+        this.registry = registry;
+    }
+
+    /**
+     * All violations of a pod spec.
+     *
+     * @param mode the mode in force (global or namespace); a violation's action is the weaker of
+     *             its rule's action and the mode
+     */
+    public List<Violation> evaluate(PodSpecView pod, PolicyConfig config, Action mode) {
+        List<ContainerView> all = pod.containers();
+        List<Violation> out = new ArrayList<>();
+        for (Rule rule : registry.rules()) {
+            PolicyConfig.RuleSettings settings = config.rule(rule);
+            if (settings.action() == Action.OFF || (pod.isWindows() && !rule.appliesToWindows())) {
+                continue;
+            }
+            List<ContainerView> containers = all;
+            if (!settings.exemptImages().isEmpty()) {
+                containers = all.stream().filter(c -> !settings.exempts(c.image())).toList();
+                if (containers.isEmpty()) {
+                    continue;
+                }
+            }
+            Action action = settings.action().weakest(mode);
+            for (Violation v : rule.check(pod, containers, config)) {
+                out.add(v.withAction(action));
+            }
+        }
+        return out;
+    }
+}
