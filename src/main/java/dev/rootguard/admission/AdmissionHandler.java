@@ -1,7 +1,6 @@
 package dev.rootguard.admission;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rootguard.cluster.NamespaceCache;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
@@ -9,7 +8,6 @@ import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.Violation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
-import io.fabric8.zjsonpatch.JsonDiff;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.LinkedHashMap;
@@ -145,15 +143,11 @@ public class AdmissionHandler {
             return new Decided("skipped", Responses.allowed());
         }
         HasMetadata original = AdmissionDecoder.typed(call.object(), type.get(), "request.object");
-        // Diff typed against typed: both sides went through the same model, so the patch holds only
-        // what the defaulter added, and unknown fields (kept in additionalProperties) survive.
-        JsonNode before = Json.MAPPER.valueToTree(original);
-        HasMetadata copy = AdmissionDecoder.typed((ObjectNode) before, type.get(), "request.object");
-        Engine.Context ctx = context(call, copy);
-        if (!policy.engine().mutate(copy, ctx, policy.policy())) {
-            return new Decided(ctx.namespacePolicy().mutate() ? "unchanged" : "skipped", Responses.allowed());
+        Engine.Context ctx = context(call, original);
+        if (!ctx.namespacePolicy().mutate()) {
+            return new Decided("skipped", Responses.allowed());
         }
-        JsonNode patch = JsonDiff.asJson(before, Json.MAPPER.valueToTree(copy));
+        JsonNode patch = Patcher.patch(original, copy -> policy.engine().mutate(copy, ctx, policy.policy()));
         if (patch.isEmpty()) {
             return new Decided("unchanged", Responses.allowed());
         }

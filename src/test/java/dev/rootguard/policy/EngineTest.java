@@ -1,0 +1,151 @@
+package dev.rootguard.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Modes, exemptions, defaulting edge cases and the update short-cut. */
+class EngineTest {
+    private static final Engine ENGINE = new Engine(RuleRegistry.standard());
+    private static final PolicyConfig POLICY = PolicyConfig.standard();
+
+    private static Pod rootPod() {
+        return new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewSpec()
+                .addNewContainer().withName("app").withImage("nginx").withNewSecurityContext().withRunAsUser(0L)
+                .withPrivileged(true).endSecurityContext().endContainer().endSpec().build();
+    }
+
+    private static Engine.Context ctx(String ns, NamespacePolicy p) {
+        return new Engine.Context(ns, "alice", p);
+    }
+
+    @Test
+    void enforceModeDeniesAndReportsEveryViolationNotJustTheFirst() {
+        Engine.Review r = ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.NONE), POLICY);
+        assertFalse(r.allowed());
+        List<String> rules = r.violations().stream().map(Violation::rule).distinct().toList();
+        assertEquals(List.of("run-as-root", "privileged", "required-ids", "privilege-escalation"), rules);
+    }
+
+    @Test
+    void warnAndAuditModesWeakenEveryAction() {
+        Engine.Review warn = ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.NONE), POLICY.withMode(Action.WARN));
+        assertTrue(warn.allowed());
+        assertTrue(warn.violations().stream().allMatch(v -> v.action() == Action.WARN));
+
+        NamespacePolicy audit = new NamespacePolicy(Optional.of(Action.AUDIT), true, List.of());
+        Engine.Review a = ENGINE.review(rootPod(), ctx("team-a", audit), POLICY);
+        assertTrue(a.allowed());
+        assertEquals(Action.AUDIT, a.mode());
+        assertTrue(a.violations().stream().allMatch(v -> v.action() == Action.AUDIT));
+    }
+
+    @Test
+    void namespaceModeCanAlsoBeStricterThanTheGlobalMode() {
+        NamespacePolicy enforce = new NamespacePolicy(Optional.of(Action.ENFORCE), true, List.of());
+        assertFalse(ENGINE.review(rootPod(), ctx("team-a", enforce), POLICY.withMode(Action.AUDIT)).allowed());
+    }
+
+    @Test
+    void ruleSetToOffIsNotEvaluated() {
+        PolicyConfig p = POLICY.withRule("privileged", new PolicyConfig.RuleSettings(Action.OFF, List.of()));
+        assertTrue(ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.NONE), p).violations().stream()
+                .noneMatch(v -> v.rule().equals("privileged")));
+    }
+
+    @Test
+    void exemptNamespacesAreNeitherEvaluatedNorMutated() {
+        Pod pod = rootPod();
+        Engine.Review r = ENGINE.review(pod, ctx("kube-system", NamespacePolicy.NONE), POLICY);
+        assertEquals(Engine.Outcome.EXEMPT, r.outcome());
+        assertTrue(r.allowed());
+        assertFalse(ENGINE.mutate(pod, ctx("kube-system", NamespacePolicy.NONE), POLICY));
+    }
+
+    @Test
+    void objectsWithoutPodSpecsAreNotApplicable() {
+        ConfigMap cm = new ConfigMap();
+        assertEquals(Engine.Outcome.NOT_APPLICABLE, ENGINE.review(cm, ctx("team-a", NamespacePolicy.NONE), POLICY).outcome());
+        Deployment noTemplate = new DeploymentBuilder().withNewMetadata().withName("d").endMetadata().withNewSpec().endSpec().build();
+        assertEquals(Engine.Outcome.NOT_APPLICABLE,
+                ENGINE.review(noTemplate, ctx("team-a", NamespacePolicy.NONE), POLICY).outcome());
+    }
+
+    @Test
+    void mutationOffInNamespaceLeavesTheObjectAlone() {
+        Pod pod = new PodBuilder().withNewSpec().addNewContainer().withName("a").withImage("x").endContainer().endSpec().build();
+        NamespacePolicy off = new NamespacePolicy(Optional.empty(), false, List.of());
+        assertFalse(ENGINE.mutate(pod, ctx("team-a", off), POLICY));
+        assertEquals(null, pod.getSpec().getSecurityContext());
+    }
+
+    @Test
+    void defaulterSkipsPrivilegeEscalationWhereTheApiServerWouldRejectIt() {
+        Pod pod = new PodBuilder().withNewSpec()
+                .addNewContainer().withName("priv").withImage("x").withNewSecurityContext().withPrivileged(true).endSecurityContext().endContainer()
+                .addNewContainer().withName("admin").withImage("x").withNewSecurityContext().withNewCapabilities().addToAdd("CAP_SYS_ADMIN")
+                .endCapabilities().endSecurityContext().endContainer()
+                .addNewContainer().withName("plain").withImage("x").endContainer().endSpec().build();
+        assertTrue(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        assertEquals(null, pod.getSpec().getContainers().get(0).getSecurityContext().getAllowPrivilegeEscalation());
+        assertEquals(null, pod.getSpec().getContainers().get(1).getSecurityContext().getAllowPrivilegeEscalation());
+        assertEquals(false, pod.getSpec().getContainers().get(2).getSecurityContext().getAllowPrivilegeEscalation());
+    }
+
+    @Test
+    void defaulterLeavesWindowsPodsAndSeccompAnnotatedPodsAlone() {
+        Pod windows = new PodBuilder().withNewSpec().withNewOs("windows").addNewContainer().withName("a").withImage("x").endContainer()
+                .endSpec().build();
+        assertFalse(ENGINE.mutate(windows, ctx("team-a", NamespacePolicy.NONE), POLICY));
+
+        Pod annotated = new PodBuilder().withNewMetadata().addToAnnotations("seccomp.security.alpha.kubernetes.io/pod", "unconfined")
+                .endMetadata().withNewSpec().addNewContainer().withName("a").withImage("x").endContainer().endSpec().build();
+        ENGINE.mutate(annotated, ctx("team-a", NamespacePolicy.NONE), POLICY);
+        assertEquals(null, annotated.getSpec().getSecurityContext().getSeccompProfile());
+        assertEquals(10000L, annotated.getSpec().getSecurityContext().getRunAsUser());
+    }
+
+    @Test
+    void containerExemptFromRunAsRootKeepsItsImageUserWhileOthersGetTheDefault() {
+        PolicyConfig p = POLICY.withRule("run-as-root",
+                new PolicyConfig.RuleSettings(Action.ENFORCE, List.of(Glob.of("registry.example/legacy/*"))));
+        Pod pod = new PodBuilder().withNewSpec()
+                .addNewContainer().withName("legacy").withImage("registry.example/legacy/agent:1").endContainer()
+                .addNewContainer().withName("app").withImage("registry.example/app:1").endContainer().endSpec().build();
+        ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), p);
+        assertEquals(null, pod.getSpec().getSecurityContext().getRunAsUser());
+        assertEquals(null, pod.getSpec().getSecurityContext().getRunAsNonRoot());
+        assertEquals(null, pod.getSpec().getContainers().get(0).getSecurityContext().getRunAsUser());
+        assertEquals(10000L, pod.getSpec().getContainers().get(1).getSecurityContext().getRunAsUser());
+        assertTrue(ENGINE.review(pod, ctx("team-a", NamespacePolicy.NONE), p).violations().stream()
+                .noneMatch(v -> v.rule().equals("run-as-root")));
+    }
+
+    @Test
+    void updatesThatChangeNothingSecurityRelevantAreRecognised() {
+        Deployment a = new DeploymentBuilder().withNewMetadata().withName("d").endMetadata().withNewSpec().withReplicas(1)
+                .withNewTemplate().withNewSpec().addToContainers(new ContainerBuilder().withName("a").withImage("x:1").build())
+                .endSpec().endTemplate().endSpec().build();
+        Deployment scaled = new DeploymentBuilder(a).editSpec().withReplicas(5).endSpec().build();
+        Deployment relabelled = new DeploymentBuilder(a).editSpec().editTemplate().withNewMetadata().addToLabels("v", "2")
+                .endMetadata().endTemplate().endSpec().build();
+        Deployment newImage = new DeploymentBuilder(a).editSpec().editTemplate().editSpec().editContainer(0).withImage("x:2")
+                .endContainer().endSpec().endTemplate().endSpec().build();
+        Deployment rootNow = new DeploymentBuilder(a).editSpec().editTemplate().editSpec().withNewSecurityContext().withRunAsUser(0L)
+                .endSecurityContext().endSpec().endTemplate().endSpec().build();
+        assertTrue(Engine.securityUnchanged(a, scaled));
+        assertTrue(Engine.securityUnchanged(a, relabelled));
+        assertFalse(Engine.securityUnchanged(a, newImage));
+        assertFalse(Engine.securityUnchanged(a, rootNow));
+    }
+}
