@@ -101,6 +101,11 @@ public final class WebhookClient {
         }
     }
 
+    /** True when a mutate response carries a non-empty patch. */
+    public static boolean patchOrEmpty(JsonNode response) {
+        return !patch(response).isEmpty();
+    }
+
     /** GET on the management interface (health, metrics). */
     public static HttpResponse<String> management(String path) {
         int port = ConfigProvider.getConfig().getOptionalValue("quarkus.management.test-port", Integer.class).orElse(9001);
