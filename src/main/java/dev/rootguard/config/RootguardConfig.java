@@ -31,9 +31,9 @@ public interface RootguardConfig {
     Exemptions exemptions();
 
     /**
-     * The namespace the webhook runs in; always exempt. The chart sets it from the downward API.
+     * The namespace the webhook runs in; always exempt. Set {@code ROOTGUARD_NAMESPACE} from the downward API.
      */
-    @WithDefault("${POD_NAMESPACE:rootguard}")
+    @WithDefault("rootguard")
     String namespace();
 
     /** Reading namespace labels ({@code rootguard.dev/mode}, {@code rootguard.dev/mutate}) from the cluster. */

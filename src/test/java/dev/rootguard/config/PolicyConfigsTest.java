@@ -1,0 +1,86 @@
+package dev.rootguard.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rootguard.policy.Action;
+import dev.rootguard.policy.IdRange;
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.RuleRegistry;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Configuration keys become the engine's policy; bad values fail naming the key. */
+class PolicyConfigsTest {
+
+    private static PolicyConfig build(Map<String, String> props) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RootguardConfig.class)
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+                .withSources(new PropertiesConfigSource(props, "test", 500)).build();
+        return PolicyConfigs.from(config.getConfigMapping(RootguardConfig.class), RuleRegistry.standard());
+    }
+
+    @Test
+    void defaultsMatchTheDocumentedDefaults() {
+        PolicyConfig p = build(Map.of());
+        assertEquals(Action.ENFORCE, p.mode());
+        RuleRegistry r = RuleRegistry.standard();
+        assertEquals(Action.ENFORCE, p.rule(r.get("run-as-root").orElseThrow()).action());
+        assertEquals(Action.WARN, p.rule(r.get("privilege-escalation").orElseThrow()).action());
+        assertEquals(Set.of("NET_BIND_SERVICE"), p.allowedCapabilities());
+        assertEquals(PolicyConfig.Defaults.standard(), p.defaults());
+        assertEquals(Set.of("kube-system", "kube-public", "kube-node-lease", "rootguard"), p.exemptions().namespaces());
+    }
+
+    @Test
+    void everyKeyReachesThePolicy() {
+        PolicyConfig p = build(Map.ofEntries(
+                Map.entry("rootguard.mode", "warn"),
+                Map.entry("rootguard.rules.privileged.action", "audit"),
+                Map.entry("rootguard.rules.privileged.exempt-images", "registry.example/csi/*"),
+                Map.entry("rootguard.rules.capabilities.allowed", "cap_net_raw,NET_BIND_SERVICE"),
+                Map.entry("rootguard.rules.required-ids.run-as-user-range", "10000-20000"),
+                Map.entry("rootguard.rules.run-as-root.strict-user-namespaces", "true"),
+                Map.entry("rootguard.defaults.run-as-user", "12345"),
+                Map.entry("rootguard.defaults.seccomp-profile", "none"),
+                Map.entry("rootguard.exemptions.users", "system:serviceaccount:ci:*"),
+                Map.entry("rootguard.namespace", "security")));
+        assertEquals(Action.WARN, p.mode());
+        var privileged = p.rules().get("privileged");
+        assertEquals(Action.AUDIT, privileged.action());
+        assertTrue(privileged.exempts("registry.example/csi/driver:1"));
+        assertEquals(Set.of("NET_RAW", "NET_BIND_SERVICE"), p.allowedCapabilities());
+        assertEquals(Optional.of(new IdRange(10000, 20000)), p.runAsUserRange());
+        assertTrue(p.strictUserNamespaces());
+        assertEquals(12345, p.defaults().runAsUser());
+        assertEquals(Optional.empty(), p.defaults().seccompProfile());
+        assertTrue(p.exemptions().reason("team", "system:serviceaccount:ci:bot").isPresent());
+        assertTrue(p.exemptions().namespaces().contains("security"));
+    }
+
+    @Test
+    void badValuesFailNamingTheKey() {
+        assertKeyError("rootguard.mode", Map.of("rootguard.mode", "off"));
+        assertKeyError("rootguard.rules.capabilities.action", Map.of("rootguard.rules.capabilities.action", "block"));
+        assertKeyError("rootguard.rules.required-ids.fs-group-range", Map.of("rootguard.rules.required-ids.fs-group-range", "9-1"));
+        assertKeyError("rootguard.defaults.run-as-user", Map.of("rootguard.defaults.run-as-user", "0"));
+    }
+
+    @Test
+    void unknownKeysAreRejected() {
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> build(Map.of("rootguard.rules.run-as-rooot.action", "warn")));
+        assertTrue(e.getMessage().contains("rootguard.rules.run-as-rooot.action"), e.getMessage());
+    }
+
+    private static void assertKeyError(String key, Map<String, String> props) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> build(props));
+        assertTrue(e.getMessage().startsWith(key + ":"), e.getMessage());
+    }
+}
