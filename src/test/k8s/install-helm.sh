@@ -2,7 +2,7 @@
 # Builds the helm v3 CLI from source with the local Go toolchain (sources come from the Go module
 # proxy, so no release-download host is needed) and installs it as
 #
-#   $ROOTGUARD_CACHE/helm/<version>/helm
+#   $ROOTGUARD_CACHE/helm/<version without v>/helm
 #
 # Environment:
 #   ROOTGUARD_HELM_VERSION  helm version to build (default: DEFAULT_HELM_VERSION below)
@@ -52,7 +52,7 @@ helm_version="v${helm_version#v}"
   || die "ROOTGUARD_HELM_VERSION must be a helm v3 release like 3.22.0 or v3.22.0, got '${ROOTGUARD_HELM_VERSION:-}'"
 
 cache_root="${ROOTGUARD_CACHE:-$HOME/.cache/rootguard}"
-bin_dir="$cache_root/helm/$helm_version"
+bin_dir="$cache_root/helm/${helm_version#v}"
 helm_bin="$bin_dir/helm"
 
 installed() {

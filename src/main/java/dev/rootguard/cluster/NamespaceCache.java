@@ -63,9 +63,18 @@ public class NamespaceCache {
                 if (t == null) {
                     warned.set(false);
                     LOG.info("namespace cache synced; namespace labels rootguard.dev/mode and rootguard.dev/mutate apply");
+                } else if (warned.compareAndSet(false, true)) {
+                    LOG.warnf("cannot list/watch namespaces (%s); using the global mode until it works", t.getMessage());
                 }
             });
             informer = inf;
+            String server = client.get().getConfiguration().getMasterUrl();
+            // The client retries quietly for minutes before the informer reports a failure; say it sooner.
+            java.util.concurrent.CompletableFuture.delayedExecutor(10, java.util.concurrent.TimeUnit.SECONDS).execute(() -> {
+                if (!synced() && warned.compareAndSet(false, true)) {
+                    LOG.warnf("namespace cache not synced after 10s (API server %s); the global mode applies until it is", server);
+                }
+            });
         } catch (RuntimeException e) {
             LOG.warnf("cannot start the namespace informer (%s); the global mode applies everywhere", e.getMessage());
         }
