@@ -8,8 +8,8 @@
 #   ROOTGUARD_HELM_VERSION  helm version to build (default: DEFAULT_HELM_VERSION below)
 #   ROOTGUARD_CACHE         cache root (default: ~/.cache/rootguard)
 #
-# The first build takes a few minutes; if helm is already installed the script exits without
-# touching the network.
+# The first build takes a couple of minutes; if helm is already installed the script exits
+# without touching the network or even needing Go.
 set -euo pipefail
 
 # Newest helm v3 release available from the module proxy when this was written.
@@ -24,7 +24,7 @@ die() { log "ERROR: $*"; exit 1; }
 version_ge() { [[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" == "$2" ]]; }
 
 require_go() {
-  command -v go >/dev/null 2>&1 || die "'go' not found on PATH; install Go >= $1 (https://go.dev/dl/)"
+  command -v go >/dev/null 2>&1 || die "'go' not found on PATH; install Go >= $1"
   local have
   have="$(GOTOOLCHAIN=local go env GOVERSION)" || die "'go env GOVERSION' failed"
   have="${have%% *}"

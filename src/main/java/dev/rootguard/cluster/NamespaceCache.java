@@ -14,6 +14,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
+import jakarta.inject.Provider;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
@@ -27,7 +28,7 @@ import org.jboss.logging.Logger;
 public class NamespaceCache {
     private static final Logger LOG = Logger.getLogger(NamespaceCache.class);
 
-    private final Instance<KubernetesClient> client;
+    private final Provider<KubernetesClient> client;
     private final boolean enabled;
     private final Counter fallbacks;
     private final AtomicBoolean warned = new AtomicBoolean();
@@ -35,8 +36,17 @@ public class NamespaceCache {
 
     @Inject
     public NamespaceCache(Instance<KubernetesClient> client, RootguardConfig config, MeterRegistry registry) {
+        this(client, config.namespaceLabels().enabled(), registry);
+    }
+
+    /**
+     * @param client   where to get the client from; only called when enabled
+     * @param enabled  whether to watch namespaces at all
+     * @param registry where to register the cache metrics
+     */
+    public NamespaceCache(Provider<KubernetesClient> client, boolean enabled, MeterRegistry registry) {
         this.client = client;
-        this.enabled = config.namespaceLabels().enabled();
+        this.enabled = enabled;
         Gauge.builder("rootguard.namespace.cache.synced", this, c -> c.synced() ? 1 : 0)
                 .description("1 when namespace labels are read from a synced informer, 0 when the global mode applies")
                 .register(registry);
@@ -45,7 +55,12 @@ public class NamespaceCache {
                 .register(registry);
     }
 
-    void start(@Observes StartupEvent event) {
+    void onStart(@Observes StartupEvent event) {
+        start();
+    }
+
+    /** Starts watching namespaces; returns at once, the cache syncs in the background. */
+    public void start() {
         if (!enabled) {
             LOG.info("namespace labels are not read (rootguard.namespace-labels.enabled=false); the global mode applies everywhere");
             return;
@@ -107,8 +122,9 @@ public class NamespaceCache {
         return p;
     }
 
+    /** Stops watching. */
     @PreDestroy
-    void stop() {
+    public void stop() {
         SharedIndexInformer<Namespace> inf = informer;
         if (inf != null) {
             inf.close();
