@@ -1,0 +1,106 @@
+package dev.rootguard.testing;
+
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real kube-apiserver and etcd on loopback, shared by every test class that uses this extension
+ * and stopped at the end of the test run. The binaries are built from the Go module proxy by
+ * {@code src/test/k8s/install-control-plane.sh} (Maven runs it before the tests) into
+ * {@code ~/.cache/rootguard/k8s/<version>-linux-amd64}, where kube-api-test finds them offline.
+ */
+public final class ControlPlane implements BeforeAllCallback {
+    private static final Path SCRIPT = Path.of("src/test/k8s/install-control-plane.sh");
+
+    /** The running control plane. */
+    public static final class Handle implements AutoCloseable {
+        private final KubeAPIServer server;
+        private final String kubeconfig;
+
+        Handle(KubeAPIServer server) {
+            this.server = server;
+            this.kubeconfig = server.getKubeConfigYaml();
+        }
+
+        public String kubeconfig() {
+            return kubeconfig;
+        }
+
+        public KubernetesClient client() {
+            return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig)).build();
+        }
+
+        @Override
+        public void close() {
+            server.stop();
+        }
+    }
+
+    private static volatile Handle handle;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        handle = context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
+                .computeIfAbsent(ControlPlane.class.getName(), k -> start(), Handle.class);
+    }
+
+    /** The control plane; only valid in a class that uses this extension. */
+    public static Handle get() {
+        if (handle == null) {
+            throw new IllegalStateException("annotate the test class with @ExtendWith(ControlPlane.class)");
+        }
+        return handle;
+    }
+
+    /** The Kubernetes version the install script builds, read from the script so there is one source. */
+    public static String version() {
+        String env = System.getenv("ROOTGUARD_K8S_VERSION");
+        if (env != null && !env.isBlank()) {
+            return env.startsWith("v") ? env.substring(1) : env;
+        }
+        try {
+            Matcher m = Pattern.compile("DEFAULT_K8S_VERSION=v([0-9.]+)").matcher(Files.readString(SCRIPT));
+            if (!m.find()) {
+                throw new IllegalStateException("no DEFAULT_K8S_VERSION in " + SCRIPT);
+            }
+            return m.group(1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Where the binaries live: {@code $ROOTGUARD_CACHE} or {@code ~/.cache/rootguard}. */
+    public static Path cacheDir() {
+        String env = System.getenv("ROOTGUARD_CACHE");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "rootguard");
+    }
+
+    private static Handle start() {
+        Path bin = cacheDir().resolve("k8s").resolve(version() + "-linux-amd64");
+        if (!Files.isExecutable(bin.resolve("kube-apiserver"))) {
+            throw new IllegalStateException("no kube-apiserver in " + bin + "; run bash " + SCRIPT);
+        }
+        KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withTestDir(cacheDir().toString())
+                .withOfflineMode(true)
+                .withApiServerVersion(version())
+                .withUpdateKubeConfig(false)
+                .withStartupTimeout(120_000)
+                // There may be no default route to derive an advertise address from.
+                .withApiServerFlag("--advertise-address", "127.0.0.1")
+                .build());
+        server.start();
+        return new Handle(server);
+    }
+}
