@@ -238,6 +238,28 @@ class AdmissionHttpTest {
     }
 
     @Test
+    void onlyTls12AndTls13AreNegotiated() throws Exception {
+        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class);
+        javax.net.ssl.SSLSocketFactory f = WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
+        for (String protocol : List.of("TLSv1.2", "TLSv1.3")) {
+            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) f.createSocket("localhost", port)) {
+                s.setEnabledProtocols(new String[] { protocol });
+                s.startHandshake();
+                assertEquals(protocol, s.getSession().getProtocol());
+            }
+        }
+        // The JDK client refuses TLS 1.1 itself, so ask openssl, allowing it on the client side.
+        for (String flag : List.of("-tls1_1", "-tls1")) {
+            Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, flag,
+                    "-cipher", "DEFAULT@SECLEVEL=0").redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(p.exitValue() != 0 && out.contains("alert protocol version"), () -> flag + " was not refused:\n" + out);
+        }
+    }
+
+    @Test
     void thereIsNoPlaintextAdmissionPort() {
         assertThrows(IOException.class, () -> {
             try (Socket s = new Socket("localhost", 8081)) {
