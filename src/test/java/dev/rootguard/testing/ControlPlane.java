@@ -22,6 +22,20 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class ControlPlane implements BeforeAllCallback {
     private static final Path SCRIPT = Path.of("src/test/k8s/install-control-plane.sh");
+    private static final Path AUDIT_LOG = Path.of("target", "e2e", "audit.log").toAbsolutePath();
+    private static final String AUDIT_POLICY = """
+            apiVersion: audit.k8s.io/v1
+            kind: Policy
+            omitStages: ["RequestReceived"]
+            rules:
+            - level: Metadata
+              resources:
+              - group: ""
+                resources: ["pods", "pods/ephemeralcontainers"]
+              - group: "apps"
+              - group: "batch"
+            - level: None
+            """;
 
     /** The running control plane. */
     public static final class Handle implements AutoCloseable {
@@ -35,6 +49,23 @@ public final class ControlPlane implements BeforeAllCallback {
 
         public String kubeconfig() {
             return kubeconfig;
+        }
+
+        /** The API server's audit log (JSON lines; pods are logged at Metadata level). */
+        public Path auditLog() {
+            return AUDIT_LOG;
+        }
+
+        /** The kubeconfig written to a file, for processes such as the webhook and kubectl. */
+        public Path kubeconfigFile() {
+            try {
+                Path f = Path.of("target", "e2e", "kubeconfig");
+                Files.createDirectories(f.getParent());
+                Files.writeString(f, kubeconfig);
+                return f.toAbsolutePath();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         public KubernetesClient client() {
@@ -91,6 +122,15 @@ public final class ControlPlane implements BeforeAllCallback {
         if (!Files.isExecutable(bin.resolve("kube-apiserver"))) {
             throw new IllegalStateException("no kube-apiserver in " + bin + "; run bash " + SCRIPT);
         }
+        Path policy;
+        try {
+            Files.createDirectories(AUDIT_LOG.getParent());
+            Files.deleteIfExists(AUDIT_LOG);
+            policy = AUDIT_LOG.resolveSibling("audit-policy.yaml");
+            Files.writeString(policy, AUDIT_POLICY);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
                 .withTestDir(cacheDir().toString())
                 .withOfflineMode(true)
@@ -99,6 +139,8 @@ public final class ControlPlane implements BeforeAllCallback {
                 .withStartupTimeout(120_000)
                 // There may be no default route to derive an advertise address from.
                 .withApiServerFlag("--advertise-address", "127.0.0.1")
+                .withApiServerFlag("--audit-policy-file", policy.toString())
+                .withApiServerFlag("--audit-log-path", AUDIT_LOG.toString())
                 .build());
         server.start();
         return new Handle(server);

@@ -1,0 +1,151 @@
+package dev.rootguard.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged webhook ({@code target/quarkus-app/quarkus-run.jar}) as a separate process, so tests
+ * can stop and restart it under a running API server. Ports stay the same across restarts, since
+ * the webhook configurations name them. Output goes to {@code target/e2e/webhook-*.log}.
+ */
+public final class WebhookProcess implements AutoCloseable {
+    private static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar");
+
+    private final Path cert;
+    private final Path key;
+    private final Path kubeconfig;
+    private final Map<String, String> properties;
+    private final int port = freePort();
+    private final int managementPort = freePort();
+    private Process process;
+    private int starts;
+
+    public WebhookProcess(Path cert, Path key, Path kubeconfig, Map<String, String> properties) {
+        this.cert = cert;
+        this.key = key;
+        this.kubeconfig = kubeconfig;
+        this.properties = Map.copyOf(properties);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public int managementPort() {
+        return managementPort;
+    }
+
+    /** Starts the process and waits until it is ready. */
+    public WebhookProcess start() {
+        if (!Files.isRegularFile(JAR)) {
+            throw new IllegalStateException(JAR + " is missing; run the tests through 'mvn verify' so the jar is packaged first");
+        }
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-Dquarkus.http.ssl-port=" + port,
+                "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.management.port=" + managementPort,
+                "-Dquarkus.management.host=127.0.0.1"));
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of("-jar", JAR.toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("ROOTGUARD_TLS_CERT", cert.toString());
+        pb.environment().put("ROOTGUARD_TLS_KEY", key.toString());
+        pb.environment().put("KUBECONFIG", kubeconfig.toString());
+        try {
+            Path log = Path.of("target", "e2e", "webhook-" + port + "-" + (++starts) + ".log");
+            Files.createDirectories(log.getParent());
+            pb.redirectErrorStream(true).redirectOutput(log.toFile());
+            process = pb.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        awaitReady(Duration.ofSeconds(60));
+        return this;
+    }
+
+    private void awaitReady(Duration timeout) {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("webhook exited with " + process.exitValue() + "; see target/e2e/webhook-*.log");
+            }
+            try {
+                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort
+                        + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            sleep(100);
+        }
+        throw new IllegalStateException("webhook not ready within " + timeout);
+    }
+
+    /** Sends SIGTERM and waits for the process to exit (killing it after 30 s). */
+    public void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        process = null;
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** A management endpoint's body, e.g. {@code /q/metrics}. */
+    public String management(String path) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
