@@ -25,7 +25,7 @@ public final class WebhookProcess implements AutoCloseable {
 
     private final Path cert;
     private final Path key;
-    private final Path kubeconfig;
+    private Path kubeconfig;
     private final Map<String, String> properties;
     private final int port = freePort();
     private final int managementPort = freePort();
@@ -37,6 +37,12 @@ public final class WebhookProcess implements AutoCloseable {
         this.key = key;
         this.kubeconfig = kubeconfig;
         this.properties = Map.copyOf(properties);
+    }
+
+    /** Sets the kubeconfig the webhook reads namespace labels with (before {@link #start()}). */
+    public WebhookProcess kubeconfig(Path file) {
+        this.kubeconfig = file;
+        return this;
     }
 
     public int port() {
