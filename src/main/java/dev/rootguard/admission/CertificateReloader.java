@@ -3,12 +3,13 @@ package dev.rootguard.admission;
 import dev.rootguard.config.RootguardConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.tls.CertificateUpdatedEvent;
 import io.quarkus.tls.TlsConfiguration;
 import io.quarkus.tls.TlsConfigurationRegistry;
+import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.KeyCertOptions;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
@@ -25,18 +26,19 @@ import org.jboss.logging.Logger;
 /**
  * Reloads the serving certificate when its files change on disk (cert-manager renewals, Secret
  * updates), without a restart. The files are hashed every {@code rootguard.tls.reload-period};
- * only a change triggers a reload, and the new pair is only handed to the HTTP server when the key
- * matches the certificate, so a half-written update never breaks the listener.
+ * only a change triggers a reload through the TLS registry, and the new pair is only put in use
+ * when the key matches the certificate, so a half-written update never breaks the listener.
+ *
+ * <p>The HTTPS server gets its key from a {@link RotatingKeyManager}, and a reload swaps that key
+ * manager's delegate. Replacing the server's TLS options instead drops connections that arrive
+ * during the update, which a webhook cannot afford.
  */
 @ApplicationScoped
-public class CertificateReloader {
+public class CertificateReloader implements HttpServerOptionsCustomizer {
     private static final Logger LOG = Logger.getLogger(CertificateReloader.class);
 
     @Inject
     TlsConfigurationRegistry registry;
-
-    @Inject
-    Event<CertificateUpdatedEvent> updated;
 
     @Inject
     Vertx vertx;
@@ -45,7 +47,21 @@ public class CertificateReloader {
     RootguardConfig config;
 
     private volatile byte[] fingerprint;
+    private volatile RotatingKeyManager keyManager;
     private long timer = -1;
+
+    /** Serves the registry's certificate through the rotating key manager. */
+    @Override
+    public void customizeHttpsServer(HttpServerOptions options) {
+        TlsConfiguration tls = registry.get(ReadinessCheck.TLS_NAME).orElseThrow();
+        keyManager = new RotatingKeyManager(x509(tls));
+        options.setKeyCertOptions(KeyCertOptions.wrap(keyManager));
+    }
+
+    /** True once the server is using the rotating key manager. */
+    boolean serving() {
+        return keyManager != null;
+    }
 
     void start(@Observes StartupEvent event) {
         Path cert = Path.of(config.tls().cert().orElseThrow());
@@ -80,14 +96,30 @@ public class CertificateReloader {
                 LOG.warnf("certificate %s and key %s do not match (update in progress?); keeping the current certificate", cert, key);
                 return false;
             }
+            RotatingKeyManager km = keyManager;
+            if (km != null) {
+                km.swap(x509(tls));
+            }
         } catch (RuntimeException e) {
             LOG.warnf("certificate reload failed (%s); keeping the current certificate", e.getMessage());
             return false;
         }
-        updated.fire(new CertificateUpdatedEvent(ReadinessCheck.TLS_NAME, tls));
         fingerprint = now;
         LOG.infof("reloaded the serving certificate from %s", cert);
         return true;
+    }
+
+    private X509KeyManager x509(TlsConfiguration tls) {
+        try {
+            for (javax.net.ssl.KeyManager m : tls.getKeyStoreOptions().getKeyManagerFactory(vertx).getKeyManagers()) {
+                if (m instanceof X509KeyManager km) {
+                    return km;
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read the serving key: " + e.getMessage(), e);
+        }
+        throw new IllegalStateException("the TLS configuration has no X.509 key");
     }
 
     private boolean keyMatchesCertificate(TlsConfiguration tls) {

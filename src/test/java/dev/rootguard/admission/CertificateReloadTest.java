@@ -53,8 +53,23 @@ class CertificateReloadTest {
     }
 
     @Test
-    void replacedCertificateFilesAreServedToNewConnections() throws Exception {
+    void replacedCertificateFilesAreServedToNewConnectionsWithoutFailingAny() throws Exception {
         BigInteger before = servedSerial();
+        // New connections keep arriving during the rotation; none may fail.
+        java.util.concurrent.atomic.AtomicInteger handshakes = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread load = new Thread(() -> {
+            while (running.get() && failure.get() == null) {
+                try {
+                    servedSerial();
+                    handshakes.incrementAndGet();
+                } catch (Exception e) {
+                    failure.set(e);
+                }
+            }
+        });
+        load.start();
         Path fresh = Files.createTempDirectory(Path.of("target"), "fresh-tls");
         var files = DevCertificate.ensure(fresh);
         // Write the key first and the certificate last; the reloader waits for a matching pair.
@@ -68,6 +83,11 @@ class CertificateReloadTest {
             after = servedSerial();
         }
         assertNotEquals(before, after, "the new certificate was not served within 15 s");
+        Thread.sleep(300);
+        running.set(false);
+        load.join(10_000);
+        assertEquals(null, failure.get(), "a handshake failed during the rotation after " + handshakes.get() + " handshakes");
+        assertTrue(handshakes.get() > 10, "too few handshakes to prove anything: " + handshakes.get());
 
         // Clients that trust only the new certificate get answers.
         var review = Reviews.recorded("configmap-create");
