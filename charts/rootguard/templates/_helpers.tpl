@@ -1,0 +1,115 @@
+{{/* Name of the chart. */}}
+{{- define "rootguard.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-based unless overridden. */}}
+{{- define "rootguard.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "rootguard.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Standard labels. */}}
+{{- define "rootguard.labels" -}}
+helm.sh/chart: {{ include "rootguard.chart" . }}
+{{ include "rootguard.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: rootguard
+{{- end }}
+
+{{- define "rootguard.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rootguard.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "rootguard.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "rootguard.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Secret holding the serving certificate. */}}
+{{- define "rootguard.tlsSecretName" -}}
+{{- if eq .Values.tls.mode "secret" }}
+{{- .Values.tls.secret.name }}
+{{- else }}
+{{- printf "%s-tls" (include "rootguard.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Namespaces neither webhook is ever called for: the release namespace, kube-system, and the exemptions. */}}
+{{- define "rootguard.excludedNamespaces" -}}
+{{- $list := list .Release.Namespace "kube-system" }}
+{{- range .Values.policy.exemptions.namespaces }}
+{{- $list = append $list . }}
+{{- end }}
+{{- toJson (uniq $list) }}
+{{- end }}
+
+{{/* application.properties for the webhook, from .Values.policy. */}}
+{{- define "rootguard.properties" -}}
+rootguard.mode={{ .Values.policy.mode }}
+{{- range $id, $rule := .Values.policy.rules }}
+{{- range $key, $value := $rule }}
+{{- if kindIs "slice" $value }}
+{{- if $value }}
+rootguard.rules.{{ $id }}.{{ $key }}={{ join "," $value }}
+{{- end }}
+{{- else if ne (toString $value) "" }}
+rootguard.rules.{{ $id }}.{{ $key }}={{ $value }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $key, $value := .Values.policy.defaults }}
+rootguard.defaults.{{ $key }}={{ $value }}
+{{- end }}
+rootguard.mutation.enabled={{ .Values.policy.mutation.enabled }}
+rootguard.exemptions.namespaces={{ join "," .Values.policy.exemptions.namespaces }}
+{{- if .Values.policy.exemptions.users }}
+rootguard.exemptions.users={{ join "," .Values.policy.exemptions.users }}
+{{- end }}
+rootguard.namespace-labels.enabled={{ .Values.policy.namespaceLabels }}
+rootguard.tls.reload-period={{ .Values.tls.reloadPeriod }}
+{{- end }}
+
+{{/* Webhook rules: every kind with a pod template. */}}
+{{- define "rootguard.webhookRules" -}}
+{{- $ops := .ops }}
+- apiGroups: [""]
+  apiVersions: ["v1"]
+  operations: {{ toJson $ops }}
+  resources: ["pods", "replicationcontrollers", "podtemplates"]
+  scope: Namespaced
+{{- if .ephemeral }}
+- apiGroups: [""]
+  apiVersions: ["v1"]
+  operations: ["UPDATE"]
+  resources: ["pods/ephemeralcontainers"]
+  scope: Namespaced
+{{- end }}
+- apiGroups: ["apps"]
+  apiVersions: ["v1"]
+  operations: {{ toJson $ops }}
+  resources: ["deployments", "replicasets", "statefulsets", "daemonsets"]
+  scope: Namespaced
+- apiGroups: ["batch"]
+  apiVersions: ["v1"]
+  operations: {{ toJson $ops }}
+  resources: ["jobs", "cronjobs"]
+  scope: Namespaced
+{{- end }}

@@ -1,0 +1,224 @@
+package dev.rootguard.chart;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rootguard.config.PolicyConfigs;
+import dev.rootguard.config.RootguardConfig;
+import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.Fixture;
+import dev.rootguard.policy.NamespacePolicy;
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.RuleRegistry;
+import dev.rootguard.testing.Tools;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.io.ByteArrayInputStream;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The chart, rendered with helm (built from the Go module proxy) and checked without a cluster. */
+class HelmChartTest {
+
+    private static Set<String> excluded(JsonNode webhookConfig) {
+        Set<String> out = new TreeSet<>();
+        webhookConfig.at("/webhooks/0/namespaceSelector/matchExpressions/0/values").forEach(v -> out.add(v.asText()));
+        return out;
+    }
+
+    private static PolicyConfig policyOf(Rendered r) throws Exception {
+        Properties props = new Properties();
+        props.load(new StringReader(r.one("ConfigMap").at("/data/application.properties").asText()));
+        Map<String, String> map = new HashMap<>();
+        props.forEach((k, v) -> map.put(k.toString(), v.toString()));
+        var config = new SmallRyeConfigBuilder().withMapping(RootguardConfig.class)
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+                .withSources(new PropertiesConfigSource(map, "chart", 500)).build();
+        return PolicyConfigs.from(config.getConfigMapping(RootguardConfig.class), RuleRegistry.standard());
+    }
+
+    @Test
+    void chartLints() {
+        Tools.Result r = Tools.helm("lint", "charts/rootguard", "--strict").orFail();
+        assertTrue(r.stdout().contains("0 chart(s) failed"), r.stdout());
+    }
+
+    @Test
+    void defaultsGiveAHardenedHighlyAvailableWebhook() {
+        Rendered r = Rendered.template();
+        JsonNode deploy = r.one("Deployment");
+        assertEquals(2, deploy.at("/spec/replicas").asInt());
+        assertEquals(0, deploy.at("/spec/strategy/rollingUpdate/maxUnavailable").asInt());
+        JsonNode pod = deploy.at("/spec/template/spec");
+        assertEquals("kubernetes.io/hostname", pod.at("/topologySpreadConstraints/0/topologyKey").asText());
+        assertTrue(pod.at("/affinity/podAntiAffinity").isObject());
+        JsonNode c = pod.at("/containers/0");
+        assertEquals("/q/health/ready", c.at("/readinessProbe/httpGet/path").asText());
+        assertEquals("management", c.at("/livenessProbe/httpGet/port").asText());
+        assertTrue(c.at("/resources/limits/memory").isTextual() && c.at("/resources/requests/cpu").isTextual());
+        assertEquals(true, c.at("/securityContext/readOnlyRootFilesystem").asBoolean());
+        assertTrue(c.path("env").toString().contains("QUARKUS_SHUTDOWN_DELAY"));
+        assertEquals(1, r.one("PodDisruptionBudget").at("/spec/minAvailable").asInt());
+
+        JsonNode validating = r.one("ValidatingWebhookConfiguration").at("/webhooks/0");
+        assertEquals("Fail", validating.path("failurePolicy").asText());
+        assertEquals(5, validating.path("timeoutSeconds").asInt());
+        assertEquals("None", validating.path("sideEffects").asText());
+        assertEquals("Equivalent", validating.path("matchPolicy").asText());
+        assertEquals("[\"v1\"]", validating.path("admissionReviewVersions").toString());
+        assertTrue(validating.path("rules").toString().contains("pods/ephemeralcontainers"));
+        JsonNode mutating = r.one("MutatingWebhookConfiguration").at("/webhooks/0");
+        assertEquals("Ignore", mutating.path("failurePolicy").asText());
+        assertEquals(3, mutating.path("timeoutSeconds").asInt());
+        assertEquals("IfNeeded", mutating.path("reinvocationPolicy").asText());
+
+        JsonNode role = r.one("ClusterRole");
+        assertEquals("[{\"apiGroups\":[\"\"],\"resources\":[\"namespaces\"],\"verbs\":[\"get\",\"list\",\"watch\"]}]",
+                role.path("rules").toString(), "least privilege");
+        for (JsonNode d : r.docs()) {
+            assertEquals("rootguard", d.at("/metadata/labels/app.kubernetes.io~1name").asText(), d.path("kind").asText());
+        }
+    }
+
+    @Test
+    void theWebhooksOwnPodPassesItsOwnPolicy() throws Exception {
+        Rendered r = Rendered.template();
+        PolicyConfig policy = policyOf(r);
+        var deployment = Fixture.typed(r.one("Deployment"));
+        Engine.Review review = new Engine(RuleRegistry.standard())
+                .review(deployment, new Engine.Context("team-a", "someone", NamespacePolicy.NONE), policy);
+        assertEquals(Engine.Outcome.EVALUATED, review.outcome(), "evaluated as if it were in a non-exempt namespace");
+        assertEquals(List.of(), review.violations());
+    }
+
+    @Test
+    void releaseNamespaceAndKubeSystemAreNeverInterceptedAndExemptionsAreAdded() throws Exception {
+        Rendered r = Rendered.template("--set", "policy.exemptions.namespaces={monitoring,kube-system}");
+        Set<String> expected = Set.of("rootguard", "kube-system", "monitoring");
+        assertEquals(expected, excluded(r.one("ValidatingWebhookConfiguration")));
+        assertEquals(expected, excluded(r.one("MutatingWebhookConfiguration")));
+        PolicyConfig policy = policyOf(r);
+        assertTrue(policy.exemptions().namespaces().containsAll(Set.of("monitoring", "kube-system")));
+        // Even with no exemptions configured, the release namespace and kube-system stay excluded.
+        Rendered none = Rendered.template("--set", "policy.exemptions.namespaces=null", "--namespace", "security");
+        assertEquals(Set.of("security", "kube-system"), excluded(none.one("ValidatingWebhookConfiguration")));
+    }
+
+    @Test
+    void policyValuesReachTheWebhookConfiguration() throws Exception {
+        PolicyConfig p = policyOf(Rendered.template("--set", "policy.mode=warn", "--set", "policy.rules.privileged.action=audit",
+                "--set", "policy.rules.capabilities.allowed={NET_BIND_SERVICE,NET_RAW}",
+                "--set", "policy.rules.required-ids.run-as-user-range=10000-20000",
+                "--set", "policy.exemptions.users={system:serviceaccount:ci:*}"));
+        assertEquals("warn", p.mode().id());
+        assertEquals("audit", p.rules().get("privileged").action().id());
+        assertEquals(Set.of("NET_BIND_SERVICE", "NET_RAW"), p.allowedCapabilities());
+        assertEquals("10000-20000", p.runAsUserRange().orElseThrow().toString());
+        assertTrue(p.exemptions().reason("x", "system:serviceaccount:ci:deploy").isPresent());
+    }
+
+    @Test
+    void generatedCertificateCoversTheServiceAndMatchesTheCaBundle() throws Exception {
+        Rendered r = Rendered.template();
+        JsonNode secret = r.one("Secret");
+        CertificateFactory cf = CertificateFactory.getInstance("X.509");
+        X509Certificate ca = (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(
+                Base64.getDecoder().decode(secret.at("/data/ca.crt").asText())));
+        X509Certificate tls = (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(
+                Base64.getDecoder().decode(secret.at("/data/tls.crt").asText())));
+        tls.verify(ca.getPublicKey());
+        List<String> sans = new ArrayList<>();
+        tls.getSubjectAlternativeNames().forEach(l -> sans.add(String.valueOf(l.get(1))));
+        assertTrue(sans.containsAll(List.of("rootguard.rootguard.svc", "rootguard.rootguard.svc.cluster.local")), sans.toString());
+        assertEquals(secret.at("/data/ca.crt").asText(), r.one("ValidatingWebhookConfiguration").at("/webhooks/0/clientConfig/caBundle").asText());
+        assertEquals(secret.at("/data/ca.crt").asText(), r.one("MutatingWebhookConfiguration").at("/webhooks/0/clientConfig/caBundle").asText());
+        assertEquals("rootguard-tls", r.one("Deployment").at("/spec/template/spec/volumes/0/secret/secretName").asText());
+    }
+
+    @Test
+    void certManagerModeRequestsACertificateAndInjectsTheCa() {
+        Rendered r = Rendered.template("--set", "tls.mode=cert-manager");
+        assertTrue(r.find("Secret").isEmpty(), "cert-manager writes the Secret");
+        JsonNode cert = r.all("Certificate").stream().filter(c -> c.at("/metadata/name").asText().equals("rootguard-tls")).findFirst()
+                .orElseThrow();
+        assertEquals("rootguard-tls", cert.at("/spec/secretName").asText());
+        assertEquals("PKCS8", cert.at("/spec/privateKey/encoding").asText());
+        assertEquals("rootguard/rootguard-tls",
+                r.one("ValidatingWebhookConfiguration").at("/metadata/annotations/cert-manager.io~1inject-ca-from").asText());
+        assertTrue(r.one("ValidatingWebhookConfiguration").at("/webhooks/0/clientConfig/caBundle").isMissingNode());
+
+        Rendered external = Rendered.template("--set", "tls.mode=cert-manager", "--set", "tls.certManager.issuerRef.name=corp-ca",
+                "--set", "tls.certManager.issuerRef.kind=ClusterIssuer");
+        assertTrue(external.find("Issuer").isEmpty());
+        assertEquals("corp-ca", external.one("Certificate").at("/spec/issuerRef/name").asText());
+    }
+
+    @Test
+    void secretModeUsesTheUsersSecretAndCaBundle() {
+        Rendered r = Rendered.template("--set", "tls.mode=secret", "--set", "tls.secret.name=my-tls", "--set", "tls.secret.caBundle=Q0E=");
+        assertTrue(r.find("Secret").isEmpty());
+        assertEquals("my-tls", r.one("Deployment").at("/spec/template/spec/volumes/0/secret/secretName").asText());
+        assertEquals("Q0E=", r.one("ValidatingWebhookConfiguration").at("/webhooks/0/clientConfig/caBundle").asText());
+    }
+
+    @Test
+    void highAvailabilityCanBeTurnedOff() {
+        Rendered r = Rendered.template("--set", "replicaCount=1", "--set", "topologySpread.enabled=false");
+        assertEquals(1, r.one("Deployment").at("/spec/replicas").asInt());
+        assertTrue(r.find("PodDisruptionBudget").isEmpty(), "a PDB with one replica would block node drains");
+        assertTrue(r.one("Deployment").at("/spec/template/spec/topologySpreadConstraints").isMissingNode());
+    }
+
+    static Stream<Arguments> invalidValues() {
+        return Stream.of(
+                Arguments.of("policy.mode=block", "/policy/mode"),
+                Arguments.of("policy.rules.privileged.action=deny", "/policy/rules/privileged/action"),
+                Arguments.of("policy.rules.no-such-rule.action=warn", "no-such-rule"),
+                Arguments.of("tls.mode=secret", "/tls/secret/name"),
+                Arguments.of("tls.mode=vault", "/tls/mode"),
+                Arguments.of("replicaCount=0", "/replicaCount"),
+                Arguments.of("policy.defaults.run-as-user=0", "/policy/defaults/run-as-user"),
+                Arguments.of("webhook.validating.timeoutSeconds=60", "/webhook/validating/timeoutSeconds"),
+                Arguments.of("webhook.validating.failurePolicy=Maybe", "/webhook/validating/failurePolicy"),
+                Arguments.of("policy.rules.required-ids.run-as-user-range=lots", "/policy/rules/required-ids/run-as-user-range"),
+                Arguments.of("unknownTopLevel=1", "unknownTopLevel"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidValues")
+    void schemaRejectsInvalidValues(String set, String where) {
+        Tools.Result r = Tools.helm("template", "rootguard", "charts/rootguard", "--set", set);
+        assertNotEquals(0, r.exitCode(), set + " was accepted");
+        assertTrue(r.stderr().contains("schema") && r.stderr().contains(where), r.stderr());
+    }
+
+    @Test
+    void deployDirectoryMatchesTheChart() throws Exception {
+        Rendered committed = Rendered.parse(Files.readString(Path.of("deploy/rootguard.yaml")));
+        Tools.Result fresh = Tools.run(List.of("bash", "deploy/render.sh", "-"), null).orFail();
+        assertEquals(Rendered.parse(fresh.stdout()).normalized(), committed.normalized(),
+                "deploy/rootguard.yaml is out of date: run bash deploy/render.sh");
+        assertEquals("Namespace", committed.docs().get(0).path("kind").asText());
+        assertFalse(committed.docs().stream().anyMatch(d -> d.at("/metadata/annotations/helm.sh~1hook").isTextual()),
+                "test hooks do not belong in deploy/");
+    }
+}
