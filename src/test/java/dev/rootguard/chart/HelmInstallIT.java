@@ -1,0 +1,143 @@
+package dev.rootguard.chart;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rootguard.testing.ControlPlane;
+import dev.rootguard.testing.Tools;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The chart installed with helm into a real kube-apiserver. No kubelet runs there, so no webhook
+ * pod ever starts: that is exactly the situation where a badly installed webhook bricks a cluster,
+ * and the test proves the chart keeps kube-system and its own namespace working.
+ */
+@ExtendWith(ControlPlane.class)
+class HelmInstallIT {
+    private static final String RELEASE = "rg";
+    private static final String NS = "rootguard-helm";
+    private static final String FULLNAME = "rg-rootguard";
+    private static final String TARGET = "helm-target";
+
+    private static KubernetesClient client;
+    private static Path kubeconfig;
+
+    @BeforeAll
+    static void setUp() {
+        client = ControlPlane.get().client();
+        kubeconfig = ControlPlane.get().kubeconfigFile();
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(TARGET).endMetadata().build()).serverSideApply();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        helm("uninstall", RELEASE, "-n", NS, "--ignore-not-found");
+        client.close();
+    }
+
+    private static Tools.Result helm(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--kubeconfig", kubeconfig.toString()));
+        return Tools.helm(all.toArray(String[]::new));
+    }
+
+    private static Tools.Result kubectl(String stdin, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Tools.kubectl().toString(), "--kubeconfig", kubeconfig.toString()));
+        cmd.addAll(List.of(args));
+        return Tools.run(cmd, stdin);
+    }
+
+    private static Pod pod(String name) {
+        return new PodBuilder().withNewMetadata().withName(name).endMetadata().withNewSpec().addNewContainer().withName("app")
+                .withImage("registry.example/app:1").endContainer().endSpec().build();
+    }
+
+    private static Pod create(String ns, String name) {
+        return client.pods().inNamespace(ns).resource(pod(name + "-" + System.nanoTime())).create();
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    private static boolean refusedByUnreachableWebhook() {
+        try {
+            create(TARGET, "probe");
+            return false;
+        } catch (KubernetesClientException e) {
+            return e.getMessage().contains("failed calling webhook \"validate.rootguard.dev\"");
+        }
+    }
+
+    @Test
+    void renderedManifestsPassServerSideDryRun() throws Exception {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("rootguard").endMetadata().build())
+                .serverSideApply();
+        Tools.Result deploy = kubectl(null, "apply", "--dry-run=server", "-f", "deploy/rootguard.yaml");
+        deploy.orFail();
+        assertTrue(deploy.stdout().contains("validatingwebhookconfiguration.admissionregistration.k8s.io/rootguard created (server dry run)"),
+                deploy.stdout());
+
+        String caBundle = Tools.run(List.of("bash", "certs/generate.sh", "--out", "target/helm-certs"), null).orFail().stdout().trim();
+        String secretMode = Tools.helm("template", "rootguard", "charts/rootguard", "--namespace", "rootguard", "--skip-tests",
+                "--set", "tls.mode=secret", "--set", "tls.secret.name=my-tls", "--set", "tls.secret.caBundle=" + caBundle,
+                "--set", "replicaCount=1").orFail().stdout();
+        kubectl(secretMode, "apply", "--dry-run=server", "-f", "-").orFail();
+    }
+
+    @Test
+    void installKeepsSystemNamespacesWorkingUpgradeKeepsTheCaAndUninstallRemovesEverything() throws Exception {
+        Tools.Result install = helm("install", RELEASE, "charts/rootguard", "-n", NS, "--create-namespace").orFail();
+        assertTrue(install.stdout().contains("kubectl run rootguard-demo"), "NOTES tell the user how to see it work:\n" + install.stdout());
+        assertNotNull(client.admissionRegistration().v1().validatingWebhookConfigurations().withName(FULLNAME).get());
+        assertNotNull(client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(FULLNAME).get());
+
+        // No webhook pod can run here, so failurePolicy Fail refuses pods in intercepted namespaces...
+        await(HelmInstallIT::refusedByUnreachableWebhook, "pods in an intercepted namespace are refused");
+        // ...while kube-system and the release namespace are never intercepted.
+        assertNotNull(create("kube-system", "system"));
+        assertNotNull(create(NS, "own"));
+
+        String ca = client.secrets().inNamespace(NS).withName(FULLNAME + "-tls").get().getData().get("ca.crt");
+        String bundle = client.admissionRegistration().v1().validatingWebhookConfigurations().withName(FULLNAME).get().getWebhooks()
+                .get(0).getClientConfig().getCaBundle();
+        assertEquals(ca, bundle);
+
+        helm("upgrade", RELEASE, "charts/rootguard", "-n", NS, "--set", "policy.mode=warn").orFail();
+        assertEquals(ca, client.secrets().inNamespace(NS).withName(FULLNAME + "-tls").get().getData().get("ca.crt"),
+                "helm upgrade must keep the CA");
+        assertEquals(bundle, client.admissionRegistration().v1().validatingWebhookConfigurations().withName(FULLNAME).get()
+                .getWebhooks().get(0).getClientConfig().getCaBundle());
+        assertTrue(client.configMaps().inNamespace(NS).withName(FULLNAME).get().getData().get("application.properties")
+                .contains("rootguard.mode=warn"));
+
+        helm("uninstall", RELEASE, "-n", NS).orFail();
+        assertNull(client.admissionRegistration().v1().validatingWebhookConfigurations().withName(FULLNAME).get());
+        assertNull(client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(FULLNAME).get());
+        assertNull(client.secrets().inNamespace(NS).withName(FULLNAME + "-tls").get());
+        assertNull(client.rbac().clusterRoles().withName(FULLNAME).get());
+        assertNull(client.apps().deployments().inNamespace(NS).withName(FULLNAME).get());
+        await(() -> !refusedByUnreachableWebhook(), "pods are admitted again after uninstall");
+    }
+}
