@@ -91,6 +91,33 @@ class HelmInstallIT {
     }
 
     @Test
+    void theWebhookServesTheCertificateTheChartGenerates() throws Exception {
+        Rendered r = Rendered.template("--show-only", "templates/webhooks.yaml");
+        var data = r.one("Secret").path("data");
+        Path dir = Path.of("target", "helm-tls").toAbsolutePath();
+        java.nio.file.Files.createDirectories(dir);
+        for (String f : List.of("ca.crt", "tls.crt", "tls.key")) {
+            java.nio.file.Files.write(dir.resolve(f), java.util.Base64.getDecoder().decode(data.path(f).asText()));
+        }
+        try (var webhook = new dev.rootguard.testing.WebhookProcess(dir.resolve("tls.crt"), dir.resolve("tls.key"), kubeconfig,
+                java.util.Map.of()).start()) {
+            // Connect to loopback but verify the certificate as the API server does, for the Service's DNS name.
+            javax.net.ssl.SSLSocketFactory f = dev.rootguard.testing.WebhookClient.trusting(dir.resolve("ca.crt")).getSocketFactory();
+            try (java.net.Socket plain = new java.net.Socket("127.0.0.1", webhook.port());
+                    javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) f.createSocket(plain, "rootguard.rootguard.svc", webhook.port(), true)) {
+                javax.net.ssl.SSLParameters params = tls.getSSLParameters();
+                params.setEndpointIdentificationAlgorithm("HTTPS");
+                tls.setSSLParameters(params);
+                tls.startHandshake();
+                tls.getOutputStream().write(("POST /validate HTTP/1.1\r\nHost: rootguard.rootguard.svc\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 2\r\nConnection: close\r\n\r\n{}").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String status = new java.io.BufferedReader(new java.io.InputStreamReader(tls.getInputStream())).readLine();
+                assertTrue(status.startsWith("HTTP/1.1 400"), status);
+            }
+        }
+    }
+
+    @Test
     void renderedManifestsPassServerSideDryRun() throws Exception {
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("rootguard").endMetadata().build())
                 .serverSideApply();
