@@ -44,8 +44,8 @@ public final class DevCertificate {
             throw new IllegalStateException("set both ROOTGUARD_TLS_CERT and ROOTGUARD_TLS_KEY, or neither to use a"
                     + " generated self-signed certificate");
         }
-        Path dir = Path.of(System.getProperty("rootguard.tls.dev-dir",
-                Path.of(System.getProperty("user.home"), ".cache", "rootguard", "dev-tls").toString()));
+        String configured = setting("rootguard.tls.dev-dir", "ROOTGUARD_TLS_DEV_DIR");
+        Path dir = configured != null ? Path.of(configured) : defaultDir();
         PemCertificateFiles files = ensure(dir);
         System.setProperty(CERT_PROPERTY, files.certFile().toString());
         System.setProperty(KEY_PROPERTY, files.keyFile().toString());
@@ -55,6 +55,20 @@ public final class DevCertificate {
     /** The generated certificate file in use, or null when a configured one is used. */
     public static Path generated() {
         return generated;
+    }
+
+    /** {@code ~/.cache/rootguard/dev-tls}, or a temporary directory when the home directory is not writable. */
+    private static Path defaultDir() {
+        Path home = Path.of(System.getProperty("user.home"), ".cache", "rootguard", "dev-tls");
+        try {
+            Files.createDirectories(home);
+            if (Files.isWritable(home)) {
+                return home;
+            }
+        } catch (Exception e) {
+            // fall through to the temporary directory
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"), "rootguard-dev-tls");
     }
 
     /** Generates the certificate in {@code dir}, or reuses one there that is valid for at least a day. */
