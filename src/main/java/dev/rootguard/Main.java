@@ -1,11 +1,13 @@
 package dev.rootguard;
 
 import dev.rootguard.admission.DevCertificate;
+import dev.rootguard.audit.Cli;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
- * Entry point. Before the server starts, makes sure there is a serving certificate: the one named
+ * Entry point. {@code audit}, {@code fix} and {@code rules} run the command line without starting
+ * the server; anything else (or {@code serve}) starts the webhook. Before the server starts, makes sure there is a serving certificate: the one named
  * by {@code ROOTGUARD_TLS_CERT}/{@code ROOTGUARD_TLS_KEY}, or a generated self-signed one for local use.
  */
 @QuarkusMain
@@ -15,6 +17,12 @@ public final class Main {
     }
 
     public static void main(String... args) {
+        if (args.length > 0 && Cli.COMMANDS.contains(args[0])) {
+            System.exit(Cli.run(args, System.in, System.out, System.err));
+        }
+        if (args.length > 0 && "serve".equals(args[0])) {
+            args = java.util.Arrays.copyOfRange(args, 1, args.length);
+        }
         try {
             DevCertificate.configureIfAbsent();
         } catch (IllegalStateException e) {

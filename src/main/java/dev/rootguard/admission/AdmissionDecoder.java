@@ -1,5 +1,6 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.policy.Json;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DatabindException;

@@ -1,9 +1,11 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.policy.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rootguard.cluster.NamespaceCache;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.Patcher;
 import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.Violation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -147,7 +149,7 @@ public class AdmissionHandler {
         if (!ctx.namespacePolicy().mutate()) {
             return new Decided("skipped", Responses.allowed());
         }
-        JsonNode patch = Patcher.patch(original, copy -> policy.engine().mutate(copy, ctx, policy.policy()));
+        JsonNode patch = Patcher.patch(Json.MAPPER, original, copy -> policy.engine().mutate(copy, ctx, policy.policy()));
         if (patch.isEmpty()) {
             return new Decided("unchanged", Responses.allowed());
         }

@@ -1,5 +1,6 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.policy.Json;
 import io.smallrye.common.annotation.NonBlocking;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;

@@ -1,5 +1,6 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.policy.Json;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;

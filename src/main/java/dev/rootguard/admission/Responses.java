@@ -1,5 +1,6 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.policy.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;

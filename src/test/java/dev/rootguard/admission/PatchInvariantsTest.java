@@ -1,5 +1,6 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.policy.Json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.Fixture;
 import dev.rootguard.policy.NamespacePolicy;
+import dev.rootguard.policy.Patcher;
 import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.RuleRegistry;
@@ -51,7 +53,7 @@ class PatchInvariantsTest {
     }
 
     private static JsonNode patchFor(HasMetadata object, PolicyConfig policy) {
-        return Patcher.patch(object, copy -> ENGINE.mutate(copy, CTX, policy));
+        return Patcher.patch(Json.MAPPER, object, copy -> ENGINE.mutate(copy, CTX, policy));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,4 +1,4 @@
-package dev.rootguard.admission;
+package dev.rootguard.policy;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 /**
- * The one JSON mapper for admission traffic. It is strict so that no body can mean two things:
+ * The one JSON mapper for admission requests and audited manifests. It is strict so that no body can mean two things:
  * duplicate keys are refused (two parsers could keep different copies), and scalars are never
  * coerced ({@code "privileged": "true"} is an error, not {@code true}).
  */

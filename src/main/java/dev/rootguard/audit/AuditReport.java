@@ -1,0 +1,75 @@
+package dev.rootguard.audit;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The result of an audit, in the documented JSON/YAML schema ({@code -o json}):
+ * a {@code summary} and one entry in {@code results} per object.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record AuditReport(Summary summary, List<Result> results) {
+
+    /**
+     * Counts over all results.
+     *
+     * @param objects        objects read (every result that is not an input error)
+     * @param withViolations objects with at least one violation
+     * @param exempt         objects in exempt namespaces
+     * @param skipped        objects of kinds without a pod spec
+     * @param errors         documents that could not be read or understood
+     * @param violations     per rule ID, per action: how many violations
+     */
+    public record Summary(int objects, int withViolations, int exempt, int skipped, int errors,
+            Map<String, Map<String, Integer>> violations) {
+    }
+
+    /**
+     * One object (or one unreadable document).
+     *
+     * @param source     where it came from
+     * @param kind       object kind
+     * @param namespace  namespace the policy was applied for
+     * @param name       object name
+     * @param status     {@code ok}, {@code violations}, {@code exempt}, {@code skipped} or {@code error}
+     * @param violations the violations, empty unless status is {@code violations}
+     * @param reason     why it is exempt, skipped, or in error
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Result(Source source, String kind, String namespace, String name, String status, List<Finding> violations,
+            String reason) {
+    }
+
+    /**
+     * Where an object came from: a file and document (and list item), or a cluster.
+     *
+     * @param file     file path, {@code -} for standard input
+     * @param document 0-based document index in the file
+     * @param item     0-based index in a List's items
+     * @param line     1-based line where the object starts
+     * @param cluster  cluster name for live objects
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Source(String file, Integer document, Integer item, Integer line, String cluster) {
+        static Source of(Document.Source s) {
+            if (s.file() == null) {
+                return new Source(null, null, null, null, s.cluster());
+            }
+            return new Source(s.file(), s.document(), s.item() >= 0 ? s.item() : null, s.line(), null);
+        }
+    }
+
+    /**
+     * One violation.
+     *
+     * @param rule    rule ID
+     * @param path    field path in the object
+     * @param message what is wrong and how to fix it
+     * @param action  effective action: enforce, warn or audit
+     * @param line    1-based line of the field (or its nearest parent) in the file, when read from a file
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Finding(String rule, String path, String message, String action, Integer line) {
+    }
+}

@@ -1,0 +1,113 @@
+package dev.rootguard.audit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.Json;
+import dev.rootguard.policy.NamespacePolicy;
+import dev.rootguard.policy.PodSpecs;
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.Violation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/** Audits documents with the webhook's engine and policy, so the audit and the webhook never disagree. */
+public final class Auditor {
+    private final Engine engine;
+    private final PolicyConfig policy;
+    private final Function<String, NamespacePolicy> namespaces;
+    private final String defaultNamespace;
+
+    /**
+     * @param namespaces       what each namespace's labels say (cluster) or {@code --namespace-mode} (offline)
+     * @param defaultNamespace namespace for objects that name none, as kubectl would use
+     */
+    public Auditor(Engine engine, PolicyConfig policy, Function<String, NamespacePolicy> namespaces, String defaultNamespace) {
+        this.engine = engine;
+        this.policy = policy;
+        this.namespaces = namespaces;
+        this.defaultNamespace = defaultNamespace;
+    }
+
+    public AuditReport audit(List<Document> documents) {
+        List<AuditReport.Result> results = new ArrayList<>(documents.size());
+        for (Document d : documents) {
+            results.add(audit(d));
+        }
+        return new AuditReport(summarize(results), results);
+    }
+
+    /** Audits one document. */
+    public AuditReport.Result audit(Document d) {
+        AuditReport.Source source = AuditReport.Source.of(d.source());
+        if (d.error() != null) {
+            return new AuditReport.Result(source, null, null, null, "error", List.of(), d.error());
+        }
+        String apiVersion = d.raw().path("apiVersion").asText("");
+        String kind = d.raw().path("kind").asText("");
+        String name = d.raw().path("metadata").path("name").asText(d.raw().path("metadata").path("generateName").asText(""));
+        String namespace = d.raw().path("metadata").path("namespace").asText("");
+        if (namespace.isEmpty()) {
+            namespace = defaultNamespace;
+        }
+        if (apiVersion.isEmpty() || kind.isEmpty()) {
+            return new AuditReport.Result(source, kind, namespace, name, "error", List.of(),
+                    "not a Kubernetes object: apiVersion and kind are required");
+        }
+        Optional<Class<? extends HasMetadata>> type = PodSpecs.modelClassForApiVersion(apiVersion, kind);
+        if (type.isEmpty()) {
+            return new AuditReport.Result(source, kind, namespace, name, "skipped", List.of(), "no pod spec in " + apiVersion + " " + kind);
+        }
+        HasMetadata object;
+        try {
+            object = Json.MAPPER.treeToValue(d.raw(), type.get());
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+            return new AuditReport.Result(source, kind, namespace, name, "error", List.of(),
+                    "not a valid " + kind + ": " + (msg == null ? "" : msg.lines().findFirst().orElse("")));
+        }
+        Engine.Review review = engine.review(object, new Engine.Context(namespace, null, namespaces.apply(namespace)), policy);
+        return switch (review.outcome()) {
+            case EXEMPT -> new AuditReport.Result(source, kind, namespace, name, "exempt", List.of(), review.exemptReason().orElse(""));
+            case NOT_APPLICABLE -> new AuditReport.Result(source, kind, namespace, name, "skipped", List.of(), "no pod template");
+            case EVALUATED -> {
+                List<AuditReport.Finding> findings = new ArrayList<>();
+                for (Violation v : review.violations()) {
+                    findings.add(new AuditReport.Finding(v.rule(), v.path(), v.message(), v.action().id(),
+                            d.source().file() == null ? null : d.lineOf(v.path())));
+                }
+                yield new AuditReport.Result(source, kind, namespace, name, findings.isEmpty() ? "ok" : "violations", findings, null);
+            }
+        };
+    }
+
+    static AuditReport.Summary summarize(List<AuditReport.Result> results) {
+        int objects = 0;
+        int with = 0;
+        int exempt = 0;
+        int skipped = 0;
+        int errors = 0;
+        Map<String, Map<String, Integer>> counts = new TreeMap<>();
+        for (AuditReport.Result r : results) {
+            switch (r.status()) {
+                case "error" -> errors++;
+                case "exempt" -> exempt++;
+                case "skipped" -> skipped++;
+                case "violations" -> with++;
+                default -> {
+                }
+            }
+            if (!"error".equals(r.status())) {
+                objects++;
+            }
+            for (AuditReport.Finding f : r.violations()) {
+                counts.computeIfAbsent(f.rule(), k -> new TreeMap<>()).merge(f.action(), 1, Integer::sum);
+            }
+        }
+        return new AuditReport.Summary(objects, with, exempt, skipped, errors, counts);
+    }
+}

@@ -1,0 +1,224 @@
+package dev.rootguard.audit;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Reads manifests: multi-document YAML or JSON, {@code List} objects, directories (recursively,
+ * {@code .yaml}, {@code .yml}, {@code .json}) and standard input. Each YAML document is parsed on
+ * its own, so a malformed one becomes an error naming the file, document and line while the others
+ * are still read.
+ */
+public final class ManifestReader {
+    private static final YAMLFactory YAML = new YAMLFactory();
+
+    private ManifestReader() {
+    }
+
+    /** Reads every input; {@code -} is standard input. Unreadable paths become error documents. */
+    public static List<Document> read(List<String> inputs, InputStream stdin) {
+        List<Document> out = new ArrayList<>();
+        for (String input : inputs) {
+            if ("-".equals(input)) {
+                try {
+                    out.addAll(parse("-", new String(stdin.readAllBytes(), StandardCharsets.UTF_8)));
+                } catch (IOException e) {
+                    out.add(Document.failed(new Document.Source("-", 0, -1, 1, null), "cannot read standard input: " + e.getMessage()));
+                }
+                continue;
+            }
+            Path path = Path.of(input);
+            if (Files.isDirectory(path)) {
+                try (Stream<Path> files = Files.walk(path)) {
+                    for (Path f : files.filter(Files::isRegularFile).filter(ManifestReader::isManifest).sorted().toList()) {
+                        out.addAll(readFile(f));
+                    }
+                } catch (IOException | UncheckedIOException e) {
+                    out.add(Document.failed(new Document.Source(input, 0, -1, 1, null), "cannot read directory: " + e.getMessage()));
+                }
+            } else {
+                out.addAll(readFile(path));
+            }
+        }
+        return out;
+    }
+
+    private static boolean isManifest(Path p) {
+        String n = p.getFileName().toString().toLowerCase();
+        return n.endsWith(".yaml") || n.endsWith(".yml") || n.endsWith(".json");
+    }
+
+    private static List<Document> readFile(Path file) {
+        try {
+            return parse(file.toString(), Files.readString(file));
+        } catch (IOException | UncheckedIOException e) {
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
+            return List.of(Document.failed(new Document.Source(file.toString(), 0, -1, 1, null), "cannot read file: " + why));
+        }
+    }
+
+    /**
+     * A YAML document's text and where it starts.
+     *
+     * @param startLine 0-based line of the document's first line in the file
+     * @param text      the document, without separators
+     * @param separator the separator line that ends it, or null for the last document
+     */
+    public record Chunk(int startLine, String text, String separator) {
+        /** True when the document holds nothing but blank lines and comments. */
+        public boolean empty() {
+            return onlyComments(text);
+        }
+    }
+
+    /** Splits a file into YAML documents at {@code ---} lines. */
+    public static List<Chunk> split(String text) {
+        List<Chunk> out = new ArrayList<>();
+        String[] lines = text.split("\n", -1);
+        int start = 0;
+        for (int i = 0; i <= lines.length; i++) {
+            String l = i < lines.length ? lines[i].stripTrailing() : null;
+            boolean separator = l != null && (l.equals("---") || l.startsWith("--- ") || l.startsWith("---\t"));
+            if (l == null || separator) {
+                out.add(new Chunk(start, String.join("\n", java.util.Arrays.copyOfRange(lines, start, i)), separator ? lines[i] : null));
+                start = i + 1;
+            }
+        }
+        return out;
+    }
+
+    /** Parses the text of one file. Documents are numbered from 0 in order, not counting empty ones. */
+    public static List<Document> parse(String name, String text) {
+        List<Document> out = new ArrayList<>();
+        int docIndex = 0;
+        for (Chunk c : split(text)) {
+            if (!c.empty()) {
+                out.addAll(parseDocument(name, docIndex++, c.startLine(), c.text()));
+            }
+        }
+        return out;
+    }
+
+    private static boolean onlyComments(String chunk) {
+        return chunk.lines().allMatch(l -> l.isBlank() || l.stripLeading().startsWith("#"));
+    }
+
+    /** Parses one YAML document starting after {@code offset} lines of the file. */
+    private static List<Document> parseDocument(String file, int docIndex, int offset, String chunk) {
+        Map<String, Integer> lines = new HashMap<>();
+        JsonNode root;
+        try (JsonParser p = YAML.createParser(chunk)) {
+            p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            root = readWithLines(p, lines, offset);
+        } catch (IOException e) {
+            int line = offset + 1;
+            String msg = e.getMessage();
+            if (e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe) {
+                msg = jpe.getOriginalMessage();
+                if (jpe.getLocation() != null && jpe.getLocation().getLineNr() > 0) {
+                    line = offset + jpe.getLocation().getLineNr();
+                }
+            }
+            String first = msg == null ? "malformed YAML" : msg.lines().findFirst().orElse(msg);
+            return List.of(Document.failed(new Document.Source(file, docIndex, -1, line, null), "malformed YAML: " + first));
+        }
+        Document.Source source = new Document.Source(file, docIndex, -1, firstLine(lines, offset), null);
+        if (root == null || root.isNull()) {
+            return List.of();
+        }
+        if (!root.isObject()) {
+            return List.of(Document.failed(source, "not a Kubernetes object (expected a mapping with apiVersion and kind)"));
+        }
+        JsonNode items = root.get("items");
+        String kind = root.path("kind").asText("");
+        if (kind.endsWith("List") && items != null && items.isArray()) {
+            List<Document> out = new ArrayList<>();
+            for (int i = 0; i < items.size(); i++) {
+                JsonNode item = items.get(i);
+                String prefix = "/items/" + i;
+                Map<String, Integer> itemLines = new HashMap<>();
+                lines.forEach((ptr, line) -> {
+                    if (ptr.equals(prefix) || ptr.startsWith(prefix + "/")) {
+                        itemLines.put(ptr.substring(prefix.length()), line);
+                    }
+                });
+                Document.Source s = new Document.Source(file, docIndex, i, itemLines.getOrDefault("", source.line()), null);
+                out.add(item.isObject() ? new Document(s, (ObjectNode) item, itemLines, null)
+                        : Document.failed(s, "list item is not a Kubernetes object"));
+            }
+            return out;
+        }
+        return List.of(new Document(source, (ObjectNode) root, lines, null));
+    }
+
+    private static int firstLine(Map<String, Integer> lines, int offset) {
+        Integer l = lines.get("");
+        return l == null ? offset + 1 : l;
+    }
+
+    /** Builds the tree while recording the line of every value, keyed by JSON pointer. */
+    private static JsonNode readWithLines(JsonParser p, Map<String, Integer> lines, int offset) throws IOException {
+        JsonToken t = p.nextToken();
+        if (t == null) {
+            return null;
+        }
+        return readValue(p, lines, offset, "");
+    }
+
+    private static JsonNode readValue(JsonParser p, Map<String, Integer> lines, int offset, String pointer) throws IOException {
+        var nf = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        lines.putIfAbsent(pointer, offset + p.currentTokenLocation().getLineNr());
+        JsonToken t = p.currentToken();
+        switch (t) {
+            case START_OBJECT -> {
+                ObjectNode o = nf.objectNode();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    String child = pointer + "/" + name.replace("~", "~0").replace("/", "~1");
+                    lines.put(child, offset + p.currentTokenLocation().getLineNr());
+                    p.nextToken();
+                    o.set(name, readValue(p, lines, offset, child));
+                }
+                return o;
+            }
+            case START_ARRAY -> {
+                var a = nf.arrayNode();
+                int i = 0;
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    a.add(readValue(p, lines, offset, pointer + "/" + i++));
+                }
+                return a;
+            }
+            case VALUE_STRING -> {
+                return nf.textNode(p.getText());
+            }
+            case VALUE_NUMBER_INT -> {
+                return nf.numberNode(p.getLongValue());
+            }
+            case VALUE_NUMBER_FLOAT -> {
+                return nf.numberNode(p.getDecimalValue());
+            }
+            case VALUE_TRUE, VALUE_FALSE -> {
+                return nf.booleanNode(p.getBooleanValue());
+            }
+            case VALUE_NULL -> {
+                return nf.nullNode();
+            }
+            default -> throw new IOException("unexpected " + t);
+        }
+    }
+}
