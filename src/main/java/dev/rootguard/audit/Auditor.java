@@ -67,8 +67,12 @@ public final class Auditor {
             object = Json.MAPPER.treeToValue(d.raw(), type.get());
         } catch (JsonProcessingException | IllegalArgumentException e) {
             String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-            return new AuditReport.Result(source, kind, namespace, name, "error", List.of(),
-                    "not a valid " + kind + ": " + (msg == null ? "" : msg.lines().findFirst().orElse("")));
+            msg = msg == null ? "" : msg.lines().findFirst().orElse("").replaceAll(" \\(but might if coercion.*\\)", "");
+            String field = e instanceof com.fasterxml.jackson.databind.JsonMappingException jm ? fieldPath(jm) : "";
+            AuditReport.Source at = field.isEmpty() ? source
+                    : new AuditReport.Source(source.file(), source.document(), source.item(), d.lineOf(field), source.cluster());
+            return new AuditReport.Result(at, kind, namespace, name, "error", List.of(),
+                    "not a valid " + kind + (field.isEmpty() ? "" : " at " + field) + ": " + msg);
         }
         Engine.Review review = engine.review(object, new Engine.Context(namespace, null, namespaces.apply(namespace)), policy);
         return switch (review.outcome()) {
@@ -83,6 +87,19 @@ public final class Auditor {
                 yield new AuditReport.Result(source, kind, namespace, name, findings.isEmpty() ? "ok" : "violations", findings, null);
             }
         };
+    }
+
+    /** {@code spec.containers[0].securityContext.runAsUser} from a mapping exception's reference chain. */
+    private static String fieldPath(com.fasterxml.jackson.databind.JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (var r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
     }
 
     static AuditReport.Summary summarize(List<AuditReport.Result> results) {

@@ -133,7 +133,9 @@ public final class ManifestReader {
                     line = offset + jpe.getLocation().getLineNr();
                 }
             }
-            String first = msg == null ? "malformed YAML" : msg.lines().findFirst().orElse(msg);
+            // Keep snakeyaml's first line and its "expected ..., but found ..." line; skip the echoed source.
+            String first = msg == null ? "malformed YAML" : msg.lines().findFirst().orElse(msg)
+                    + msg.lines().filter(l -> l.startsWith("expected ") || l.startsWith("found ")).map(l -> ": " + l).findFirst().orElse("");
             return List.of(Document.failed(new Document.Source(file, docIndex, -1, line, null), "malformed YAML: " + first));
         }
         Document.Source source = new Document.Source(file, docIndex, -1, firstLine(lines, offset), null);

@@ -1,0 +1,161 @@
+package dev.rootguard.audit;
+
+import static dev.rootguard.audit.AuditGoldenTest.cli;
+import static dev.rootguard.audit.AuditGoldenTest.runCase;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/** Output formats, fail-on levels and usage errors of {@code rootguard audit}. */
+class AuditCliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final InputStream NO_INPUT = new ByteArrayInputStream(new byte[0]);
+
+    private static JsonNode jsonReport(String name) throws Exception {
+        return JSON.readTree(runCase(name).out());
+    }
+
+    @Test
+    void yamlOutputIsTheJsonReport() throws Exception {
+        var yaml = runCase("multi-document", "-o", "yaml");
+        assertEquals(jsonReport("multi-document"), new YAMLMapper().readTree(yaml.out()));
+    }
+
+    @Test
+    void tableGroupsByObjectWithRulePathLineAndFix() throws Exception {
+        var run = runCase("multi-document", "-o", "table");
+        assertEquals(1, run.exit());
+        String out = run.out();
+        assertTrue(out.contains("Pod team-a/root-pod  (src/test/resources/testdata/audit/multi-document/input.yaml document 0 line 4)"), out);
+        assertTrue(out.contains("ENFORCE  run-as-root           spec.containers[0].securityContext.runAsUser  (line 14)"), out);
+        assertTrue(out.contains("runAsUser: 0 runs container \"app\" as root; set a non-zero UID such as 10000"), out);
+        assertTrue(out.contains("4 objects: 2 with violations, 1 compliant, 0 exempt, 1 skipped (no pod spec); 0 unreadable"), out);
+    }
+
+    @Test
+    void junitHasOneTestCasePerObjectWithFailuresAndErrors() throws Exception {
+        var run = runCase("malformed", "-o", "junit");
+        var doc = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(run.out().getBytes(StandardCharsets.UTF_8)));
+        Element suite = (Element) doc.getElementsByTagName("testsuite").item(0);
+        JsonNode report = jsonReport("malformed");
+        assertEquals(report.path("results").size(), doc.getElementsByTagName("testcase").getLength());
+        assertEquals(Integer.toString(report.path("results").size()), suite.getAttribute("tests"));
+        assertEquals("3", suite.getAttribute("errors"));
+        assertEquals("1", suite.getAttribute("failures"));
+        NodeList failures = doc.getElementsByTagName("failure");
+        assertTrue(failures.item(0).getTextContent().contains("[enforce] [privileged] spec.containers[0].securityContext.privileged"));
+        assertTrue(((Element) doc.getElementsByTagName("error").item(0)).getAttribute("message").startsWith("malformed YAML"));
+    }
+
+    @Test
+    void sarifIsVersion210WithFileAndLineOfEachViolation() throws Exception {
+        JsonNode sarif = JSON.readTree(runCase("malformed", "-o", "sarif").out());
+        assertEquals("2.1.0", sarif.path("version").asText());
+        JsonNode run = sarif.path("runs").get(0);
+        assertEquals("rootguard", run.at("/tool/driver/name").asText());
+        Map<String, Integer> ruleIndex = new HashMap<>();
+        JsonNode rules = run.at("/tool/driver/rules");
+        for (int i = 0; i < rules.size(); i++) {
+            ruleIndex.put(rules.get(i).path("id").asText(), i);
+        }
+        JsonNode report = jsonReport("malformed");
+        int expected = 0;
+        for (JsonNode r : report.path("results")) {
+            expected += r.path("violations").size();
+        }
+        assertEquals(expected, run.path("results").size());
+        JsonNode first = run.path("results").get(0);
+        JsonNode finding = report.at("/results/4/violations/0");
+        assertEquals(finding.path("rule").asText(), first.path("ruleId").asText());
+        assertEquals(ruleIndex.get(finding.path("rule").asText()).intValue(), first.path("ruleIndex").asInt());
+        assertEquals("error", first.path("level").asText());
+        assertEquals("src/test/resources/testdata/audit/malformed/input.yaml",
+                first.at("/locations/0/physicalLocation/artifactLocation/uri").asText());
+        assertEquals(finding.path("line").asInt(), first.at("/locations/0/physicalLocation/region/startLine").asInt());
+        JsonNode warn = null;
+        for (JsonNode r : run.path("results")) {
+            if (r.path("ruleId").asText().equals("privilege-escalation")) {
+                warn = r;
+            }
+        }
+        assertEquals("warning", warn.path("level").asText());
+        JsonNode invocation = run.path("invocations").get(0);
+        assertEquals(false, invocation.path("executionSuccessful").asBoolean());
+        assertEquals(3, invocation.path("toolExecutionNotifications").size());
+        assertEquals(24, invocation.at("/toolExecutionNotifications/1/locations/0/physicalLocation/region/startLine").asInt());
+    }
+
+    @ParameterizedTest(name = "--fail-on {0} -> {1}")
+    @CsvSource({ "enforce,0", "warn,1", "any,1", "never,0" })
+    void failOnDecidesTheExitCodeForWarnings(String level, int exit) throws Exception {
+        // Only a privilege-escalation (warn) violation in this input.
+        var run = cli(java.nio.file.Files.newInputStream(java.nio.file.Path.of(AuditGoldenTest.ROOT + "/stdin/input.yaml")),
+                "audit", "-f", "-", "-o", "json", "--fail-on", level);
+        assertEquals(exit, run.exit(), run.err());
+    }
+
+    @ParameterizedTest(name = "--fail-on {0} -> {1}")
+    @CsvSource({ "warn,0", "any,1" })
+    void auditOnlyViolationsFailOnlyWithAny(String level, int exit) throws Exception {
+        var run = runCase("namespace-modes", "--namespace-mode", "legacy=audit", "--fail-on", level);
+        assertEquals(exit, run.exit(), run.err());
+    }
+
+    @Test
+    void usageErrorsExitWith2AndSayWhy() {
+        var none = cli(NO_INPUT, "audit");
+        assertEquals(2, none.exit());
+        assertTrue(none.err().contains("-f FILE|DIR|-"), none.err());
+        var unknown = cli(NO_INPUT, "audit", "--frobnicate");
+        assertEquals(2, unknown.exit());
+        assertTrue(unknown.err().contains("--frobnicate"), unknown.err());
+        var badFormat = cli(NO_INPUT, "audit", "-f", "-", "-o", "html");
+        assertEquals(2, badFormat.exit());
+        assertTrue(badFormat.err().contains("html"), badFormat.err());
+        var badKey = cli(NO_INPUT, "audit", "-f", "-", "-Drootguard.rules.run-as-rooot.action=warn");
+        assertEquals(2, badKey.exit());
+        assertTrue(badKey.err().contains("rootguard.rules.run-as-rooot.action"), badKey.err());
+        var badValue = cli(NO_INPUT, "audit", "-f", "-", "-Drootguard.mode=block");
+        assertEquals(2, badValue.exit());
+        assertTrue(badValue.err().contains("rootguard.mode"), badValue.err());
+        var badFailOn = cli(NO_INPUT, "audit", "-f", "-", "--fail-on", "sometimes");
+        assertEquals(2, badFailOn.exit());
+    }
+
+    @Test
+    void missingFileIsReportedAndTheRestIsStillAudited() throws Exception {
+        var run = cli(NO_INPUT, "audit", "-f", "no/such/file.yaml", "-f", AuditGoldenTest.ROOT + "/list-object/input.yaml", "-o", "json");
+        assertEquals(2, run.exit());
+        JsonNode report = JSON.readTree(run.out());
+        assertEquals("error", report.at("/results/0/status").asText());
+        assertEquals("no/such/file.yaml", report.at("/results/0/source/file").asText());
+        assertTrue(report.at("/results/0/reason").asText().contains("no such file"));
+        assertEquals(2, report.at("/summary/objects").asInt());
+    }
+
+    @Test
+    void configurationKeysAreTheWebhooks() throws Exception {
+        var run = cli(java.nio.file.Files.newInputStream(java.nio.file.Path.of(AuditGoldenTest.ROOT + "/json-input/input.json")),
+                "audit", "-f", "-", "-o", "json", "-Drootguard.rules.capabilities.allowed=SYS_PTRACE,NET_BIND_SERVICE");
+        assertEquals(0, run.exit(), run.out() + run.err());
+        var warn = cli(java.nio.file.Files.newInputStream(java.nio.file.Path.of(AuditGoldenTest.ROOT + "/json-input/input.json")),
+                "audit", "-f", "-", "-o", "json", "-Drootguard.mode=warn");
+        assertEquals(0, warn.exit());
+        assertEquals("warn", JSON.readTree(warn.out()).at("/results/0/violations/0/action").asText());
+    }
+}
