@@ -85,6 +85,9 @@ rootguard.exemptions.users={{ join "," .Values.policy.exemptions.users }}
 {{- end }}
 rootguard.namespace-labels.enabled={{ .Values.policy.namespaceLabels }}
 rootguard.tls.reload-period={{ .Values.tls.reloadPeriod }}
+{{- with .Values.audit.interval }}
+rootguard.audit.interval={{ . }}
+{{- end }}
 {{- end }}
 
 {{/* Webhook rules: every kind with a pod template. */}}

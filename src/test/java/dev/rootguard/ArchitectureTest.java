@@ -31,6 +31,12 @@ class ArchitectureTest {
     }
 
     @Test
+    void packagesHaveNoCycles() {
+        com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices().matching("dev.rootguard.(*)..")
+                .should().beFreeOfCycles().check(CLASSES);
+    }
+
+    @Test
     void onlyAdmissionKnowsHttp() {
         noClasses().that().resideOutsideOfPackage("dev.rootguard.admission..")
                 .should().dependOnClassesThat().resideInAnyPackage("jakarta.ws.rs..")

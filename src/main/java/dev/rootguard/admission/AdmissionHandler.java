@@ -1,5 +1,6 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.config.PolicyHolder;
 import dev.rootguard.policy.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rootguard.cluster.NamespaceCache;

@@ -1,5 +1,6 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.config.PolicyHolder;
 import dev.rootguard.cluster.NamespaceCache;
 import io.quarkus.tls.TlsConfiguration;
 import io.quarkus.tls.TlsConfigurationRegistry;

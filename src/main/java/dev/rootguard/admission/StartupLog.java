@@ -1,5 +1,6 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.config.PolicyHolder;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;

@@ -82,7 +82,8 @@ public final class ClusterScanner {
         return out;
     }
 
-    static boolean controlledByAuditedObject(HasMetadata item) {
+    /** True when a controller of an audited kind owns the object, so it is reported at that owner. */
+    public static boolean controlledByAuditedObject(HasMetadata item) {
         List<OwnerReference> owners = item.getMetadata() == null ? null : item.getMetadata().getOwnerReferences();
         if (owners == null) {
             return false;

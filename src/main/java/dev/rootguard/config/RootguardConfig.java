@@ -46,6 +46,9 @@ public interface RootguardConfig {
     /** Admission request handling. */
     Admission admission();
 
+    /** Background audit of what already runs in the cluster. */
+    Audit audit();
+
     /** Settings every rule has. */
     interface RuleSettings {
         /** {@code enforce}, {@code warn}, {@code audit} or {@code off}; unset means the rule's default. */
@@ -189,6 +192,15 @@ public interface RootguardConfig {
         /** Where the generated self-signed certificate is kept (default {@code ~/.cache/rootguard/dev-tls}). */
         @WithName("dev-dir")
         Optional<String> devDir();
+    }
+
+    /** Background audit. */
+    interface Audit {
+        /**
+         * How often to evaluate every pod and workload in the cluster (from informer caches) and export
+         * {@code rootguard_audit_violations}; unset (the default) turns the background audit off.
+         */
+        Optional<java.time.Duration> interval();
     }
 
     /** Admission request handling. */

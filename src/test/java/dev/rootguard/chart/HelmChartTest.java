@@ -92,8 +92,17 @@ class HelmChartTest {
         assertEquals("IfNeeded", mutating.path("reinvocationPolicy").asText());
 
         JsonNode role = r.one("ClusterRole");
+        for (JsonNode rule : role.path("rules")) {
+            for (JsonNode verb : rule.path("verbs")) {
+                assertTrue(Set.of("get", "list", "watch").contains(verb.asText()), "read-only: " + rule);
+            }
+        }
+        assertTrue(role.path("rules").toString().contains("\"deployments\""), "the background audit is on by default");
+        Rendered minimal = Rendered.template("--set", "audit.interval=", "--set", "policy.namespaceLabels=false");
+        assertTrue(minimal.find("ClusterRole").isEmpty(), "no permissions when nothing needs them");
+        Rendered labelsOnly = Rendered.template("--set", "audit.interval=");
         assertEquals("[{\"apiGroups\":[\"\"],\"resources\":[\"namespaces\"],\"verbs\":[\"get\",\"list\",\"watch\"]}]",
-                role.path("rules").toString(), "least privilege");
+                labelsOnly.one("ClusterRole").path("rules").toString(), "least privilege");
         for (JsonNode d : r.docs()) {
             assertEquals("rootguard", d.at("/metadata/labels/app.kubernetes.io~1name").asText(), d.path("kind").asText());
         }

@@ -1,7 +1,5 @@
-package dev.rootguard.admission;
+package dev.rootguard.config;
 
-import dev.rootguard.config.PolicyConfigs;
-import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.RuleRegistry;
