@@ -306,10 +306,7 @@ public final class Cli implements Runnable {
                 }
                 Path p = Path.of(input);
                 if (Files.isDirectory(p)) {
-                    try (var walk = Files.walk(p)) {
-                        walk.filter(Files::isRegularFile).filter(f -> f.toString().matches("(?i).*\\.(ya?ml|json)$")).sorted()
-                                .forEach(paths::add);
-                    }
+                    paths.addAll(ManifestReader.manifestsIn(p));
                 } else if (Files.isRegularFile(p)) {
                     paths.add(p);
                 } else {

@@ -43,8 +43,8 @@ public final class ManifestReader {
             }
             Path path = Path.of(input);
             if (Files.isDirectory(path)) {
-                try (Stream<Path> files = Files.walk(path)) {
-                    for (Path f : files.filter(Files::isRegularFile).filter(ManifestReader::isManifest).sorted().toList()) {
+                try {
+                    for (Path f : manifestsIn(path)) {
                         out.addAll(readFile(f));
                     }
                 } catch (IOException | UncheckedIOException e) {
@@ -55,6 +55,13 @@ public final class ManifestReader {
             }
         }
         return out;
+    }
+
+    /** The manifest files under a directory ({@code .yaml}, {@code .yml}, {@code .json}), recursively, sorted. */
+    public static List<Path> manifestsIn(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).filter(ManifestReader::isManifest).sorted().toList();
+        }
     }
 
     private static boolean isManifest(Path p) {

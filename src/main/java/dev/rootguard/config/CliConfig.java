@@ -52,6 +52,17 @@ public final class CliConfig {
         return PolicyConfigs.from(config.getConfigMapping(RootguardConfig.class), registry);
     }
 
+    /** The policy from these properties alone (no environment or system properties), as the chart's ConfigMap gives it. */
+    public static PolicyConfig fromProperties(Map<String, String> properties, RuleRegistry registry) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withMapping(RootguardConfig.class)
+                .addDefaultInterceptors()
+                .withConverter(Duration.class, 100, new DurationConverter())
+                .withSources(new PropertiesConfigSource(properties, "properties", 500))
+                .build();
+        return PolicyConfigs.from(config.getConfigMapping(RootguardConfig.class), registry);
+    }
+
     static Map<String, String> read(Path file) {
         try {
             String text = Files.readString(file);

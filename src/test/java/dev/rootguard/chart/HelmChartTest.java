@@ -6,16 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rootguard.config.PolicyConfigs;
-import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.Fixture;
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.RuleRegistry;
 import dev.rootguard.testing.Tools;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.StringReader;
 import java.nio.file.Files;
@@ -50,10 +46,7 @@ class HelmChartTest {
         props.load(new StringReader(r.one("ConfigMap").at("/data/application.properties").asText()));
         Map<String, String> map = new HashMap<>();
         props.forEach((k, v) -> map.put(k.toString(), v.toString()));
-        var config = new SmallRyeConfigBuilder().withMapping(RootguardConfig.class)
-                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-                .withSources(new PropertiesConfigSource(map, "chart", 500)).build();
-        return PolicyConfigs.from(config.getConfigMapping(RootguardConfig.class), RuleRegistry.standard());
+        return dev.rootguard.config.CliConfig.fromProperties(map, RuleRegistry.standard());
     }
 
     @Test

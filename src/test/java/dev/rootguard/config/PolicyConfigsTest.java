@@ -8,9 +8,6 @@ import dev.rootguard.policy.Action;
 import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.RuleRegistry;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -20,10 +17,7 @@ import org.junit.jupiter.api.Test;
 class PolicyConfigsTest {
 
     private static PolicyConfig build(Map<String, String> props) {
-        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RootguardConfig.class)
-                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-                .withSources(new PropertiesConfigSource(props, "test", 500)).build();
-        return PolicyConfigs.from(config.getConfigMapping(RootguardConfig.class), RuleRegistry.standard());
+        return CliConfig.fromProperties(props, RuleRegistry.standard());
     }
 
     @Test

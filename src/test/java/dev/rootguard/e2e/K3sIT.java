@@ -1,5 +1,6 @@
 package dev.rootguard.e2e;
 
+import dev.rootguard.testing.ControlPlane;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -26,19 +27,7 @@ class K3sIT extends AdmissionScenarios {
     Cluster startCluster(int webhookPort) throws Exception {
         Testcontainers.exposeHostPorts(webhookPort);
         K3sContainer k3s = new K3sContainer(DockerImageName.parse(IMAGE))
-                .withCopyToContainer(Transferable.of("""
-                        apiVersion: audit.k8s.io/v1
-                        kind: Policy
-                        omitStages: ["RequestReceived"]
-                        rules:
-                        - level: Metadata
-                          resources:
-                          - group: ""
-                            resources: ["pods", "pods/ephemeralcontainers"]
-                          - group: "apps"
-                          - group: "batch"
-                        - level: None
-                        """), "/etc/rancher/k3s/audit-policy.yaml")
+                .withCopyToContainer(Transferable.of(ControlPlane.AUDIT_POLICY), "/etc/rancher/k3s/audit-policy.yaml")
                 .withCopyToContainer(Transferable.of("""
                         kube-apiserver-arg:
                           - audit-policy-file=/etc/rancher/k3s/audit-policy.yaml

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class ControlPlane implements BeforeAllCallback {
     private static final Path SCRIPT = Path.of("src/test/k8s/install-control-plane.sh");
     private static final Path AUDIT_LOG = Path.of("target", "e2e", "audit.log").toAbsolutePath();
-    private static final String AUDIT_POLICY = """
+    /** The audit policy the end-to-end clusters use: pods and workloads at Metadata level. */
+    public static final String AUDIT_POLICY = """
             apiVersion: audit.k8s.io/v1
             kind: Policy
             omitStages: ["RequestReceived"]
