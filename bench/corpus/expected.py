@@ -4,7 +4,8 @@
 A small, independent re-statement of rootguard's enforced rules (run-as-root, root-group,
 privileged, capabilities, required-ids) and of the decisions around them (exempt system
 namespaces, kinds and subresources that are let through, user-namespaced and Windows pods), used
-by generate.py to label the benchmark corpus and by the benchmark to check sampled responses.
+by generate.py to label the benchmark corpus and by the benchmark to check sampled responses
+(and an UPDATE that changes no field the rules read is allowed, as rootguard does).
 It reports which rules fire and at which field paths; it does not reproduce the message texts.
 
     python3 bench/corpus/expected.py BODY.json [...]   prints one JSON line per body:
@@ -15,7 +16,8 @@ The warn-only rule privilege-escalation never denies, so it is left out.
 import json
 import sys
 
-EXEMPT_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease"}
+# rootguard.exemptions.namespaces default, plus the webhook's own namespace (rootguard.namespace)
+EXEMPT_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease", "rootguard"}
 ALLOWED_CAPABILITIES = {"NET_BIND_SERVICE"}
 RULES = ("run-as-root", "root-group", "privileged", "capabilities", "required-ids")
 
@@ -137,12 +139,27 @@ def violations(spec, path):
     return out
 
 
+def fingerprint(spec):
+    """What any rule reads: rootguard allows an UPDATE that leaves it unchanged without evaluation."""
+    return (spec.get("securityContext"), spec.get("os"), spec.get("hostUsers"),
+            [(f, c.get("name"), c.get("image"), c.get("securityContext"))
+             for f in ("containers", "initContainers", "ephemeralContainers") for c in spec.get(f) or []])
+
+
+def unchanged_update(request):
+    if request.get("operation") != "UPDATE" or not isinstance(request.get("oldObject"), dict):
+        return False
+    new, _ = pod_spec(request)
+    old, _ = pod_spec({**request, "object": request["oldObject"]})
+    return new is not None and old is not None and fingerprint(old) == fingerprint(new)
+
+
 def expect(review):
     """{"allowed", "rules", "paths"} for an AdmissionReview dict."""
     request = review.get("request") or {}
     namespace = request.get("namespace") or ((request.get("object") or {}).get("metadata") or {}).get("namespace") or ""
     spec, path = pod_spec(request)
-    if spec is None or namespace in EXEMPT_NAMESPACES:
+    if spec is None or namespace in EXEMPT_NAMESPACES or unchanged_update(request):
         return {"allowed": True, "rules": [], "paths": []}
     found = violations(spec, path)
     return {"allowed": not found, "rules": sorted({r for r, _ in found}), "paths": [p for _, p in found]}

@@ -20,7 +20,9 @@ die() { log "$*"; exit 1; }
 module=github.com/open-policy-agent/opa
 cache="${ROOTGUARD_CACHE:-$HOME/.cache/rootguard}/opa"
 
-command -v go >/dev/null 2>&1 || die "go not found on PATH; install Go 1.24 or newer (Debian: apt-get install golang-go, if new enough) and retry"
+need_go() {
+  command -v go >/dev/null 2>&1 || die "go not found on PATH; install Go 1.24 or newer (Debian: apt-get install golang-go, if new enough) and retry"
+}
 export GOTOOLCHAIN=local CGO_ENABLED=0
 
 version="${1:-${OPA_VERSION:-}}"
@@ -30,6 +32,7 @@ if [ -z "$version" ]; then
   if [ -n "$existing" ] && [ -x "$cache/$existing/opa" ] && [ -z "${OPA_REFRESH:-}" ]; then
     version="$existing"
   else
+    need_go
     log "resolving the latest $module release"
     version="$(cd / && go list -m -f '{{.Version}}' "$module@latest")" || die "could not resolve $module@latest (is the Go module proxy reachable?)"
   fi
@@ -47,6 +50,7 @@ if [ -x "$dir/opa" ]; then
   exit 0
 fi
 
+need_go
 log "building OPA $version with $(go version) (takes a few minutes on 2 cores)"
 mkdir -p "$cache"
 tmp="$(mktemp -d "$cache/.build.XXXXXX")"

@@ -29,7 +29,17 @@ public class AdmissionMetrics {
         this.registry = registry;
     }
 
-    public void request(String webhook, String kind, String operation, String decision) {
+    private static final java.util.Set<String> OPERATIONS = java.util.Set.of("CREATE", "UPDATE", "DELETE", "CONNECT");
+    private static final java.util.Set<String> KINDS = java.util.Set.of("Pod", "PodTemplate", "ReplicationController", "Deployment",
+            "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob");
+
+    /**
+     * Counts a request. Kind and operation come from the request body, so values outside the known
+     * sets are counted as {@code other}: a client must not be able to create unbounded label values.
+     */
+    public void request(String webhook, String rawKind, String rawOperation, String decision) {
+        String kind = KINDS.contains(rawKind) ? rawKind : "other";
+        String operation = OPERATIONS.contains(rawOperation) ? rawOperation : "other";
         requests.computeIfAbsent(List.of(webhook, kind, operation, decision), k -> Counter.builder("rootguard.admission.requests")
                 .description("Admission requests by webhook, object kind, operation and decision")
                 .tags("webhook", webhook, "kind", kind, "operation", operation, "decision", decision)

@@ -66,7 +66,8 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
     void start(@Observes StartupEvent event) {
         Path cert = Path.of(config.tls().cert().orElseThrow());
         Path key = Path.of(config.tls().key().orElseThrow());
-        fingerprint = digest(cert, key);
+        // No fingerprint yet: the first check reloads once, in case the files changed after the registry read them.
+        fingerprint = null;
         long period = Math.max(100, config.tls().reloadPeriod().toMillis());
         timer = vertx.setPeriodic(period, id -> vertx.executeBlocking(() -> {
             check(cert, key);

@@ -51,13 +51,19 @@ public final class PolicyConfigs {
                 seccomp.equalsIgnoreCase("none") || seccomp.isEmpty() ? Optional.empty() : Optional.of(seccomp),
                 d.dropAllCapabilities(), d.denyPrivilegeEscalation());
 
+        Optional<IdRange> uidRange = range("rootguard.rules.required-ids.run-as-user-range", r.requiredIds().runAsUserRange());
+        Optional<IdRange> gidRange = range("rootguard.rules.required-ids.run-as-group-range", r.requiredIds().runAsGroupRange());
+        Optional<IdRange> fsRange = range("rootguard.rules.required-ids.fs-group-range", r.requiredIds().fsGroupRange());
+        inside("rootguard.defaults.run-as-user", defaults.runAsUser(), "rootguard.rules.required-ids.run-as-user-range", uidRange);
+        inside("rootguard.defaults.run-as-group", defaults.runAsGroup(), "rootguard.rules.required-ids.run-as-group-range", gidRange);
+        inside("rootguard.defaults.fs-group", defaults.fsGroup(), "rootguard.rules.required-ids.fs-group-range", fsRange);
         return new PolicyConfig(
                 parse("rootguard.mode", c.mode(), true),
                 rules,
                 new LinkedHashSet<>(r.capabilities().allowed()),
-                range("rootguard.rules.required-ids.run-as-user-range", r.requiredIds().runAsUserRange()),
-                range("rootguard.rules.required-ids.run-as-group-range", r.requiredIds().runAsGroupRange()),
-                range("rootguard.rules.required-ids.fs-group-range", r.requiredIds().fsGroupRange()),
+                uidRange,
+                gidRange,
+                fsRange,
                 r.runAsRoot().strictUserNamespaces(),
                 defaults,
                 new PolicyConfig.Exemptions(namespaces, users));
@@ -95,6 +101,14 @@ public final class PolicyConfigs {
             return value.filter(v -> !v.isBlank()).map(IdRange::parse);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A default outside its allowed range would make every defaulted pod be denied. */
+    private static void inside(String key, long value, String rangeKey, Optional<IdRange> range) {
+        if (range.isPresent() && !range.get().contains(value)) {
+            throw new IllegalArgumentException(key + ": " + value + " is outside " + rangeKey + " (" + range.get()
+                    + "), so every pod it defaults would be denied; choose a default inside the range");
         }
     }
 

@@ -77,14 +77,25 @@ public final class Engine {
     }
 
     /**
-     * Fills defaults into the object in place, unless the request is exempt or the namespace turned
-     * mutation off. Returns true if anything changed.
+     * Fills defaults into the object in place, unless the request is exempt, the namespace turned
+     * mutation off, or a controller owns the object. Returns true if anything changed.
+     *
+     * <p>Workloads created by a controller (a Deployment's ReplicaSets, a CronJob's Jobs) are never
+     * mutated: the controller finds its objects by comparing pod templates, and a template that
+     * differs from its own makes it create new ones without end. Their owner was mutated when it was
+     * created, and validation still checks them. Pods are mutated whoever creates them.
      */
     public boolean mutate(HasMetadata object, Context ctx, PolicyConfig config) {
-        if (!ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()) {
+        if (!ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()
+                || (!(object instanceof io.fabric8.kubernetes.api.model.Pod) && controlled(object))) {
             return false;
         }
         return PodSpecs.extract(object).map(pod -> Defaulter.apply(pod, config)).orElse(false);
+    }
+
+    private static boolean controlled(HasMetadata object) {
+        return object.getMetadata() != null && object.getMetadata().getOwnerReferences() != null
+                && object.getMetadata().getOwnerReferences().stream().anyMatch(o -> Boolean.TRUE.equals(o.getController()));
     }
 
     /**

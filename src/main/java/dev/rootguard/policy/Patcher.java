@@ -5,8 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.zjsonpatch.DiffFlags;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.zjsonpatch.JsonDiff;
 import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -39,7 +44,57 @@ public final class Patcher {
         if (!mutate.test(copy)) {
             return mapper.createArrayNode();
         }
-        // Only add/replace/remove: copy and move operations are valid but make patches harder to read and audit.
-        return JsonDiff.asJson(before, mapper.valueToTree(copy), FLAGS);
+        ArrayNode out = mapper.createArrayNode();
+        diff(before, mapper.valueToTree(copy), "", out);
+        return out;
+    }
+
+    /**
+     * Diffs two trees, descending into objects and into arrays whose length did not change, so the
+     * library's array diff (quadratic in the array's length) only ever runs on small changed
+     * subtrees: a pod with thousands of containers costs linear time, not gigabytes of memory.
+     * Only add/replace/remove are emitted: copy and move are valid but make patches harder to audit.
+     */
+    private static void diff(JsonNode a, JsonNode b, String pointer, ArrayNode out) {
+        if (a.equals(b)) {
+            return;
+        }
+        if (a.isArray() && b.isArray() && a.size() == b.size()) {
+            for (int i = 0; i < a.size(); i++) {
+                diff(a.get(i), b.get(i), pointer + "/" + i, out);
+            }
+            return;
+        }
+        if (a.isObject() && b.isObject()) {
+            Set<String> names = new LinkedHashSet<>();
+            a.fieldNames().forEachRemaining(names::add);
+            b.fieldNames().forEachRemaining(names::add);
+            for (String name : names) {
+                String child = pointer + "/" + name.replace("~", "~0").replace("/", "~1");
+                if (a.has(name) && b.has(name)) {
+                    diff(a.get(name), b.get(name), child, out);
+                } else {
+                    ObjectNode left = JsonNodeFactory.instance.objectNode();
+                    ObjectNode right = JsonNodeFactory.instance.objectNode();
+                    if (a.has(name)) {
+                        left.set(name, a.get(name));
+                    }
+                    if (b.has(name)) {
+                        right.set(name, b.get(name));
+                    }
+                    prefixed(JsonDiff.asJson(left, right, FLAGS), pointer, out);
+                }
+            }
+            return;
+        }
+        prefixed(JsonDiff.asJson(a, b, FLAGS), pointer, out);
+    }
+
+    private static void prefixed(JsonNode ops, String pointer, ArrayNode out) {
+        for (JsonNode op : ops) {
+            ObjectNode o = (ObjectNode) op;
+            o.put("path", pointer + o.path("path").asText());
+            out.add(o);
+        }
     }
 }

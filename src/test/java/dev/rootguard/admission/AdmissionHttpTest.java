@@ -271,6 +271,11 @@ class AdmissionHttpTest {
     @Test
     void healthAndMetricsAreOnTheManagementPort() {
         client.review("/validate", Reviews.recorded("pod-create-root"));
+        ObjectNode odd = Reviews.recorded("configmap-create");
+        ((ObjectNode) Reviews.request(odd).path("kind")).put("kind", "X".repeat(2000));
+        Reviews.request(odd).remove("object");
+        Reviews.request(odd).put("operation", "NOT-AN-OPERATION");
+        client.review("/validate", odd);
         HttpResponse<String> ready = WebhookClient.management("/q/health/ready");
         assertEquals(200, ready.statusCode(), ready.body());
         assertTrue(ready.body().contains("\"tls\": true") || ready.body().contains("\"tls\":true"), ready.body());
@@ -281,5 +286,7 @@ class AdmissionHttpTest {
         assertTrue(metrics.contains("rootguard_violations_total{action=\"enforce\",rule=\"run-as-root\"}"));
         assertTrue(metrics.contains("rootguard_admission_duration_seconds_bucket"));
         assertTrue(metrics.contains("rootguard_namespace_cache_synced 0.0"));
+        assertTrue(metrics.contains("kind=\"other\",operation=\"other\""), "request-supplied values never become label values");
+        assertFalse(metrics.contains("XXXX"));
     }
 }

@@ -70,6 +70,22 @@ class PatchInvariantsTest {
         assertEquals("kept", patched.path("xUnknownTop").asText());
     }
 
+    @org.junit.jupiter.api.Test
+    void podsWithThousandsOfContainersGetAPatchPerContainer() {
+        var spec = new io.fabric8.kubernetes.api.model.PodSpecBuilder();
+        for (int i = 0; i < 5000; i++) {
+            spec.addNewContainer().withName("c" + i).withImage("x").endContainer();
+        }
+        var pod = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("big").endMetadata().withSpec(spec.build()).build();
+        JsonNode patch = patchFor(pod, PolicyConfig.standard());
+        assertEquals(5001, patch.size(), "one add per container securityContext and one for the pod's");
+        Set<String> paths = new java.util.HashSet<>();
+        patch.forEach(op -> paths.add(op.path("path").asText()));
+        assertTrue(paths.contains("/spec/containers/4999/securityContext") && paths.contains("/spec/securityContext"), paths.toString());
+        JsonNode applied = JsonPatch.apply(patch, Json.MAPPER.valueToTree(pod));
+        assertEquals(false, applied.at("/spec/containers/2500/securityContext/allowPrivilegeEscalation").asBoolean(true));
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void patchOnlyAddsAbsentFields(Fixture f) {

@@ -64,6 +64,8 @@ class PolicyConfigsTest {
         assertKeyError("rootguard.rules.capabilities.action", Map.of("rootguard.rules.capabilities.action", "block"));
         assertKeyError("rootguard.rules.required-ids.fs-group-range", Map.of("rootguard.rules.required-ids.fs-group-range", "9-1"));
         assertKeyError("rootguard.defaults.run-as-user", Map.of("rootguard.defaults.run-as-user", "0"));
+        assertKeyError("rootguard.defaults.run-as-user", Map.of("rootguard.rules.required-ids.run-as-user-range", "20000-30000"));
+        assertKeyError("rootguard.defaults.fs-group", Map.of("rootguard.rules.required-ids.fs-group-range", "1-999"));
     }
 
     @Test

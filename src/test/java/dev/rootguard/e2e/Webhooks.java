@@ -11,7 +11,7 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhoo
 import java.util.List;
 
 /** The webhook configurations the end-to-end tests register, pointing at a URL on loopback. */
-final class Webhooks {
+public final class Webhooks {
     static final String VALIDATING_NAME = "validate.rootguard.dev";
     static final String MUTATING_NAME = "mutate.rootguard.dev";
 
@@ -37,7 +37,7 @@ final class Webhooks {
                 .withValues(namespaces).endMatchExpression().build();
     }
 
-    static ValidatingWebhookConfiguration validating(String baseUrl, String caBundle, List<String> excluded) {
+    public static ValidatingWebhookConfiguration validating(String baseUrl, String caBundle, List<String> excluded) {
         return new ValidatingWebhookConfigurationBuilder().withNewMetadata().withName("rootguard").endMetadata()
                 .addNewWebhook().withName(VALIDATING_NAME)
                 .withNewClientConfig().withUrl(baseUrl + "/validate").withCaBundle(caBundle).endClientConfig()
@@ -46,7 +46,7 @@ final class Webhooks {
                 .endWebhook().build();
     }
 
-    static MutatingWebhookConfiguration mutating(String baseUrl, String caBundle, List<String> excluded) {
+    public static MutatingWebhookConfiguration mutating(String baseUrl, String caBundle, List<String> excluded) {
         return new MutatingWebhookConfigurationBuilder().withNewMetadata().withName("rootguard").endMetadata()
                 .addNewWebhook().withName(MUTATING_NAME)
                 .withNewClientConfig().withUrl(baseUrl + "/mutate").withCaBundle(caBundle).endClientConfig()

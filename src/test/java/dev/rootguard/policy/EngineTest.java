@@ -132,6 +132,22 @@ class EngineTest {
     }
 
     @Test
+    void workloadsOwnedByAControllerAreNotMutatedButTheirPodsAre() {
+        var owner = new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder().withApiVersion("apps/v1").withKind("Deployment")
+                .withName("web").withUid("u1").withController(true).build();
+        var rs = new io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder().withNewMetadata().withName("web-1").withOwnerReferences(owner)
+                .endMetadata().withNewSpec().withNewTemplate().withNewSpec().addNewContainer().withName("a").withImage("x").endContainer()
+                .endSpec().endTemplate().endSpec().build();
+        assertFalse(ENGINE.mutate(rs, ctx("team-a", NamespacePolicy.NONE), POLICY),
+                "the Deployment controller would not recognise a mutated template and create ReplicaSets forever");
+        Pod pod = new PodBuilder().withNewMetadata().withName("web-1-x").withOwnerReferences(owner).endMetadata().withNewSpec()
+                .addNewContainer().withName("a").withImage("x").endContainer().endSpec().build();
+        assertTrue(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        var unowned = new io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder(rs).editMetadata().withOwnerReferences().endMetadata().build();
+        assertTrue(ENGINE.mutate(unowned, ctx("team-a", NamespacePolicy.NONE), POLICY));
+    }
+
+    @Test
     void updatesThatChangeNothingSecurityRelevantAreRecognised() {
         Deployment a = new DeploymentBuilder().withNewMetadata().withName("d").endMetadata().withNewSpec().withReplicas(1)
                 .withNewTemplate().withNewSpec().addToContainers(new ContainerBuilder().withName("a").withImage("x:1").build())

@@ -1,0 +1,174 @@
+package dev.rootguard.bench;
+
+import dev.rootguard.testing.ControlPlane;
+import dev.rootguard.testing.WebhookProcess;
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Pod creates through a real kube-apiserver, without webhooks and then with rootguard's mutating
+ * and validating webhooks registered, reporting creates per second and the API server's own
+ * {@code apiserver_admission_webhook_admission_duration_seconds} (p50, p99) per webhook.
+ *
+ * <pre>java -cp ... dev.rootguard.bench.ApiServerBenchmark PODS CONCURRENCY OUT.tsv</pre>
+ *
+ * Run by bench/run.sh; prints a TSV line per phase: phase, pods, seconds, creates/s, failures,
+ * mutating p50/p99 ms, validating p50/p99 ms.
+ */
+public final class ApiServerBenchmark {
+
+    private ApiServerBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int pods = Integer.parseInt(args[0]);
+        int concurrency = Integer.parseInt(args[1]);
+        Path out = Path.of(args[2]);
+        KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withTestDir(ControlPlane.cacheDir().toString()).withOfflineMode(true).withApiServerVersion(ControlPlane.version())
+                .withUpdateKubeConfig(false).withApiServerFlag("--advertise-address", "127.0.0.1").build());
+        server.start();
+        List<String> lines = new ArrayList<>();
+        lines.add("phase\tpods\tseconds\tcreates_per_s\tfailures\tmutate_p50_ms\tmutate_p99_ms\tvalidate_p50_ms\tvalidate_p99_ms");
+        Path kubeconfig = Files.createTempFile("bench-kubeconfig", ".yaml");
+        Files.writeString(kubeconfig, server.getKubeConfigYaml());
+        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build()) {
+            lines.add(phase(client, "no-webhooks", pods, concurrency));
+            Path certs = Path.of("target", "bench", "certs").toAbsolutePath();
+            Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", certs.toString()).redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
+            String caBundle = new String(gen.getInputStream().readAllBytes()).trim();
+            if (gen.waitFor() != 0) {
+                throw new IllegalStateException("certs/generate.sh failed");
+            }
+            try (WebhookProcess webhook = new WebhookProcess(certs.resolve("tls.crt"), certs.resolve("tls.key"), kubeconfig,
+                    Map.of("quarkus.log.category.\"dev.rootguard\".level", "WARN")).start()) {
+                String url = "https://127.0.0.1:" + webhook.port();
+                client.resource(dev.rootguard.e2e.Webhooks.mutating(url, caBundle, List.of("kube-system"))).serverSideApply();
+                client.resource(dev.rootguard.e2e.Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
+                Thread.sleep(2000);
+                // Warm the webhook's JIT before measuring.
+                phase(client, "warmup", Math.max(50, pods / 5), concurrency);
+                lines.add(phase(client, "with-webhooks", pods, concurrency));
+            }
+        } finally {
+            server.stop();
+            Files.deleteIfExists(kubeconfig);
+        }
+        Files.write(out, lines);
+        lines.forEach(System.out::println);
+    }
+
+    private static String phase(KubernetesClient client, String name, int pods, int concurrency) throws Exception {
+        String ns = "bench-" + name;
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).serverSideApply();
+        Map<String, double[]> before = webhookHistograms(client);
+        AtomicInteger failures = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        long start = System.nanoTime();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int i = 0; i < pods; i++) {
+            int n = i;
+            futures.add(pool.submit(() -> {
+                try {
+                    client.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName("p" + n).endMetadata().withNewSpec()
+                            .addNewContainer().withName("app").withImage("registry.example/app:1").endContainer().endSpec().build()).create();
+                } catch (RuntimeException e) {
+                    failures.incrementAndGet();
+                }
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        pool.shutdown();
+        Map<String, double[]> after = webhookHistograms(client);
+        double[] m = quantiles(before, after, "mutate.rootguard.dev");
+        double[] v = quantiles(before, after, "validate.rootguard.dev");
+        client.namespaces().withName(ns).delete();
+        return String.format(Locale.ROOT, "%s\t%d\t%.2f\t%.1f\t%d\t%s\t%s\t%s\t%s", name, pods, seconds, pods / seconds, failures.get(),
+                fmt(m[0]), fmt(m[1]), fmt(v[0]), fmt(v[1]));
+    }
+
+    private static String fmt(double ms) {
+        return Double.isNaN(ms) ? "-" : String.format(Locale.ROOT, "%.2f", ms);
+    }
+
+    /** Cumulative bucket counts of the webhook duration histogram, keyed by "webhook|le". */
+    private static Map<String, double[]> webhookHistograms(KubernetesClient client) {
+        String metrics = client.raw("/metrics");
+        Map<String, double[]> out = new TreeMap<>();
+        for (String line : metrics.split("\n")) {
+            if (!line.startsWith("apiserver_admission_webhook_admission_duration_seconds_bucket{")) {
+                continue;
+            }
+            String labels = line.substring(line.indexOf('{') + 1, line.indexOf('}'));
+            String webhook = label(labels, "name");
+            String le = label(labels, "le");
+            double count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            out.merge(webhook + "|" + le, new double[] { count }, (a, b) -> new double[] { a[0] + b[0] });
+        }
+        return out;
+    }
+
+    private static String label(String labels, String name) {
+        int i = labels.indexOf(name + "=\"");
+        if (i < 0) {
+            return "";
+        }
+        int s = i + name.length() + 2;
+        return labels.substring(s, labels.indexOf('"', s));
+    }
+
+    /** p50 and p99 in milliseconds, by linear interpolation inside the histogram bucket. */
+    static double[] quantiles(Map<String, double[]> before, Map<String, double[]> after, String webhook) {
+        TreeMap<Double, Double> buckets = new TreeMap<>();
+        after.forEach((k, v) -> {
+            if (k.startsWith(webhook + "|")) {
+                String le = k.substring(webhook.length() + 1);
+                double bound = le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
+                double prev = before.getOrDefault(k, new double[] { 0 })[0];
+                buckets.put(bound, v[0] - prev);
+            }
+        });
+        if (buckets.isEmpty() || buckets.lastEntry().getValue() == 0) {
+            return new double[] { Double.NaN, Double.NaN };
+        }
+        double total = buckets.lastEntry().getValue();
+        return new double[] { quantile(buckets, total * 0.5) * 1000, quantile(buckets, total * 0.99) * 1000 };
+    }
+
+    private static double quantile(TreeMap<Double, Double> cumulative, double rank) {
+        double prevBound = 0;
+        double prevCount = 0;
+        for (Map.Entry<Double, Double> e : cumulative.entrySet()) {
+            if (e.getValue() >= rank) {
+                if (e.getKey().isInfinite()) {
+                    return prevBound;
+                }
+                double inBucket = e.getValue() - prevCount;
+                return prevBound + (e.getKey() - prevBound) * (inBucket == 0 ? 0 : (rank - prevCount) / inBucket);
+            }
+            prevBound = e.getKey();
+            prevCount = e.getValue();
+        }
+        return prevBound;
+    }
+}
