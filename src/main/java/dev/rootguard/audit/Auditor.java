@@ -41,8 +41,17 @@ public final class Auditor {
         return new AuditReport(summarize(results), results);
     }
 
-    /** Audits one document. */
+    /** Audits one document; an unexpected failure becomes an error result for that document only. */
     public AuditReport.Result audit(Document d) {
+        try {
+            return auditDocument(d);
+        } catch (RuntimeException e) {
+            return new AuditReport.Result(AuditReport.Source.of(d.source()), d.raw() == null ? null : d.raw().path("kind").asText(null),
+                    null, null, "error", List.of(), "cannot evaluate: " + e);
+        }
+    }
+
+    private AuditReport.Result auditDocument(Document d) {
         AuditReport.Source source = AuditReport.Source.of(d.source());
         if (d.error() != null) {
             return new AuditReport.Result(source, null, null, null, "error", List.of(), d.error());

@@ -25,6 +25,12 @@ import java.util.function.Function;
  * documents that need no change keep their original text, comments included.
  */
 public final class Fixer {
+    /** Strings are always quoted: "8080", "1e3", "yes" or "0x1F" must stay strings for kubectl. */
+    private static final YAMLMapper YAML_OUT = new YAMLMapper(com.fasterxml.jackson.dataformat.yaml.YAMLFactory.builder()
+            .disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER).build());
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON_OUT = new com.fasterxml.jackson.databind.ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+
     private final Engine engine;
     private final PolicyConfig policy;
     private final Function<String, NamespacePolicy> namespaces;
@@ -56,13 +62,12 @@ public final class Fixer {
         boolean rejected = false;
         int changed = 0;
         int docIndex = 0;
-        YAMLMapper yaml = new YAMLMapper();
         for (ManifestReader.Chunk c : ManifestReader.split(text)) {
             String result = c.text();
             if (!c.empty()) {
                 int index = docIndex++;
                 try {
-                    JsonNode root = yaml.readTree(c.text());
+                    JsonNode root = ManifestReader.readTree(c.text());
                     boolean any = false;
                     if (root != null && root.isObject() && root.path("kind").asText("").endsWith("List") && root.path("items").isArray()) {
                         ArrayNode items = (ArrayNode) root.path("items");
@@ -86,7 +91,9 @@ public final class Fixer {
                     }
                     if (any) {
                         changed++;
-                        result = Formats.YAML.writeValueAsString(root).stripTrailing();
+                        String trimmed = c.text().stripLeading();
+                        boolean json = trimmed.startsWith("{") || trimmed.startsWith("[");
+                        result = (json ? JSON_OUT.writeValueAsString(root) : YAML_OUT.writeValueAsString(root)).stripTrailing();
                     }
                 } catch (Exception e) {
                     unreadable = true;

@@ -97,11 +97,28 @@ public final class ManifestReader {
         List<Chunk> out = new ArrayList<>();
         String[] lines = text.split("\n", -1);
         int start = 0;
+        String carried = null;
         for (int i = 0; i <= lines.length; i++) {
             String l = i < lines.length ? lines[i].stripTrailing() : null;
             boolean separator = l != null && (l.equals("---") || l.startsWith("--- ") || l.startsWith("---\t"));
             if (l == null || separator) {
-                out.add(new Chunk(start, String.join("\n", java.util.Arrays.copyOfRange(lines, start, i)), separator ? lines[i] : null));
+                String body = String.join("\n", java.util.Arrays.copyOfRange(lines, start, i));
+                int first = start;
+                if (carried != null) {
+                    // "--- {kind: Pod, ...}": what follows the marker belongs to the next document.
+                    body = carried + (body.isEmpty() ? "" : "\n" + body);
+                    first = start - 1;
+                }
+                carried = null;
+                String sep = separator ? lines[i] : null;
+                if (separator) {
+                    String rest = l.substring(3).strip();
+                    if (!rest.isEmpty() && !rest.startsWith("#")) {
+                        carried = rest;
+                        sep = "---";
+                    }
+                }
+                out.add(new Chunk(first, body, sep));
                 start = i + 1;
             }
         }
@@ -134,6 +151,9 @@ public final class ManifestReader {
         } catch (IOException e) {
             int line = offset + 1;
             String msg = e.getMessage();
+            if (!(e instanceof com.fasterxml.jackson.core.JsonProcessingException)) {
+                return List.of(Document.failed(new Document.Source(file, docIndex, -1, line, null), msg));
+            }
             if (e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe) {
                 msg = jpe.getOriginalMessage();
                 if (jpe.getLocation() != null && jpe.getLocation().getLineNr() > 0) {
@@ -179,6 +199,14 @@ public final class ManifestReader {
         return l == null ? offset + 1 : l;
     }
 
+    /** Reads one YAML document with the same rules as the audit (duplicate keys, aliases and merge keys refused). */
+    public static JsonNode readTree(String chunk) throws IOException {
+        try (JsonParser p = YAML.createParser(chunk)) {
+            p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            return readWithLines(p, new HashMap<>(), 0);
+        }
+    }
+
     /** Builds the tree while recording the line of every value, keyed by JSON pointer. */
     private static JsonNode readWithLines(JsonParser p, Map<String, Integer> lines, int offset) throws IOException {
         JsonToken t = p.nextToken();
@@ -191,12 +219,20 @@ public final class ManifestReader {
     private static JsonNode readValue(JsonParser p, Map<String, Integer> lines, int offset, String pointer) throws IOException {
         var nf = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
         lines.putIfAbsent(pointer, offset + p.currentTokenLocation().getLineNr());
+        if (p instanceof com.fasterxml.jackson.dataformat.yaml.YAMLParser y && y.isCurrentAlias()) {
+            throw new IOException("YAML aliases (*" + p.getText() + ") are not supported; expand anchors before auditing (line "
+                    + (offset + p.currentTokenLocation().getLineNr()) + ")");
+        }
         JsonToken t = p.currentToken();
         switch (t) {
             case START_OBJECT -> {
                 ObjectNode o = nf.objectNode();
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String name = p.currentName();
+                    if ("<<".equals(name)) {
+                        throw new IOException("YAML merge keys (<<) are not supported; expand them before auditing (line "
+                                + (offset + p.currentTokenLocation().getLineNr()) + ")");
+                    }
                     String child = pointer + "/" + name.replace("~", "~0").replace("/", "~1");
                     lines.put(child, offset + p.currentTokenLocation().getLineNr());
                     p.nextToken();
@@ -216,7 +252,12 @@ public final class ManifestReader {
                 return nf.textNode(p.getText());
             }
             case VALUE_NUMBER_INT -> {
-                return nf.numberNode(p.getLongValue());
+                // Keep the narrowest type, as a plain JSON parse would: IntOrString fields only accept ints.
+                return switch (p.getNumberType()) {
+                    case INT -> nf.numberNode(p.getIntValue());
+                    case LONG -> nf.numberNode(p.getLongValue());
+                    default -> nf.numberNode(p.getBigIntegerValue());
+                };
             }
             case VALUE_NUMBER_FLOAT -> {
                 return nf.numberNode(p.getDecimalValue());

@@ -34,8 +34,9 @@ public final class ClusterScanner {
     /** Kinds whose pod templates are audited, in listing order. */
     public static final List<Class<? extends HasMetadata>> KINDS = List.of(Deployment.class, StatefulSet.class, DaemonSet.class,
             CronJob.class, Job.class, ReplicaSet.class, ReplicationController.class, PodTemplate.class, Pod.class);
-    private static final Set<String> CONTROLLER_KINDS = Set.of("Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job",
-            "ReplicaSet", "ReplicationController");
+    /** Audited controller kinds, as group/kind: a custom resource with the same kind name is not one of them. */
+    private static final Set<String> CONTROLLER_KINDS = Set.of("apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "batch/CronJob",
+            "batch/Job", "apps/ReplicaSet", "/ReplicationController");
     private static final long PAGE = 500;
 
     private final KubernetesClient client;
@@ -88,6 +89,12 @@ public final class ClusterScanner {
         if (owners == null) {
             return false;
         }
-        return owners.stream().anyMatch(o -> Boolean.TRUE.equals(o.getController()) && CONTROLLER_KINDS.contains(o.getKind()));
+        return owners.stream().anyMatch(o -> Boolean.TRUE.equals(o.getController()) && CONTROLLER_KINDS.contains(group(o.getApiVersion())
+                + "/" + o.getKind()));
+    }
+
+    private static String group(String apiVersion) {
+        int slash = apiVersion == null ? -1 : apiVersion.indexOf('/');
+        return slash < 0 ? "" : apiVersion.substring(0, slash);
     }
 }

@@ -35,16 +35,24 @@ public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
     public List<ContainerView> containers() {
         List<ContainerView> out = new ArrayList<>();
         List<Container> regular = spec.getContainers();
+        // Null entries cannot come from the API server, but can from a manifest; they are skipped.
         for (int i = 0; regular != null && i < regular.size(); i++) {
-            out.add(view(ContainerView.Type.CONTAINER, i, regular.get(i)));
+            if (regular.get(i) != null) {
+                out.add(view(ContainerView.Type.CONTAINER, i, regular.get(i)));
+            }
         }
         List<Container> init = spec.getInitContainers();
         for (int i = 0; init != null && i < init.size(); i++) {
-            out.add(view(ContainerView.Type.INIT, i, init.get(i)));
+            if (init.get(i) != null) {
+                out.add(view(ContainerView.Type.INIT, i, init.get(i)));
+            }
         }
         List<EphemeralContainer> eph = spec.getEphemeralContainers();
         for (int i = 0; eph != null && i < eph.size(); i++) {
             EphemeralContainer c = eph.get(i);
+            if (c == null) {
+                continue;
+            }
             out.add(new ContainerView(ContainerView.Type.EPHEMERAL, c.getName(), c.getImage(),
                     path + ".ephemeralContainers[" + i + "]", new ContainerView.Holder() {
                         public SecurityContext get() {

@@ -10,6 +10,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,8 +80,11 @@ class FixTest {
                 metadata:
                   name: settings # trailing comment
                 """), fixed.out());
-        assertTrue(fixed.out().contains("example.com/unknown-to-rootguard: keep"));
-        assertTrue(fixed.out().contains("someFutureField"));
+        List<Document> docs = ManifestReader.parse("fixed", fixed.out());
+        JsonNode deploymentDoc = docs.get(1).raw();
+        assertEquals("keep", deploymentDoc.at("/metadata/annotations/example.com~1unknown-to-rootguard").asText());
+        assertEquals(true, deploymentDoc.at("/spec/template/spec/someFutureField/kept").asBoolean());
+        assertEquals(2000, deploymentDoc.at("/spec/template/spec/containers/1/securityContext/runAsUser").asInt(), "explicit value kept");
 
         var audit = cli(new ByteArrayInputStream(fixed.out().getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json",
                 "--fail-on", "any");
@@ -89,7 +93,61 @@ class FixTest {
         assertEquals(0, report.at("/summary/withViolations").asInt());
         JsonNode deployment = report.at("/results/1");
         assertEquals("ok", deployment.path("status").asText());
-        assertTrue(fixed.out().contains("runAsUser: 2000"), "explicit value kept");
+    }
+
+    @Test
+    void stringsThatLookLikeNumbersOrBooleansStayStringsAndJsonStaysJson() throws Exception {
+        String pod = """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: p
+                  annotations: {a: "1e3", b: "0x1F", c: "yes", d: "1_000", e: ".inf", f: "8080"}
+                spec:
+                  containers:
+                    - name: app
+                      image: registry.example/app:1
+                      env: [{name: PORT, value: "8080"}]
+                      ports: [{containerPort: 8080}]
+                      livenessProbe: {httpGet: {port: 8080}}
+                """;
+        var r = fix(pod, "-f", "-");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode fixed = ManifestReader.parse("fixed", r.out()).get(0).raw();
+        for (String k : List.of("a", "b", "c", "d", "e", "f")) {
+            assertTrue(fixed.at("/metadata/annotations/" + k).isTextual(), k + " became " + fixed.at("/metadata/annotations/" + k));
+        }
+        assertEquals("8080", fixed.at("/spec/containers/0/env/0/value").asText());
+        assertTrue(fixed.at("/spec/containers/0/env/0/value").isTextual());
+        assertTrue(fixed.at("/spec/containers/0/ports/0/containerPort").isInt());
+        var audit = cli(new ByteArrayInputStream(r.out().getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json");
+        assertEquals(0, audit.exit(), audit.out() + audit.err());
+
+        String json = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"j\"},"
+                + " \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"x\"}]}}\n";
+        var j = fix(json, "-f", "-");
+        assertTrue(j.out().trim().startsWith("{"), j.out());
+        assertEquals(10000, JSON.readTree(j.out()).at("/spec/securityContext/runAsUser").asInt());
+    }
+
+    @Test
+    void anchorsAndMergeKeysAreRefusedInsteadOfMisread() {
+        String anchored = """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: p}
+                spec:
+                  containers:
+                    - &base {name: a, image: x, securityContext: {runAsUser: 0}}
+                    - <<: *base
+                      name: b
+                """;
+        var audit = cli(new ByteArrayInputStream(anchored.getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json");
+        assertEquals(2, audit.exit(), audit.out());
+        assertTrue(audit.out().contains("not supported"), audit.out());
+        var fixed = fix(anchored, "-f", "-");
+        assertEquals(2, fixed.exit());
+        assertEquals(anchored, fixed.out(), "left unchanged");
     }
 
     @Test
