@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Parses wrk output and writes the benchmark results (Markdown table and PNG chart).
+
+  report.py parse-wrk FILE      -> rps, p50, p90, p99, max (ms), requests, errors (tab-separated)
+  report.py write --http TSV --footprint TSV --apiserver TSV --audit TXT --out MD --png PNG
+"""
+import argparse
+import csv
+import os
+import platform
+import re
+import subprocess
+import sys
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text.strip())
+    if not m:
+        raise ValueError("not a duration: " + text)
+    return float(m.group(1)) * UNITS[m.group(2)]
+
+
+def parse_wrk(path):
+    text = open(path).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    lat = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", text)
+    dist = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", text, re.M))
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    res = re.search(r"post\.lua: result requests=(\d+) non200=(\d+) checked=(\d+) bad=(\d+) socket_errors=(\d+)", text)
+    errors = int(res.group(2)) + int(res.group(4)) + int(res.group(5))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if non2xx:
+        errors = max(errors, int(non2xx.group(1)))
+    return [f"{rps:.0f}", f"{ms(dist['50']):.3f}", f"{ms(dist['90']):.3f}", f"{ms(dist['99']):.3f}", f"{ms(lat.group(3)):.3f}",
+            str(requests), str(errors)]
+
+
+def rows(path):
+    if not path or not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def version(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        return (out.stdout + out.stderr).strip().splitlines()[0]
+    except Exception as e:  # report what is known, never fail the report on a version string
+        return f"unknown ({e.__class__.__name__})"
+
+
+def peak(http, target):
+    best = None
+    for r in http:
+        if r["target"] == target and (best is None or float(r["rps"]) > float(best["rps"])):
+            best = r
+    return best
+
+
+def at(http, target, concurrency):
+    for r in http:
+        if r["target"] == target and r["concurrency"] == concurrency:
+            return r
+    return None
+
+
+def write(args):
+    http = rows(args.http)
+    foot = rows(args.footprint)
+    api = rows(args.apiserver)
+    audit = open(args.audit).read().strip() if args.audit and os.path.exists(args.audit) else "not run"
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    lines = [f"# rootguard benchmark ({args.mode})", "",
+             "Measured in one run on one machine; absolute numbers depend on the machine (often a shared 2-core one), "
+             "ratios within the run are what compare.", "",
+             "## Machine", "",
+             f"- commit {commit}, {platform.platform()}, {os.cpu_count()} cores, "
+             f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB",
+             f"- {version(['java', '-version'])}",
+             f"- {version(['nginx', '-v'])}; {version([args.opa, 'version'])}; {version(['wrk', '--version'])}",
+             "", "## HTTPS admission throughput and latency (wrk, keep-alive, corpus of varied AdmissionReviews)", "",
+             "| target | connections | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | errors | RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in http:
+        lines.append(f"| {r['target']} | {r['concurrency']} | {r['rps']} | {r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} | "
+                     f"{r['max_ms']} | {r['requests']} | {r['errors']} | {r['rss_mb']} |")
+    rg, limit, opa = peak(http, "rootguard-validate"), peak(http, "nginx-limit"), peak(http, "opa-peer")
+    lines += ["", "## Ratios (peak throughput over the concurrency levels; p99 at the same number of connections)", ""]
+    if rg and limit and opa:
+        c = rg["concurrency"]
+        lim_c, opa_c = at(http, "nginx-limit", c), at(http, "opa-peer", c)
+        lines.append(f"- rootguard /validate peak {rg['rps']} req/s = {float(rg['rps']) / float(limit['rps']):.0%} of the limit "
+                     f"({limit['rps']} req/s) and {float(rg['rps']) / float(opa['rps']):.1f}x OPA ({opa['rps']} req/s)")
+        if lim_c and opa_c:
+            lines.append(f"- p99 at {c} connections: rootguard {rg['p99_ms']} ms, limit {lim_c['p99_ms']} ms, OPA {opa_c['p99_ms']} ms")
+        half = [r for r in http if r["target"] == "rootguard-validate" and float(r["rps"]) <= float(rg["rps"]) / 2 * 1.25]
+        if half:
+            h = max(half, key=lambda r: float(r["rps"]))
+            lines.append(f"- near half of peak ({h['rps']} req/s, {h['concurrency']} connections): p99 {h['p99_ms']} ms "
+                         "(closed-loop load; not a fixed-rate measurement)")
+    lines += ["", "## Through the real kube-apiserver (pod creates, 8 concurrent clients)", "",
+              "| phase | pods | seconds | creates/s | failures | mutate p50 ms | mutate p99 ms | validate p50 ms | validate p99 ms |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for r in api:
+        lines.append(f"| {r['phase']} | {r['pods']} | {r['seconds']} | {r['creates_per_s']} | {r['failures']} | {r['mutate_p50_ms']} | "
+                     f"{r['mutate_p99_ms']} | {r['validate_p50_ms']} | {r['validate_p99_ms']} |")
+    lines += ["", "Webhook latencies are the API server's own apiserver_admission_webhook_admission_duration_seconds "
+              "(interpolated inside its histogram buckets, so coarse).", "",
+              "## Footprint", ""]
+    for r in foot:
+        lines.append(f"- ready {r['ready_ms']} ms after process start; RSS {r['idle_rss_mb']} MB idle, "
+                     f"{r['after_rss_mb']} MB after {r['requests']} requests")
+    lines += ["", "## Offline audit", "", f"- {audit}", ""]
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+    chart(http, args.png)
+
+
+def chart(http, png):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    targets = sorted({r["target"] for r in http})
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    for t in targets:
+        rs = [r for r in http if r["target"] == t]
+        xs = [int(r["concurrency"]) for r in rs]
+        a.plot(xs, [float(r["rps"]) for r in rs], marker="o", label=t)
+        b.plot(xs, [float(r["p99_ms"]) for r in rs], marker="o", label=t)
+    a.set_title("throughput (req/s)")
+    b.set_title("p99 latency (ms)")
+    for ax in (a, b):
+        ax.set_xlabel("connections")
+        ax.set_xscale("log", base=2)
+        ax.grid(True, alpha=0.3)
+    b.set_yscale("log")
+    a.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+
+
+def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "parse-wrk":
+        print("\t".join(parse_wrk(sys.argv[2])))
+        return
+    p = argparse.ArgumentParser()
+    p.add_argument("cmd", choices=["write"])
+    p.add_argument("--mode", default="full")
+    p.add_argument("--http")
+    p.add_argument("--footprint")
+    p.add_argument("--apiserver")
+    p.add_argument("--audit")
+    p.add_argument("--opa", default="opa")
+    p.add_argument("--out", required=True)
+    p.add_argument("--png", required=True)
+    write(p.parse_args())
+
+
+if __name__ == "__main__":
+    main()
