@@ -25,7 +25,7 @@ apiserver_pods=1000
 audit_docs=10000
 while [ $# -gt 0 ]; do
   case "$1" in
-    --smoke) mode=smoke; duration=1s; warmup=2s; levels="4"; footprint_requests=5000; apiserver_pods=40; audit_docs=500; shift ;;
+    --smoke) mode=smoke; duration=2s; warmup=6s; levels="4"; footprint_requests=5000; apiserver_pods=40; audit_docs=500; shift ;;
     --duration) duration="$2"; shift 2 ;;
     --concurrency) levels="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
@@ -82,8 +82,11 @@ measure() {
     local line
     line="$(python3 "$here/report.py" parse-wrk "$f")" || { log "$name c=$c: cannot read wrk output"; cat "$f" >&2; failures=$((failures + 1)); continue; }
     printf '%s\t%s\t%s\t%s\n' "$name" "$c" "$line" "$(rss_mb "$pid")" >> "$results"
-    local errors; errors="$(cut -f7 <<<"$line")"
+    local errors requests
+    errors="$(cut -f7 <<<"$line")"
+    requests="$(cut -f6 <<<"$line")"
     if [ "$errors" != "0" ]; then log "$name c=$c: $errors wrong answers or errors"; failures=$((failures + 1)); fi
+    if [ "$requests" = "0" ]; then log "$name c=$c: no request completed"; failures=$((failures + 1)); fi
     log "$name c=$c: $(cut -f1 <<<"$line") req/s, p99 $(cut -f4 <<<"$line") ms, errors $errors"
   done
 }
@@ -128,10 +131,11 @@ sleep 2
 idle=$(rss_mb "$rg")
 peak=$(awk -F'\t' '$1=="rootguard-validate" && $3>m {m=$3} END {print int(m)}' "$results")
 [ "$peak" -gt 0 ] || peak=1000
-secs=$(( footprint_requests / peak + 1 ))
+secs=$(( footprint_requests / peak + 5 ))
 POST_CHECK=allowed POST_STRICT=0 wrk -t2 -c16 -d"${secs}s" -s "$here/targets/post.lua" "https://127.0.0.1:$port/validate" -- "$index" > "$work/footprint.txt" 2>&1 || true
-served=$(awk '/requests in/ {print $1}' "$work/footprint.txt")
+served=$(awk '/^ *[0-9]+ requests in/ {print $1}' "$work/footprint.txt")
 after=$(rss_mb "$rg")
+[ "${served:-0}" -gt 0 ] || { log "footprint: no request completed"; tail -5 "$work/footprint.txt" >&2; failures=$((failures + 1)); }
 kill "$rg"; wait "$rg" 2>/dev/null || true
 printf 'ready_ms\tidle_rss_mb\trequests\tafter_rss_mb\n%s\t%s\t%s\t%s\n' "$ready_ms" "$idle" "${served:-0}" "$after" > "$work/footprint.tsv"
 log "footprint: ready in ${ready_ms} ms, RSS ${idle} MB idle, ${after} MB after ${served:-0} requests"

@@ -73,6 +73,8 @@ public final class ApiServerBenchmark {
         }
         Files.write(out, lines);
         lines.forEach(System.out::println);
+        // Client and informer threads are not daemons; this is a command, so end it.
+        System.exit(0);
     }
 
     private static String phase(KubernetesClient client, String name, int pods, int concurrency) throws Exception {
