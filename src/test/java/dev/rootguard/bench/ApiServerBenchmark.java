@@ -58,7 +58,7 @@ public final class ApiServerBenchmark {
                 throw new IllegalStateException("certs/generate.sh failed");
             }
             try (WebhookProcess webhook = new WebhookProcess(certs.resolve("tls.crt"), certs.resolve("tls.key"), kubeconfig,
-                    Map.of("quarkus.log.category.\"dev.rootguard\".level", "WARN")).start()) {
+                    Map.of("quarkus.log.category.\"dev.rootguard\".level", "WARN", "quarkus.http.http2", System.getProperty("bench.http2", "true"))).start()) {
                 String url = "https://127.0.0.1:" + webhook.port();
                 client.resource(dev.rootguard.e2e.Webhooks.mutating(url, caBundle, List.of("kube-system"))).serverSideApply();
                 client.resource(dev.rootguard.e2e.Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
