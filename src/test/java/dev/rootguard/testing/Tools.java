@@ -55,7 +55,7 @@ public final class Tools {
                 p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
             }
             p.getOutputStream().close();
-            if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            if (!p.waitFor(900, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("timed out: " + command);
             }
