@@ -32,6 +32,7 @@ public class NamespaceCache {
     private final boolean enabled;
     private final Counter fallbacks;
     private final AtomicBoolean warned = new AtomicBoolean();
+    private final java.util.Map<String, String> reported = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile SharedIndexInformer<Namespace> informer;
 
     @Inject
@@ -117,7 +118,11 @@ public class NamespaceCache {
         }
         NamespacePolicy p = NamespacePolicy.fromLabels(ns.getMetadata().getLabels());
         if (!p.problems().isEmpty()) {
-            LOG.warnf("namespace %s: %s", namespace, String.join("; ", p.problems()));
+            // Once per namespace and problem, not once per request.
+            String problem = String.join("; ", p.problems());
+            if (!problem.equals(reported.put(namespace, problem))) {
+                LOG.warnf("namespace %s: %s", namespace, problem);
+            }
         }
         return p;
     }
