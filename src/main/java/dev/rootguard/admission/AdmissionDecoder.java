@@ -94,26 +94,12 @@ public final class AdmissionDecoder {
         try {
             return Json.MAPPER.treeToValue(node, type);
         } catch (JsonProcessingException | IllegalArgumentException e) {
-            String path = e instanceof JsonMappingException jm ? fieldPath(jm) : "";
+            String path = e instanceof JsonMappingException jm ? Json.fieldPath(jm) : "";
             throw new BadRequestException(where + (path.isEmpty() ? "" : "." + path) + " is not a valid " + type.getSimpleName()
                     + " field: " + (e instanceof JacksonException je ? describe(je) : e.getMessage()));
         }
     }
 
-    private static String fieldPath(JsonMappingException e) {
-        StringBuilder sb = new StringBuilder();
-        for (JsonMappingException.Reference r : e.getPath()) {
-            if (r.getFieldName() != null) {
-                if (sb.length() > 0) {
-                    sb.append('.');
-                }
-                sb.append(r.getFieldName());
-            } else if (r.getIndex() >= 0) {
-                sb.append('[').append(r.getIndex()).append(']');
-            }
-        }
-        return sb.toString();
-    }
 
     private static String describe(JacksonException e) {
         String msg = e.getOriginalMessage();

@@ -77,7 +77,7 @@ public final class Auditor {
         } catch (JsonProcessingException | IllegalArgumentException e) {
             String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
             msg = msg == null ? "" : msg.lines().findFirst().orElse("").replaceAll(" \\(but might if coercion.*\\)", "");
-            String field = e instanceof com.fasterxml.jackson.databind.JsonMappingException jm ? fieldPath(jm) : "";
+            String field = e instanceof com.fasterxml.jackson.databind.JsonMappingException jm ? Json.fieldPath(jm) : "";
             AuditReport.Source at = field.isEmpty() ? source
                     : new AuditReport.Source(source.file(), source.document(), source.item(), d.lineOf(field), source.cluster());
             return new AuditReport.Result(at, kind, namespace, name, "error", List.of(),
@@ -98,18 +98,6 @@ public final class Auditor {
         };
     }
 
-    /** {@code spec.containers[0].securityContext.runAsUser} from a mapping exception's reference chain. */
-    private static String fieldPath(com.fasterxml.jackson.databind.JsonMappingException e) {
-        StringBuilder sb = new StringBuilder();
-        for (var r : e.getPath()) {
-            if (r.getFieldName() != null) {
-                sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());
-            } else if (r.getIndex() >= 0) {
-                sb.append('[').append(r.getIndex()).append(']');
-            }
-        }
-        return sb.toString();
-    }
 
     static AuditReport.Summary summarize(List<AuditReport.Result> results) {
         int objects = 0;

@@ -22,4 +22,20 @@ public final class Json {
 
     private Json() {
     }
+
+    /**
+     * The field path of a mapping error, in the form rule violations use:
+     * {@code spec.containers[0].securityContext.runAsUser}.
+     */
+    public static String fieldPath(com.fasterxml.jackson.databind.JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (com.fasterxml.jackson.databind.JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
 }
