@@ -96,24 +96,47 @@ def write(args):
                      f"({limit['rps']} req/s) and {float(rg['rps']) / float(opa['rps']):.1f}x OPA ({opa['rps']} req/s)")
         if lim_c and opa_c:
             lines.append(f"- p99 at {c} connections: rootguard {rg['p99_ms']} ms, limit {lim_c['p99_ms']} ms, OPA {opa_c['p99_ms']} ms")
-        half = [r for r in http if r["target"] == "rootguard-validate" and float(r["rps"]) <= float(rg["rps"]) / 2 * 1.25]
-        if half:
-            h = max(half, key=lambda r: float(r["rps"]))
-            lines.append(f"- near half of peak ({h['rps']} req/s, {h['concurrency']} connections): p99 {h['p99_ms']} ms "
-                         "(closed-loop load; not a fixed-rate measurement)")
-    lines += ["", "## Through the real kube-apiserver (pod creates, 8 concurrent clients)", "",
-              "| phase | pods | seconds | creates/s | failures | mutate p50 ms | mutate p99 ms | validate p50 ms | validate p99 ms |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    paced = rows(args.paced) if args.paced and os.path.exists(args.paced) else []
+    for r in paced:
+        lines.append(f"- paced at half of peak (offered ~{r['offered_rps']} req/s over {r['connections']} connections, each "
+                     f"waiting {r['pace_ms']} ms between requests): served {r['rps']} req/s, p50 {r['p50_ms']} ms, "
+                     f"p90 {r['p90_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms, errors {r['errors']}")
+    lines += ["", "## Through the real kube-apiserver (pod creates)", "",
+              "| phase | clients | pods | seconds | creates/s | failures | create p50 ms | create p99 ms | mutate p50 ms | "
+              "mutate p99 ms | validate p50 ms | validate p99 ms |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in api:
-        lines.append(f"| {r['phase']} | {r['pods']} | {r['seconds']} | {r['creates_per_s']} | {r['failures']} | {r['mutate_p50_ms']} | "
-                     f"{r['mutate_p99_ms']} | {r['validate_p50_ms']} | {r['validate_p99_ms']} |")
-    lines += ["", "Webhook latencies are the API server's own apiserver_admission_webhook_admission_duration_seconds "
-              "(interpolated inside its histogram buckets, so coarse).", "",
+        lines.append(f"| {r['phase']} | {r['clients']} | {r['pods']} | {r['seconds']} | {r['creates_per_s']} | {r['failures']} | "
+                     f"{r['create_p50_ms']} | {r['create_p99_ms']} | {r['mutate_p50_ms']} | {r['mutate_p99_ms']} | "
+                     f"{r['validate_p50_ms']} | {r['validate_p99_ms']} |")
+    lines += [""]
+    for r in api:
+        if r["phase"] == "with-webhooks":
+            base = next((b for b in api if b["phase"] == "no-webhooks" and b["clients"] == r["clients"]), None)
+            if base:
+                lines.append(f"- {r['clients']} client(s): both webhooks add {float(r['create_p50_ms']) - float(base['create_p50_ms']):.2f} ms "
+                             f"to the p50 create ({base['create_p50_ms']} -> {r['create_p50_ms']} ms) and "
+                             f"{float(r['create_p99_ms']) - float(base['create_p99_ms']):.2f} ms to the p99")
+    lines += ["", "Create latencies are what each client measured; webhook latencies are the API server's own "
+              "apiserver_admission_webhook_admission_duration_seconds (interpolated inside its histogram buckets, whose first "
+              "ends at 5 ms, so coarse).", "",
               "## Footprint", ""]
     for r in foot:
         lines.append(f"- ready {r['ready_ms']} ms after process start; RSS {r['idle_rss_mb']} MB idle, "
                      f"{r['after_rss_mb']} MB after {r['requests']} requests")
+    trend = rows(args.rss_trend) if args.rss_trend and os.path.exists(args.rss_trend) else []
+    if len(trend) > 2:
+        # The second half only: the first includes JIT warm-up and heap sizing, not a trend.
+        pts = [(float(r["second"]), float(r["rss_mb"])) for r in trend[1:]][(len(trend) - 1) // 2:]
+        n = len(pts)
+        mx, my = sum(x for x, _ in pts) / n, sum(y for _, y in pts) / n
+        var = sum((x - mx) ** 2 for x, _ in pts)
+        slope = sum((x - mx) * (y - my) for x, y in pts) / var if var else 0.0
+        lines.append("- RSS during that run (second: MB): " + ", ".join(f"{r['second']}: {r['rss_mb']}" for r in trend)
+                     + f"; least-squares slope over the second half {slope * 60:+.2f} MB/min")
     lines += ["", "## Offline audit", "", f"- {audit}", ""]
+    if args.notes and os.path.exists(args.notes):
+        lines += ["## What changed the numbers", "", open(args.notes).read().strip(), ""]
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
     chart(http, args.png)
@@ -153,6 +176,9 @@ def main():
     p.add_argument("--footprint")
     p.add_argument("--apiserver")
     p.add_argument("--audit")
+    p.add_argument("--rss-trend")
+    p.add_argument("--paced")
+    p.add_argument("--notes", help="Markdown appended as the 'What changed the numbers' section")
     p.add_argument("--opa", default="opa")
     p.add_argument("--out", required=True)
     p.add_argument("--png", required=True)

@@ -91,11 +91,11 @@ measure() {
   done
 }
 
-start_rootguard() { # PORT MGMT
-  java -Xmx256m -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.ssl-port="$1" -Dquarkus.management.host=127.0.0.1 \
-    -Dquarkus.management.port="$2" -Drootguard.tls.cert="$certs/tls.crt" -Drootguard.tls.key="$certs/tls.key" \
-    -Drootguard.namespace-labels.enabled=false -Dquarkus.log.category.'"dev.rootguard"'.level=WARN \
-    -jar "$jar" > "$work/rootguard-$1.log" 2>&1 &
+start_rootguard() { # PORT MGMT: the production launcher with its JVM defaults
+  JAVA_OPTS="-Dquarkus.http.host=127.0.0.1 -Dquarkus.http.ssl-port=$1 -Dquarkus.management.host=127.0.0.1 \
+    -Dquarkus.management.port=$2 -Drootguard.tls.cert=$certs/tls.crt -Drootguard.tls.key=$certs/tls.key \
+    -Drootguard.namespace-labels.enabled=false -Dquarkus.log.category.\"dev.rootguard\".level=WARN" \
+    "$root/rootguard" > "$work/rootguard-$1.log" 2>&1 &
   echo $!
 }
 
@@ -104,6 +104,24 @@ port=$(free_port); mgmt=$(free_port)
 rg=$(start_rootguard "$port" "$mgmt"); pids+=("$rg")
 wait_for "http://127.0.0.1:$mgmt/q/health/ready"
 measure rootguard-validate "https://127.0.0.1:$port/validate" "$rg" decision
+# Latency below saturation: half of the measured peak, paced (each connection waits between
+# requests) rather than as fast as possible. Enough connections that the pause is about 10 ms.
+peak=$(awk -F'\t' '$1=="rootguard-validate" && $3>m {m=$3} END {print int(m)}' "$results")
+if [ "${peak:-0}" -gt 0 ]; then
+  rate=$((peak / 2)); conns=$(( (rate + 99) / 100 )); [ "$conns" -ge 2 ] || conns=2
+  pace=$(( conns * 1000 / rate )); [ "$pace" -ge 1 ] || pace=1
+  f="$work/paced.txt"
+  POST_PACE_MS="$pace" POST_CHECK=decision POST_STRICT=0 wrk -t2 -c"$conns" -d"$duration" --latency -s "$here/targets/post.lua" \
+    "https://127.0.0.1:$port/validate" -- "$index" > "$f" 2>&1 || true
+  if line="$(python3 "$here/report.py" parse-wrk "$f")"; then
+    printf 'target\toffered_rps\tconnections\tpace_ms\trps\tp50_ms\tp90_ms\tp99_ms\tmax_ms\trequests\terrors\n%s\t%s\t%s\t%s\t%s\n' \
+      rootguard-validate "$rate" "$conns" "$pace" "$line" > "$work/paced.tsv"
+    log "paced at ~$rate req/s ($conns connections, ${pace} ms apart): $(cut -f1 <<<"$line") req/s, p99 $(cut -f4 <<<"$line") ms"
+    [ "$(cut -f7 <<<"$line")" = "0" ] || { log "paced run: wrong answers or errors"; failures=$((failures + 1)); }
+  else
+    log "paced run: cannot read wrk output"; failures=$((failures + 1))
+  fi
+fi
 measure rootguard-mutate "https://127.0.0.1:$port/mutate" "$rg" allowed
 kill "$rg"; wait "$rg" 2>/dev/null || true
 
@@ -129,13 +147,22 @@ wait_for "http://127.0.0.1:$mgmt/q/health/ready"
 ready_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 sleep 2
 idle=$(rss_mb "$rg")
-peak=$(awk -F'\t' '$1=="rootguard-validate" && $3>m {m=$3} END {print int(m)}' "$results")
-[ "$peak" -gt 0 ] || peak=1000
-secs=$(( footprint_requests / peak + 5 ))
-POST_CHECK=allowed POST_STRICT=0 wrk -t2 -c16 -d"${secs}s" -s "$here/targets/post.lua" "https://127.0.0.1:$port/validate" -- "$index" > "$work/footprint.txt" 2>&1 || true
+[ "${peak:-0}" -ge 10 ] || peak=1000
+secs=$(( footprint_requests / (peak * 8 / 10) + 5 ))
+POST_CHECK=allowed POST_STRICT=0 wrk -t2 -c16 -d"${secs}s" -s "$here/targets/post.lua" "https://127.0.0.1:$port/validate" -- "$index" > "$work/footprint.txt" 2>&1 &
+wrk_pid=$!
+# RSS every tenth of the run, to show whether it grows with the requests served.
+printf 'second\trss_mb\n0\t%s\n' "$idle" > "$work/rss-trend.tsv"
+step=$(( secs / 10 )); [ "$step" -ge 1 ] || step=1
+for i in $(seq 1 10); do
+  sleep "$step"; kill -0 "$wrk_pid" 2>/dev/null || break
+  printf '%s\t%s\n' $((i * step)) "$(rss_mb "$rg")" >> "$work/rss-trend.tsv"
+done
+wait "$wrk_pid" || true
 served=$(awk '/^ *[0-9]+ requests in/ {print $1}' "$work/footprint.txt")
 after=$(rss_mb "$rg")
 [ "${served:-0}" -gt 0 ] || { log "footprint: no request completed"; tail -5 "$work/footprint.txt" >&2; failures=$((failures + 1)); }
+[ "${served:-0}" -ge "$footprint_requests" ] || log "footprint: served ${served:-0} of $footprint_requests requests in ${secs}s"
 kill "$rg"; wait "$rg" 2>/dev/null || true
 printf 'ready_ms\tidle_rss_mb\trequests\tafter_rss_mb\n%s\t%s\t%s\t%s\n' "$ready_ms" "$idle" "${served:-0}" "$after" > "$work/footprint.tsv"
 log "footprint: ready in ${ready_ms} ms, RSS ${idle} MB idle, ${after} MB after ${served:-0} requests"
@@ -146,9 +173,9 @@ cp_file="$work/classpath.txt"
   && ./mvnw -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null)
 bash "$root/src/test/k8s/install-control-plane.sh" >/dev/null
 (cd "$root" && java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
-  dev.rootguard.bench.ApiServerBenchmark "$apiserver_pods" 8 "$work/apiserver.tsv" > "$work/apiserver.log" 2>&1) \
+  dev.rootguard.bench.ApiServerBenchmark "$apiserver_pods" "1 8" "$work/apiserver.tsv" > "$work/apiserver.log" 2>&1) \
   || { log "API server benchmark failed"; tail -20 "$work/apiserver.log" >&2; failures=$((failures + 1)); }
-if [ -f "$work/apiserver.tsv" ] && awk -F'\t' 'NR>1 && $5 != 0 {bad=1} END {exit bad}' "$work/apiserver.tsv"; then
+if [ -f "$work/apiserver.tsv" ] && awk -F'\t' 'NR>1 && $6 != 0 {bad=1} END {exit bad}' "$work/apiserver.tsv"; then
   log "API server: $(tr '\n' ' ' < "$work/apiserver.tsv")"
 else
   log "API server benchmark had failed creates"; failures=$((failures + 1))
@@ -164,7 +191,7 @@ name="$(date -u +%Y-%m-%d)-$(git -C "$root" rev-parse --short HEAD 2>/dev/null |
 venv="${ROOTGUARD_CACHE:-$HOME/.cache/rootguard}/bench-venv"
 [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import matplotlib' 2>/dev/null \
   || { python3 -m venv "$venv" && "$venv/bin/pip" install -q matplotlib >&2; }
-"$venv/bin/python" "$here/report.py" write --mode "$mode" --http "$results" --footprint "$work/footprint.tsv" \
+"$venv/bin/python" "$here/report.py" write --mode "$mode" --http "$results" --footprint "$work/footprint.tsv" --rss-trend "$work/rss-trend.tsv" --paced "$work/paced.tsv" --notes "$here/tuning.md" \
   --apiserver "$work/apiserver.tsv" --audit "$work/audit.txt" --opa "$opa" --out "$out/$name.md" --png "$out/$name.png"
 log "wrote $out/$name.md"
 [ "$failures" -eq 0 ] || { log "$failures step(s) failed or answered wrongly"; exit 1; }

@@ -15,6 +15,9 @@
 --   POST_SAMPLE  check every Nth answer of each thread (default 10; 1 checks all)
 --   POST_STRICT  1 (default): exit 3 after the report when any answer was non-200, failed its
 --                check, or a socket error happened; 0: report only
+--   POST_PACE_MS each connection waits this many milliseconds before each request (wrk's delay
+--                hook), so C connections offer about C*1000/POST_PACE_MS requests/s when answers
+--                are fast: a paced load for latency below saturation. Unset: as fast as possible.
 -- Every thread loads all bodies once (preformatted requests), and starts at a different offset.
 -- The report is printed after wrk's own, as lines starting with "post.lua:"; the last one is
 -- machine-readable: "post.lua: result requests=N non200=N checked=N bad=N socket_errors=N".
@@ -24,6 +27,14 @@ local requests, expected = {}, {}
 local nbytes, next_i, responses = 0, 1, 0
 -- per-thread counters, read by done() through thread:get
 non200, checked, bad, first_problem = 0, 0, 0, nil
+
+-- wrk looks for a global delay() when the script loads, so pacing is decided here, not in init.
+local pace_ms = tonumber(os.getenv("POST_PACE_MS") or "")
+if pace_ms ~= nil and pace_ms > 0 then
+  function delay()
+    return pace_ms
+  end
+end
 
 local threads = {}
 local thread_count = 0

@@ -23,6 +23,7 @@ public final class Main {
         if (args.length > 0 && "serve".equals(args[0])) {
             args = java.util.Arrays.copyOfRange(args, 1, args.length);
         }
+        fastInMemoryKeyStores();
         try {
             DevCertificate.configureIfAbsent();
         } catch (IllegalStateException e) {
@@ -30,5 +31,21 @@ public final class Main {
             System.exit(2);
         }
         Quarkus.run(args);
+    }
+
+    /**
+     * The TLS layer turns the PEM certificate and key into a PKCS#12 key store that lives only in
+     * memory, and the JDK protects its entries with 10,000 rounds of PBKDF2 each time: about a
+     * third of a second of CPU at start-up and on every certificate reload, protecting nothing,
+     * since the store is never written anywhere. One round keeps the format and drops the cost.
+     * An operator's own -D setting wins.
+     */
+    static void fastInMemoryKeyStores() {
+        for (String key : new String[] {"keystore.pkcs12.keyPbeIterationCount", "keystore.pkcs12.macIterationCount",
+                "keystore.pkcs12.certPbeIterationCount"}) {
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, "1");
+            }
+        }
     }
 }
