@@ -2,9 +2,12 @@
 # Creates a CA and a serving certificate for the rootguard webhook with openssl, and prints the
 # base64 caBundle to put in the webhook configurations.
 #
-#   certs/generate.sh [--out DIR] [--service NAME] [--namespace NS] [--days N]
+#   certs/generate.sh [--out DIR] [--service NAME] [--namespace NS] [--days N] [--client CN]
 #
-# Writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key (default DIR: certs/out). The serving
+# Writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key (default DIR: certs/out). With --client,
+# also DIR/client.crt and DIR/client.key: a client certificate (CN and extended key usage
+# clientAuth) from the same CA, for the API server when the webhook requires mutual TLS
+# (rootguard.tls.client-ca=DIR/ca.crt). The serving
 # certificate's SANs: <service>.<namespace>.svc, <service>.<namespace>.svc.cluster.local,
 # <service>, localhost, host.testcontainers.internal and 127.0.0.1. Keys are ECDSA P-256, PKCS#8.
 # An existing CA in DIR is reused, so re-running renews the serving certificate without
@@ -15,13 +18,15 @@ out="$(dirname "$0")/out"
 service=rootguard
 namespace=rootguard
 days=365
+client=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
     --service) service="$2"; shift 2 ;;
     --namespace) namespace="$2"; shift 2 ;;
     --days) days="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --client) client="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "generate.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -37,7 +42,7 @@ if [ ! -s "$out/ca.crt" ] || [ ! -s "$out/ca.key" ]; then
 fi
 
 ext="$(mktemp)"
-trap 'rm -f "$ext" "$out/tls.csr" "$out/ca.srl"' EXIT
+trap 'rm -f "$ext" "$out/tls.csr" "$out/client.csr" "$out/ca.srl"' EXIT
 cat >"$ext" <<EXT
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
@@ -52,5 +57,18 @@ openssl x509 -req -in "$out/tls.csr" -CA "$out/ca.crt" -CAkey "$out/ca.key" -CAc
 chmod 644 "$out/tls.crt.new" "$out/ca.crt"
 mv "$out/tls.key.new" "$out/tls.key"
 mv "$out/tls.crt.new" "$out/tls.crt"
+
+if [ -n "$client" ]; then
+  cat >"$ext" <<EXT
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth
+EXT
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/client.key" 2>/dev/null
+  openssl req -new -key "$out/client.key" -subj "/CN=${client}" -out "$out/client.csr" 2>/dev/null
+  openssl x509 -req -in "$out/client.csr" -CA "$out/ca.crt" -CAkey "$out/ca.key" -CAcreateserial -sha256 -days "$days" \
+    -extfile "$ext" -out "$out/client.crt" 2>/dev/null
+  chmod 644 "$out/client.crt"
+fi
 base64 -w0 "$out/ca.crt"
 echo

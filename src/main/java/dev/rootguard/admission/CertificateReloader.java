@@ -7,8 +7,11 @@ import io.quarkus.tls.TlsConfiguration;
 import io.quarkus.tls.TlsConfigurationRegistry;
 import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.TrustOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -20,6 +23,8 @@ import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509KeyManager;
 import org.jboss.logging.Logger;
 
@@ -32,6 +37,9 @@ import org.jboss.logging.Logger;
  * <p>The HTTPS server gets its key from a {@link RotatingKeyManager}, and a reload swaps that key
  * manager's delegate. Replacing the server's TLS options instead drops connections that arrive
  * during the update, which a webhook cannot afford.
+ *
+ * <p>With {@code rootguard.tls.client-ca} set, the server also requires a client certificate signed
+ * by that CA, checked by a {@link RotatingTrustManager} that is reloaded the same way.
  */
 @ApplicationScoped
 public class CertificateReloader implements HttpServerOptionsCustomizer {
@@ -48,6 +56,7 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
 
     private volatile byte[] fingerprint;
     private volatile RotatingKeyManager keyManager;
+    private volatile RotatingTrustManager trustManager;
     private long timer = -1;
 
     /** Serves the registry's certificate through the rotating key manager. */
@@ -56,6 +65,18 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
         TlsConfiguration tls = registry.get(ReadinessCheck.TLS_NAME).orElseThrow();
         keyManager = new RotatingKeyManager(x509(tls));
         options.setKeyCertOptions(KeyCertOptions.wrap(keyManager));
+        if (config.tls().clientCa().isPresent()) {
+            trustManager = new RotatingTrustManager(clientTrust(Path.of(config.tls().clientCa().get())));
+            options.setTrustOptions(TrustOptions.wrap(trustManager));
+            options.setClientAuth(ClientAuth.REQUIRED);
+        } else {
+            options.setClientAuth(ClientAuth.NONE);
+        }
+    }
+
+    /** True when the admission port requires client certificates. */
+    boolean mutualTls() {
+        return trustManager != null;
     }
 
     /** True once the server is using the rotating key manager. */
@@ -66,11 +87,12 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
     void start(@Observes StartupEvent event) {
         Path cert = Path.of(config.tls().cert().orElseThrow());
         Path key = Path.of(config.tls().key().orElseThrow());
+        Path clientCa = config.tls().clientCa().map(Path::of).orElse(null);
         // No fingerprint yet: the first check reloads once, in case the files changed after the registry read them.
         fingerprint = null;
         long period = Math.max(100, config.tls().reloadPeriod().toMillis());
         timer = vertx.setPeriodic(period, id -> vertx.executeBlocking(() -> {
-            check(cert, key);
+            check(cert, key, clientCa);
             return null;
         }, false));
     }
@@ -82,8 +104,8 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
     }
 
     /** Reloads when the files changed since the last successful load. Returns true if it reloaded. */
-    synchronized boolean check(Path cert, Path key) {
-        byte[] now = digest(cert, key);
+    synchronized boolean check(Path cert, Path key, Path clientCa) {
+        byte[] now = digest(cert, key, clientCa);
         if (now == null || Arrays.equals(now, fingerprint)) {
             return false;
         }
@@ -97,9 +119,16 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
                 LOG.warnf("certificate %s and key %s do not match (update in progress?); keeping the current certificate", cert, key);
                 return false;
             }
+            X509ExtendedTrustManager trust = null;
+            if (trustManager != null) {
+                trust = clientTrust(clientCa);
+            }
             RotatingKeyManager km = keyManager;
             if (km != null) {
                 km.swap(x509(tls));
+            }
+            if (trust != null) {
+                trustManager.swap(trust);
             }
         } catch (RuntimeException e) {
             LOG.warnf("certificate reload failed (%s); keeping the current certificate", e.getMessage());
@@ -121,6 +150,28 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
             throw new IllegalStateException("cannot read the serving key: " + e.getMessage(), e);
         }
         throw new IllegalStateException("the TLS configuration has no X.509 key");
+    }
+
+    /**
+     * The client CA is read with Vert.x's PEM trust options rather than through the TLS registry: the
+     * registry has no way to leave a trust store optional (an empty value fails start-up).
+     */
+    private X509ExtendedTrustManager clientTrust(Path caFile) {
+        try {
+            for (TrustManager m : new PemTrustOptions().addCertPath(caFile.toString()).getTrustManagerFactory(vertx).getTrustManagers()) {
+                if (m instanceof X509ExtendedTrustManager tm) {
+                    if (tm.getAcceptedIssuers().length == 0) {
+                        throw new IllegalStateException("rootguard.tls.client-ca " + caFile + " holds no CA certificate");
+                    }
+                    return tm;
+                }
+            }
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read the client CA " + caFile + ": " + e.getMessage(), e);
+        }
+        throw new IllegalStateException("no X.509 trust manager for the client CA " + caFile);
     }
 
     private boolean keyMatchesCertificate(TlsConfiguration tls) {
@@ -160,11 +211,14 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
         return s.verify(sig);
     }
 
-    private static byte[] digest(Path cert, Path key) {
+    private static byte[] digest(Path cert, Path key, Path clientCa) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update(Files.readAllBytes(cert));
             md.update(Files.readAllBytes(key));
+            if (clientCa != null) {
+                md.update(Files.readAllBytes(clientCa));
+            }
             return md.digest();
         } catch (Exception e) {
             return null;

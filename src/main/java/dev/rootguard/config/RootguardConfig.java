@@ -184,6 +184,15 @@ public interface RootguardConfig {
         /** PEM private key. */
         Optional<String> key();
 
+        /**
+         * PEM CA certificates for mutual TLS. When set, the admission port requires a client
+         * certificate signed by one of them (the API server presents one when its admission
+         * configuration names a kubeconfig for webhooks) and refuses every other client during the
+         * TLS handshake. Reloaded with the serving certificate.
+         */
+        @WithName("client-ca")
+        Optional<String> clientCa();
+
         /** How often the certificate and key files are checked for changes and reloaded. */
         @WithName("reload-period")
         @WithDefault("10s")
