@@ -42,10 +42,12 @@ public final class ControlPlane implements BeforeAllCallback {
     public static final class Handle implements AutoCloseable {
         private final KubeAPIServer server;
         private final String kubeconfig;
+        private final String name;
 
-        Handle(KubeAPIServer server) {
+        Handle(KubeAPIServer server, String name) {
             this.server = server;
             this.kubeconfig = server.getKubeConfigYaml();
+            this.name = name;
         }
 
         public String kubeconfig() {
@@ -60,7 +62,7 @@ public final class ControlPlane implements BeforeAllCallback {
         /** The kubeconfig written to a file, for processes such as the webhook and kubectl. */
         public Path kubeconfigFile() {
             try {
-                Path f = Path.of("target", "e2e", "kubeconfig");
+                Path f = Path.of("target", "e2e", name == null ? "kubeconfig" : "kubeconfig-" + name);
                 Files.createDirectories(f.getParent());
                 Files.writeString(f, kubeconfig);
                 return f.toAbsolutePath();
@@ -118,6 +120,24 @@ public final class ControlPlane implements BeforeAllCallback {
         return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "rootguard");
     }
 
+    /**
+     * A second API server with its own etcd and extra flags, for tests that need start-up
+     * configuration the shared one does not have; the caller closes it.
+     */
+    public static Handle startDedicated(String name, java.util.Map<String, String> flags) {
+        Path bin = cacheDir().resolve("k8s").resolve(version() + "-linux-amd64");
+        if (!Files.isExecutable(bin.resolve("kube-apiserver"))) {
+            throw new IllegalStateException("no kube-apiserver in " + bin + "; run bash " + SCRIPT);
+        }
+        KubeAPIServerConfigBuilder b = KubeAPIServerConfigBuilder.anAPIServerConfig().withTestDir(cacheDir().toString())
+                .withOfflineMode(true).withApiServerVersion(version()).withUpdateKubeConfig(false).withStartupTimeout(120_000)
+                .withApiServerFlag("--advertise-address", "127.0.0.1");
+        flags.forEach(b::withApiServerFlag);
+        KubeAPIServer server = new KubeAPIServer(b.build());
+        server.start();
+        return new Handle(server, name);
+    }
+
     private static Handle start() {
         Path bin = cacheDir().resolve("k8s").resolve(version() + "-linux-amd64");
         if (!Files.isExecutable(bin.resolve("kube-apiserver"))) {
@@ -144,6 +164,6 @@ public final class ControlPlane implements BeforeAllCallback {
                 .withApiServerFlag("--audit-log-path", AUDIT_LOG.toString())
                 .build());
         server.start();
-        return new Handle(server);
+        return new Handle(server, null);
     }
 }
