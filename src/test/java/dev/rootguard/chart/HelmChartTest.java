@@ -183,6 +183,34 @@ class HelmChartTest {
     }
 
     @Test
+    void mutualTlsMountsTheClientCaAndTellsTheWebhook() {
+        JsonNode off = Rendered.template().one("Deployment").at("/spec/template/spec");
+        assertFalse(off.toString().contains("ROOTGUARD_TLS_CLIENT_CA"), "off by default");
+        assertFalse(off.toString().contains("client-ca"), "off by default");
+
+        JsonNode pod = Rendered.template("--set", "tls.clientCA.configMap=apiserver-ca", "--set", "tls.clientCA.key=ca.pem")
+                .one("Deployment").at("/spec/template/spec");
+        JsonNode container = pod.at("/containers/0");
+        String path = null;
+        for (JsonNode e : container.get("env")) {
+            if (e.get("name").asText().equals("ROOTGUARD_TLS_CLIENT_CA")) {
+                path = e.get("value").asText();
+            }
+        }
+        assertEquals("/etc/rootguard/client-ca/ca.pem", path);
+        boolean mounted = false;
+        for (JsonNode m : container.get("volumeMounts")) {
+            mounted |= m.get("name").asText().equals("client-ca") && m.get("mountPath").asText().equals("/etc/rootguard/client-ca");
+        }
+        assertTrue(mounted, container.toString());
+        boolean volume = false;
+        for (JsonNode v : pod.get("volumes")) {
+            volume |= v.get("name").asText().equals("client-ca") && v.at("/configMap/name").asText().equals("apiserver-ca");
+        }
+        assertTrue(volume, pod.get("volumes").toString());
+    }
+
+    @Test
     void highAvailabilityCanBeTurnedOff() {
         Rendered r = Rendered.template("--set", "replicaCount=1", "--set", "topologySpread.enabled=false");
         assertEquals(1, r.one("Deployment").at("/spec/replicas").asInt());
@@ -202,6 +230,7 @@ class HelmChartTest {
                 Arguments.of("webhook.validating.timeoutSeconds=60", "/webhook/validating/timeoutSeconds"),
                 Arguments.of("webhook.validating.failurePolicy=Maybe", "/webhook/validating/failurePolicy"),
                 Arguments.of("policy.rules.required-ids.run-as-user-range=lots", "/policy/rules/required-ids/run-as-user-range"),
+                Arguments.of("tls.clientCA.secret=x", "/tls/clientCA"),
                 Arguments.of("unknownTopLevel=1", "unknownTopLevel"));
     }
 
