@@ -2,6 +2,10 @@ package dev.rootguard.admission;
 
 import dev.rootguard.policy.Json;
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DatabindException;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -96,20 +100,33 @@ public final class AdmissionDecoder {
         } catch (JsonProcessingException | IllegalArgumentException e) {
             String path = e instanceof JsonMappingException jm ? Json.fieldPath(jm) : "";
             throw new BadRequestException(where + (path.isEmpty() ? "" : "." + path) + " is not a valid " + type.getSimpleName()
-                    + " field: " + (e instanceof JacksonException je ? describe(je) : e.getMessage()));
+                    + " field: " + (e instanceof JacksonException je ? describe(je) : "wrong type or shape"));
         }
     }
 
 
-    private static String describe(JacksonException e) {
+    /**
+     * A short description of a parse or binding error that names positions, field names and JSON
+     * types but never a value from the body (values can be secrets, e.g. env values, and the message
+     * is logged and returned) and never a Java type.
+     */
+    static String describe(JacksonException e) {
+        if (e instanceof MismatchedInputException mi && !(e instanceof StreamReadException)) {
+            String found = mi.getProcessor() instanceof JsonParser p && p.currentToken() != null ? jsonType(p.currentToken()) : "another type";
+            return "expected " + jsonType(mi.getTargetType()) + ", found " + found;
+        }
         String msg = e.getOriginalMessage();
         if (msg == null) {
-            msg = e.getClass().getSimpleName();
+            msg = "malformed input";
         }
-        // Keep messages short and free of request content.
         int nl = msg.indexOf('\n');
         if (nl > 0) {
             msg = msg.substring(0, nl);
+        }
+        if (!msg.startsWith("Duplicate field")) {
+            // Jackson quotes offending tokens and characters; field names are only quoted in duplicate-field messages.
+            msg = msg.replaceAll("'[^']*'", "'…'").replaceAll("\"[^\"]*\"", "\"…\"").replaceAll("\\(code \\d+\\)", "")
+                    .replaceAll("`[^`]*`", "a value");
         }
         if (msg.length() > 300) {
             msg = msg.substring(0, 300) + "...";
@@ -118,6 +135,41 @@ public final class AdmissionDecoder {
             msg += " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
         }
         return msg;
+    }
+
+    private static String jsonType(Class<?> type) {
+        if (type == null) {
+            return "another type";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "a boolean";
+        }
+        if (type == Long.class || type == Integer.class || type == long.class || type == int.class || type == Short.class) {
+            return "an integer";
+        }
+        if (Number.class.isAssignableFrom(type) || type.isPrimitive()) {
+            return "a number";
+        }
+        if (type == String.class || CharSequence.class.isAssignableFrom(type)) {
+            return "a string";
+        }
+        if (type.isArray() || java.util.Collection.class.isAssignableFrom(type)) {
+            return "an array";
+        }
+        return "an object";
+    }
+
+    private static String jsonType(JsonToken token) {
+        return switch (token) {
+            case START_OBJECT, END_OBJECT, FIELD_NAME -> "an object";
+            case START_ARRAY, END_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT -> "an integer";
+            case VALUE_NUMBER_FLOAT -> "a decimal number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> "another type";
+        };
     }
 
     private static String text(JsonNode parent, String field, String path) {
