@@ -85,6 +85,8 @@ def violations(spec, path):
         if (rule, p) not in out:
             out.append((rule, p))
 
+    if not cs:
+        return out  # rules check containers, and pod fields on their behalf
     windows = (spec.get("os") or {}).get("name") == "windows"  # exactly, as the API server spells it
     if not windows:
         # run-as-root (skipped for user-namespaced pods)
