@@ -85,7 +85,9 @@ def violations(spec, path):
         if (rule, p) not in out:
             out.append((rule, p))
 
-    windows = ((spec.get("os") or {}).get("name") or "").lower() == "windows"
+    if not cs:
+        return out  # rules check containers, and pod fields on their behalf
+    windows = (spec.get("os") or {}).get("name") == "windows"  # exactly, as the API server spells it
     if not windows:
         # run-as-root (skipped for user-namespaced pods)
         if spec.get("hostUsers") is not False:

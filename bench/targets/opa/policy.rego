@@ -32,7 +32,8 @@
 # "Effective" means the container's securityContext value, else the pod's. Rules cover
 # containers, initContainers and ephemeralContainers of Pods and of the pod templates of
 # Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, ReplicationController and
-# PodTemplate. Windows pods (spec.os.name windows) are only checked by privileged. Findings at the
+# PodTemplate, and pod fields on their behalf (a pod without containers has no violation). Windows
+# pods (spec.os.name exactly windows) are only checked by privileged. Findings at the
 # same field path are merged into one naming every container, and the violation lines, the denial
 # message ("rootguard denied <Kind> <ns>/<name>: N violations" then "- [rule] path: message"),
 # warnings and auditAnnotations match rootguard's, as does the shortcut that allows an UPDATE
@@ -213,7 +214,9 @@ object_or_empty(x) := x if {
 
 psc := object_or_empty(object.get(spec, "securityContext", {}))
 
-windows if lower(string_or_empty(object.get(spec, ["os", "name"], ""))) == "windows"
+# Exactly "windows", as rootguard and Pod Security Admission compare it (the API server accepts only
+# "linux" and "windows").
+windows if string_or_empty(object.get(spec, ["os", "name"], "")) == "windows"
 
 user_namespaced if object.get(spec, "hostUsers", null) == false
 
@@ -276,7 +279,10 @@ first_path(cs) := cs[0].path if {
 
 with_rule(rule, action, findings) := [{"rule": rule, "action": action, "path": f.path, "message": f.message} | some f in findings]
 
-violations := array.concat(
+# Rules check containers, and pod fields on their behalf: a pod without containers gives none.
+violations := [] if {
+	count(ctrs) == 0
+} else := array.concat(
 	array.concat(array.concat(run_as_root, root_group), array.concat(privileged, capabilities)),
 	array.concat(required_ids, privilege_escalation),
 )

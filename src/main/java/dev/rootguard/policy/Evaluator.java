@@ -28,9 +28,11 @@ public final class Evaluator {
             List<ContainerView> containers = all;
             if (!settings.exemptImages().isEmpty()) {
                 containers = all.stream().filter(c -> !settings.exempts(c.image())).toList();
-                if (containers.isEmpty()) {
-                    continue;
-                }
+            }
+            // A rule checks containers, and pod-level fields on their behalf: with no container left
+            // to check (all exempt, or none at all) there is nothing to report.
+            if (containers.isEmpty()) {
+                continue;
             }
             Action action = settings.action().weakest(mode);
             for (Violation v : rule.check(pod, containers, config)) {

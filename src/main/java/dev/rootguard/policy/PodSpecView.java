@@ -105,9 +105,13 @@ public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
         return metadata == null || metadata.getAnnotations() == null ? Map.of() : metadata.getAnnotations();
     }
 
-    /** {@code spec.os.name: windows}: Linux identity fields do not apply and the API server forbids them. */
+    /**
+     * {@code spec.os.name: windows}: Linux identity fields do not apply and the API server forbids them.
+     * Compared exactly, as Pod Security Admission does: the API server accepts only {@code linux} and
+     * {@code windows}, so another spelling must not switch the Linux rules off (in audited manifests).
+     */
     public boolean isWindows() {
-        return spec.getOs() != null && "windows".equalsIgnoreCase(spec.getOs().getName());
+        return spec.getOs() != null && "windows".equals(spec.getOs().getName());
     }
 
     /** {@code hostUsers: false}: the pod runs in a user namespace, so its root maps to an unprivileged host ID. */

@@ -132,6 +132,26 @@ class EngineTest {
     }
 
     @Test
+    void aRuleWithNoContainerLeftToCheckReportsNothingPodFieldsIncluded() {
+        PolicyConfig p = POLICY.withRule("root-group",
+                new PolicyConfig.RuleSettings(Action.ENFORCE, List.of(Glob.of("registry.example/csi/*"))));
+        Pod allExempt = new PodBuilder().withNewSpec().withNewSecurityContext().withFsGroup(0L).endSecurityContext()
+                .addNewContainer().withName("csi").withImage("registry.example/csi/driver:1").endContainer().endSpec().build();
+        Pod noContainers = new PodBuilder().withNewSpec().withNewSecurityContext().withFsGroup(0L).endSecurityContext()
+                .withContainers(List.of()).endSpec().build();
+        for (Pod pod : List.of(allExempt, noContainers)) {
+            assertTrue(ENGINE.review(pod, ctx("team-a", NamespacePolicy.NONE), p).violations().stream()
+                    .noneMatch(v -> v.rule().equals("root-group")), () -> "root-group reported for " + pod.getSpec().getContainers());
+        }
+        // The same without any exemption configured: an empty pod gave required-ids and root-group findings before.
+        assertEquals(List.of(), ENGINE.review(noContainers, ctx("team-a", NamespacePolicy.NONE), POLICY).violations());
+        Pod oneChecked = new PodBuilder(allExempt).editSpec().addNewContainer().withName("app").withImage("registry.example/app:1")
+                .endContainer().endSpec().build();
+        assertTrue(ENGINE.review(oneChecked, ctx("team-a", NamespacePolicy.NONE), p).violations().stream()
+                .anyMatch(v -> v.rule().equals("root-group") && v.path().equals("spec.securityContext.fsGroup")));
+    }
+
+    @Test
     void workloadsOwnedByAControllerAreNotMutatedButTheirPodsAre() {
         var owner = new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder().withApiVersion("apps/v1").withKind("Deployment")
                 .withName("web").withUid("u1").withController(true).build();

@@ -1,0 +1,97 @@
+package dev.rootguard.policy;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A policy as plain values, as a user would write it in configuration: raw capability spellings,
+ * glob texts, ranges as {@code [min, max]}. The property tests build the engine's
+ * {@link PolicyConfig} from it, and the {@link Oracle} reads it directly, so the oracle never
+ * depends on how the engine normalises its configuration.
+ *
+ * @param mode               global mode (enforce, warn or audit)
+ * @param actions            configured rule actions; rules not listed keep their README default
+ * @param exemptImages       image globs per rule ID
+ * @param allowedCapabilities capability names as written by the user (any case, with or without {@code CAP_})
+ * @param runAsUserRange     optional {@code [min, max]}
+ * @param runAsGroupRange    optional {@code [min, max]}
+ * @param fsGroupRange       optional {@code [min, max]}
+ * @param strictUserNamespaces {@code rootguard.rules.run-as-root.strict-user-namespaces}
+ * @param defaults           what mutation fills in
+ * @param exemptNamespaces   exempt namespaces
+ * @param exemptUsers        exempt user globs
+ */
+record PolicySpec(
+        Action mode,
+        Map<String, Action> actions,
+        Map<String, List<String>> exemptImages,
+        List<String> allowedCapabilities,
+        Optional<long[]> runAsUserRange,
+        Optional<long[]> runAsGroupRange,
+        Optional<long[]> fsGroupRange,
+        boolean strictUserNamespaces,
+        PolicyConfig.Defaults defaults,
+        Set<String> exemptNamespaces,
+        List<String> exemptUsers) {
+
+    /** Rule IDs in README order, with their default actions (README, section "Rules"). */
+    static final Map<String, Action> DEFAULT_ACTIONS = defaultActions();
+
+    private static Map<String, Action> defaultActions() {
+        Map<String, Action> m = new LinkedHashMap<>();
+        m.put("run-as-root", Action.ENFORCE);
+        m.put("root-group", Action.ENFORCE);
+        m.put("privileged", Action.ENFORCE);
+        m.put("capabilities", Action.ENFORCE);
+        m.put("required-ids", Action.ENFORCE);
+        m.put("privilege-escalation", Action.WARN);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** The built-in configuration as README's configuration reference describes it. */
+    static PolicySpec standard() {
+        return new PolicySpec(Action.ENFORCE, Map.of(), Map.of(), List.of("NET_BIND_SERVICE"), Optional.empty(),
+                Optional.empty(), Optional.empty(), false, PolicyConfig.Defaults.standard(),
+                Set.of("kube-system", "kube-public", "kube-node-lease"), List.of());
+    }
+
+    Action action(String rule) {
+        return actions.getOrDefault(rule, DEFAULT_ACTIONS.get(rule));
+    }
+
+    List<String> exemptImages(String rule) {
+        return exemptImages.getOrDefault(rule, List.of());
+    }
+
+    /** The engine's configuration for this policy. */
+    PolicyConfig toPolicyConfig() {
+        Map<String, PolicyConfig.RuleSettings> rules = new LinkedHashMap<>();
+        for (String rule : DEFAULT_ACTIONS.keySet()) {
+            if (actions.containsKey(rule) || exemptImages.containsKey(rule)) {
+                rules.put(rule, new PolicyConfig.RuleSettings(action(rule), exemptImages(rule).stream().map(Glob::of).toList()));
+            }
+        }
+        return new PolicyConfig(mode, rules, Set.copyOf(allowedCapabilities), runAsUserRange.map(PolicySpec::range),
+                runAsGroupRange.map(PolicySpec::range), fsGroupRange.map(PolicySpec::range), strictUserNamespaces, defaults,
+                new PolicyConfig.Exemptions(exemptNamespaces, exemptUsers.stream().map(Glob::of).toList()));
+    }
+
+    private static IdRange range(long[] r) {
+        return new IdRange(r[0], r[1]);
+    }
+
+    @Override
+    public String toString() {
+        return "mode=" + mode + " actions=" + actions + " exemptImages=" + exemptImages + " allowedCapabilities="
+                + allowedCapabilities + " runAsUserRange=" + show(runAsUserRange) + " runAsGroupRange=" + show(runAsGroupRange)
+                + " fsGroupRange=" + show(fsGroupRange) + " strictUserNamespaces=" + strictUserNamespaces + " defaults="
+                + defaults + " exemptNamespaces=" + exemptNamespaces + " exemptUsers=" + exemptUsers;
+    }
+
+    private static String show(Optional<long[]> r) {
+        return r.map(x -> x[0] + "-" + x[1]).orElse("any");
+    }
+}
