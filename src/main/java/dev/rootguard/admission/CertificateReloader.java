@@ -1,6 +1,7 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.config.RootguardConfig;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.tls.TlsConfiguration;
@@ -95,6 +96,32 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
             check(cert, key, clientCa);
             return null;
         }, false));
+    }
+
+    /**
+     * Graceful shutdown (quarkus.shutdown.delay): readiness is already false and every answer closes
+     * its connection. Shortly before the delay ends (its last quarter, at most half a second), new
+     * TLS handshakes are refused, so by the time the server stops no connection has been accepted
+     * whose request the stop would cut. A Service has long stopped sending new connections by then;
+     * this covers clients that still connect directly.
+     */
+    void onShutdownDelay(@Observes ShutdownDelayInitiatedEvent event) {
+        long delay = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.shutdown.delay", java.time.Duration.class).map(java.time.Duration::toMillis).orElse(0L);
+        RotatingKeyManager km = keyManager;
+        if (km == null) {
+            return;
+        }
+        long refuseAfter = Math.max(0, delay - Math.min(500, delay / 4));
+        Runnable refuse = () -> {
+            km.refuseNewHandshakes();
+            LOG.infof("shutting down: refusing new TLS connections, finishing the open ones");
+        };
+        if (refuseAfter == 0) {
+            refuse.run();
+        } else {
+            vertx.setTimer(refuseAfter, id -> refuse.run());
+        }
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -15,6 +15,7 @@ import javax.net.ssl.X509KeyManager;
  */
 final class RotatingKeyManager extends X509ExtendedKeyManager {
     private volatile X509KeyManager delegate;
+    private volatile boolean refusing;
 
     RotatingKeyManager(X509KeyManager initial) {
         this.delegate = initial;
@@ -22,6 +23,15 @@ final class RotatingKeyManager extends X509ExtendedKeyManager {
 
     void swap(X509KeyManager next) {
         this.delegate = next;
+    }
+
+    /**
+     * From now on offers no certificate, so new TLS handshakes fail and clients see a failed
+     * connection rather than an accepted one that shutdown would cut. Existing connections keep
+     * working.
+     */
+    void refuseNewHandshakes() {
+        this.refusing = true;
     }
 
     @Override
@@ -41,11 +51,17 @@ final class RotatingKeyManager extends X509ExtendedKeyManager {
 
     @Override
     public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+        if (refusing) {
+            return null;
+        }
         return delegate.chooseServerAlias(keyType, issuers, socket);
     }
 
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+        if (refusing) {
+            return null;
+        }
         X509KeyManager d = delegate;
         return d instanceof X509ExtendedKeyManager x ? x.chooseEngineServerAlias(keyType, issuers, engine)
                 : d.chooseServerAlias(keyType, issuers, null);

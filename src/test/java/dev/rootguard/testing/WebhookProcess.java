@@ -104,6 +104,21 @@ public final class WebhookProcess implements AutoCloseable {
         throw new IllegalStateException("webhook not ready within " + timeout);
     }
 
+    /** Sends SIGTERM and returns at once, as the kubelet does at the start of a pod's grace period. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the process to exit; true if it did within the timeout. */
+    public boolean awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether the process is running. */
+    public boolean alive() {
+        return process != null && process.isAlive();
+    }
+
     /** Sends SIGTERM and waits for the process to exit (killing it after 30 s). */
     public void stop() {
         if (process == null) {
