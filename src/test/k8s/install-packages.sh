@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use, when they are missing: openssl (TLS protocol checks
-# and certs/). A no-op when everything is present; needs root (or sudo) only when something is missing.
+# and certs/) and haproxy (stands in for a Service with two webhook endpoints in the rollout test). A no-op when everything is present; needs root (or sudo) only when something is missing.
 set -euo pipefail
-packages=(openssl)
+packages=(openssl haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
