@@ -14,10 +14,10 @@ import java.util.function.Function;
  * Runs a property over many random cases, reproducibly, with plain JUnit.
  *
  * <ul>
- * <li>{@code -Drootguard.properties.tries=N}: cases per property (default 10,000; the
+ * <li>{@code -Dproperties.tries=N}: cases per property (default 10,000; the
  *     {@code properties-long} Maven profile sets 1,000,000).</li>
- * <li>{@code -Drootguard.properties.seed=S}: the run's seed (default random, always printed).</li>
- * <li>{@code -Drootguard.properties.case=C}: run only the case with this seed, as printed in a
+ * <li>{@code -Dproperties.seed=S}: the run's seed (default random, always printed).</li>
+ * <li>{@code -Dproperties.case=C}: run only the case with this seed, as printed in a
  *     failure.</li>
  * </ul>
  *
@@ -31,7 +31,7 @@ import java.util.function.Function;
  * that stops producing the interesting cases cannot let a property pass without testing anything.
  */
 final class PropertyRunner {
-    static final int TRIES = Integer.getInteger("rootguard.properties.tries", 10_000);
+    static final int TRIES = Integer.getInteger("properties.tries", 10_000);
     private static final int MAX_FAILURES = 25;
 
     private PropertyRunner() {
@@ -62,7 +62,7 @@ final class PropertyRunner {
      */
     static <T> void forAll(String name, List<String> required, Function<Random, T> generate, BiConsumer<T, Labels> property) {
         Labels labels = new Labels();
-        String only = System.getProperty("rootguard.properties.case");
+        String only = System.getProperty("properties.case");
         if (only != null && !only.isBlank()) {
             long seed = Long.parseLong(only.trim());
             T input = generate.apply(new Random(seed));
@@ -74,7 +74,7 @@ final class PropertyRunner {
             System.out.printf("property %s: case %d holds%n", name, seed);
             return;
         }
-        long runSeed = Long.getLong("rootguard.properties.seed", new SplittableRandom().nextLong());
+        long runSeed = Long.getLong("properties.seed", new SplittableRandom().nextLong());
         SplittableRandom seeds = new SplittableRandom(runSeed);
         long start = System.nanoTime();
         long failedSeed = 0;
@@ -120,7 +120,7 @@ final class PropertyRunner {
             int tried) {
         String msg = "property '" + name + "' failed in " + failures + " of " + tried + " cases"
                 + (runSeed == null ? "" : " (run seed " + runSeed + ")") + "; smallest failing case:\n"
-                + e.getMessage() + "\n\nreproduce with -Drootguard.properties.case=" + seed + "\n" + input;
+                + e.getMessage() + "\n\nreproduce with -Dproperties.case=" + seed + "\n" + input;
         return new AssertionError(msg, e);
     }
 }
