@@ -3,16 +3,19 @@ package dev.rootguard.admission;
 import dev.rootguard.policy.Json;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.exc.StreamReadException;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DatabindException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.IOException;
+import java.util.Collection;
+import java.util.regex.Pattern;
 
 /**
  * Reads an AdmissionReview body. Everything wrong with a body becomes a {@link BadRequestException}
@@ -20,6 +23,10 @@ import java.io.IOException;
  */
 public final class AdmissionDecoder {
     static final String API_VERSION = "admission.k8s.io/v1";
+    /** The body is one JSON document: anything after it would be a second one that another reader might take instead. */
+    private static final ObjectReader READER = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final Pattern SOURCE = Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)]");
+    private static final Pattern INTERNAL_NAME = Pattern.compile(",? ?(from )?`[^`]*`( disabled)?");
 
     private AdmissionDecoder() {
     }
@@ -31,7 +38,11 @@ public final class AdmissionDecoder {
         }
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(body);
+            root = READER.readTree(body);
+        } catch (MismatchedInputException e) {
+            // The only mismatch a tree read reports: a second value after the first.
+            throw new BadRequestException("request body is not valid JSON: content after the end of the review"
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")"));
         } catch (JacksonException e) {
             throw new BadRequestException("request body is not valid JSON: " + describe(e));
         } catch (IOException e) {
@@ -72,11 +83,25 @@ public final class AdmissionDecoder {
         }
         ObjectNode object = objectOrNull(request, "object");
         ObjectNode oldObject = objectOrNull(request, "oldObject");
+        if (object == null && ("CREATE".equals(operation) || "UPDATE".equals(operation))) {
+            // Without the object there is nothing to decide on; allowing would let it through unchecked.
+            throw new BadRequestException("request.object is missing; a " + operation + " request must carry the object");
+        }
         if (object != null) {
             String declared = text(object, "kind", "request.object.kind");
             if (declared != null && !declared.isEmpty() && !declared.equals(objectKind)) {
                 throw new BadRequestException("request.object.kind " + quote(declared) + " disagrees with request.kind.kind "
                         + quote(objectKind));
+            }
+            // The group picks the model class (and whether the object is checked at all), so it must agree too.
+            String objectApiVersion = text(object, "apiVersion", "request.object.apiVersion");
+            if (objectApiVersion != null && !objectApiVersion.isEmpty()) {
+                int slash = objectApiVersion.indexOf('/');
+                String declaredGroup = slash < 0 ? "" : objectApiVersion.substring(0, slash);
+                if (!declaredGroup.equals(group == null ? "" : group)) {
+                    throw new BadRequestException("request.object.apiVersion " + quote(objectApiVersion) + " disagrees with request.kind.group "
+                            + quote(group == null ? "" : group));
+                }
             }
         }
         String user = null;
@@ -100,33 +125,32 @@ public final class AdmissionDecoder {
         } catch (JsonProcessingException | IllegalArgumentException e) {
             String path = e instanceof JsonMappingException jm ? Json.fieldPath(jm) : "";
             throw new BadRequestException(where + (path.isEmpty() ? "" : "." + path) + " is not a valid " + type.getSimpleName()
-                    + " field: " + (e instanceof JacksonException je ? describe(je) : "wrong type or shape"));
+                    + " field: " + (e instanceof JacksonException je ? describe(je) : "it cannot be read"));
         }
     }
 
-
     /**
-     * A short description of a parse or binding error that names positions, field names and JSON
-     * types but never a value from the body (values can be secrets, e.g. env values, and the message
-     * is logged and returned) and never a Java type.
+     * A parse or binding error in the terms of JSON, for the client: no Java type or parser setting names
+     * (the field path is added by the caller) and no value from the body.
      */
     static String describe(JacksonException e) {
-        if (e instanceof MismatchedInputException mi && !(e instanceof StreamReadException)) {
-            String found = mi.getProcessor() instanceof JsonParser p && p.currentToken() != null ? jsonType(p.currentToken()) : "another type";
-            return "expected " + jsonType(mi.getTargetType()) + ", found " + found;
+        if (e instanceof MismatchedInputException mi) {
+            return "expected " + expected(mi.getTargetType()) + found(mi);
         }
         String msg = e.getOriginalMessage();
-        if (msg == null) {
-            msg = "malformed input";
+        if (msg == null || msg.startsWith("(was ")) {
+            // A wrapped exception without a message of its own would only name its class.
+            return "the value cannot be read";
         }
         int nl = msg.indexOf('\n');
         if (nl > 0) {
             msg = msg.substring(0, nl);
         }
+        msg = INTERNAL_NAME.matcher(SOURCE.matcher(msg).replaceAll("line $1, column $2")).replaceAll("");
         if (!msg.startsWith("Duplicate field")) {
-            // Jackson quotes offending tokens and characters; field names are only quoted in duplicate-field messages.
-            msg = msg.replaceAll("'[^']*'", "'…'").replaceAll("\"[^\"]*\"", "\"…\"").replaceAll("\\(code \\d+\\)", "")
-                    .replaceAll("`[^`]*`", "a value");
+            // Jackson quotes offending tokens and characters, which are body values (env values can be
+            // secrets; this message is logged and returned). Field names are quoted only in duplicate-field messages.
+            msg = msg.replaceAll("'[^']*'", "'…'").replaceAll("\"[^\"]*\"", "\"…\"").replaceAll("\\(code \\d+\\)", "");
         }
         if (msg.length() > 300) {
             msg = msg.substring(0, 300) + "...";
@@ -137,38 +161,46 @@ public final class AdmissionDecoder {
         return msg;
     }
 
-    private static String jsonType(Class<?> type) {
+    private static String expected(Class<?> type) {
         if (type == null) {
             return "another type";
         }
         if (type == Boolean.class || type == boolean.class) {
-            return "a boolean";
+            return "true or false";
         }
-        if (type == Long.class || type == Integer.class || type == long.class || type == int.class || type == Short.class) {
+        if (type == Long.class || type == Integer.class || type == Short.class || type == long.class || type == int.class
+                || type == short.class || type == java.math.BigInteger.class) {
             return "an integer";
         }
-        if (Number.class.isAssignableFrom(type) || type.isPrimitive()) {
+        if (Number.class.isAssignableFrom(type) || type == double.class || type == float.class) {
             return "a number";
         }
-        if (type == String.class || CharSequence.class.isAssignableFrom(type)) {
+        if (CharSequence.class.isAssignableFrom(type)) {
             return "a string";
         }
-        if (type.isArray() || java.util.Collection.class.isAssignableFrom(type)) {
-            return "an array";
+        if (Collection.class.isAssignableFrom(type) || type.isArray()) {
+            return "a list";
+        }
+        if (type.isEnum()) {
+            return "one of the allowed values";
         }
         return "an object";
     }
 
-    private static String jsonType(JsonToken token) {
-        return switch (token) {
-            case START_OBJECT, END_OBJECT, FIELD_NAME -> "an object";
-            case START_ARRAY, END_ARRAY -> "an array";
-            case VALUE_STRING -> "a string";
-            case VALUE_NUMBER_INT -> "an integer";
-            case VALUE_NUMBER_FLOAT -> "a decimal number";
-            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
-            case VALUE_NULL -> "null";
-            default -> "another type";
+    private static String found(MismatchedInputException e) {
+        JsonToken t = e.getProcessor() instanceof JsonParser p ? p.currentToken() : null;
+        if (t == null) {
+            return "";
+        }
+        return switch (t) {
+            case VALUE_STRING -> ", got a string";
+            case VALUE_NUMBER_INT -> ", got an integer";
+            case VALUE_NUMBER_FLOAT -> ", got a number with a fraction or exponent";
+            case VALUE_TRUE, VALUE_FALSE -> ", got " + t.asString();
+            case VALUE_NULL -> ", got null";
+            case START_ARRAY -> ", got a list";
+            case START_OBJECT, FIELD_NAME -> ", got an object";
+            default -> "";
         };
     }
 

@@ -1,15 +1,23 @@
 package dev.rootguard.policy;
 
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 
 /**
  * The one JSON mapper for admission requests and audited manifests. It is strict so that no body can mean two things:
  * duplicate keys are refused (two parsers could keep different copies), and scalars are never
- * coerced ({@code "privileged": "true"} is an error, not {@code true}).
+ * coerced ({@code "privileged": "true"} is an error, not {@code true}; {@code "image": 5} is an error,
+ * not {@code "5"}). Model objects are only built from JSON objects: a string is never passed to a
+ * one-argument constructor, so {@code "os": "windows"} is an error, not {@code os.name: windows}
+ * (the API server rejects both the same way).
  */
 public final class Json {
     public static final ObjectMapper MAPPER = JsonMapper.builder()
@@ -18,6 +26,12 @@ public final class Json {
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            // ALLOW_COERCION_OF_SCALARS does not cover numbers and booleans read into strings.
+            .withCoercionConfig(LogicalType.Textual, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+            // No implicit creators: the model classes' one-argument constructors would take a bare string.
+            .visibility(PropertyAccessor.CREATOR, JsonAutoDetect.Visibility.NONE)
             .build();
 
     private Json() {

@@ -169,6 +169,10 @@ class AdmissionHttpTest {
         assertEquals(real.path("status"), dry.path("status"));
     }
 
+    /** Qualified class names, and the parser's own setting names, have no place in an answer. */
+    private static final java.util.regex.Pattern JAVA_NAME = java.util.regex.Pattern.compile(
+            "\\b[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+\\.[A-Z]|Exception|Constraints|Feature|CoercionConfig|`");
+
     static Stream<Arguments> badBodies() {
         String valid = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u1\","
                 + "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"team-a\","
@@ -197,7 +201,19 @@ class AdmissionHttpTest {
                 Arguments.of("duplicate key", valid.replace("\"runAsUser\":5", "\"runAsUser\":5,\"runAsUser\":0"), "Duplicate field"),
                 Arguments.of("object kind disagrees with request kind", valid.replace("\"apiVersion\":\"v1\",\"kind\":\"Pod\"",
                         "\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\""), "disagrees"),
-                Arguments.of("deep nesting", "{\"a\":".repeat(3000) + "1" + "}".repeat(3000), "not valid JSON"));
+                Arguments.of("deep nesting", "{\"a\":".repeat(3000) + "1" + "}".repeat(3000), "not valid JSON"),
+                // Regressions found by HostileInputTest: each of these was allowed (or read another way) before.
+                Arguments.of("CREATE without an object", valid.replaceFirst(",\"object\":\\{.*}}}$", "}}"), "request.object is missing"),
+                Arguments.of("CREATE with a null object", valid.replaceFirst("\"object\":\\{.*}}}$", "\"object\":null}}"),
+                        "request.object is missing"),
+                Arguments.of("object group disagrees with request group", valid.replace("\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"",
+                        "\"group\":\"apps\",\"version\":\"v1\",\"kind\":\"Pod\""), "disagrees with request.kind.group"),
+                Arguments.of("string for the os object", valid.replace("\"runAsUser\":5", "\"runAsUser\":0").replace("\"spec\":{",
+                        "\"spec\":{\"os\":\"windows\","), "request.object.spec.os is not a valid Pod field: expected an object, got a string"),
+                Arguments.of("number for a string", valid.replace("\"image\":\"x\"", "\"image\":5"),
+                        "request.object.spec.containers[0].image is not a valid Pod field: expected a string, got an integer"),
+                Arguments.of("boolean for a string", valid.replace("\"name\":\"p\"", "\"name\":true"), "request.object.metadata.name"),
+                Arguments.of("a second document after the review", valid + "{\"request\":{}}", "not valid JSON: content after the end"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -208,6 +224,7 @@ class AdmissionHttpTest {
             assertEquals(400, r.statusCode(), () -> path + ": " + r.body());
             String message = json(r.body()).path("message").asText();
             assertTrue(message.contains(fragment), () -> path + ": message '" + message + "' lacks '" + fragment + "'");
+            assertFalse(JAVA_NAME.matcher(message).find(), () -> path + ": message names Java internals: " + message);
         }
     }
 
