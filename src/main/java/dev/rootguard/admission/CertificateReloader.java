@@ -93,7 +93,12 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
         fingerprint = null;
         long period = Math.max(100, config.tls().reloadPeriod().toMillis());
         timer = vertx.setPeriodic(period, id -> vertx.executeBlocking(() -> {
-            check(cert, key, clientCa);
+            try {
+                check(cert, key, clientCa);
+            } catch (RuntimeException | Error e) {
+                // Never let a failed check go unseen; the next period tries again.
+                LOG.warnf(e, "certificate check failed; keeping the current certificate");
+            }
             return null;
         }, false));
     }

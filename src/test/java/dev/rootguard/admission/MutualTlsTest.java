@@ -121,7 +121,7 @@ class MutualTlsTest {
     }
 
     private static boolean eventually(Probe probe) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             try {
                 if (probe.ok()) {
