@@ -75,7 +75,8 @@ record PolicySpec(
             }
         }
         return new PolicyConfig(mode, rules, Set.copyOf(allowedCapabilities), runAsUserRange.map(PolicySpec::range),
-                runAsGroupRange.map(PolicySpec::range), fsGroupRange.map(PolicySpec::range), strictUserNamespaces, defaults,
+                runAsGroupRange.map(PolicySpec::range), fsGroupRange.map(PolicySpec::range), strictUserNamespaces,
+                PolicyConfig.IdRangeSettings.standard(), defaults,
                 new PolicyConfig.Exemptions(exemptNamespaces, exemptUsers.stream().map(Glob::of).toList()));
     }
 
