@@ -111,6 +111,9 @@ public final class RangeAllocator {
                 client.namespaces().resource(ns).update();
                 return new Result(Outcome.ASSIGNED, Optional.of(range));
             } catch (KubernetesClientException e) {
+                if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+                    return new Result(Outcome.GONE, Optional.empty());
+                }
                 if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt >= ATTEMPTS) {
                     throw e;
                 }
@@ -167,11 +170,12 @@ public final class RangeAllocator {
         }
     }
 
+    /** The record's high-water mark; the block's start before anything was handed out. */
     private long next(ConfigMap record) {
-        String value = record == null || record.getData() == null ? null : record.getData().get(NEXT);
         if (record == null) {
             return block.block().min();
         }
+        String value = record.getData() == null ? null : record.getData().get(NEXT);
         try {
             return Long.parseLong(value == null ? "" : value.trim());
         } catch (NumberFormatException e) {
