@@ -84,6 +84,9 @@ rootguard.exemptions.namespaces={{ join "," .Values.policy.exemptions.namespaces
 rootguard.exemptions.users={{ join "," .Values.policy.exemptions.users }}
 {{- end }}
 rootguard.namespace-labels.enabled={{ .Values.policy.namespaceLabels }}
+rootguard.allocator.enabled={{ .Values.allocator.enabled }}
+rootguard.allocator.block={{ .Values.allocator.block }}
+rootguard.allocator.range-size={{ int64 .Values.allocator.rangeSize }}
 rootguard.tls.reload-period={{ .Values.tls.reloadPeriod }}
 {{- with .Values.audit.interval }}
 rootguard.audit.interval={{ . }}

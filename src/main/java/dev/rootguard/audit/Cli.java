@@ -4,8 +4,10 @@ import dev.rootguard.cluster.ClusterScanner;
 import dev.rootguard.config.CliConfig;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.Json;
 import dev.rootguard.policy.NamespacePolicy;
+import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Rule;
 import dev.rootguard.policy.RuleRegistry;
@@ -24,6 +26,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine;
@@ -93,20 +96,52 @@ public final class Cli implements Runnable {
                 description = "Offline stand-in for the rootguard.dev/mode namespace label, e.g. --namespace-mode legacy=warn.")
         Map<String, String> namespaceModes = new LinkedHashMap<>();
 
+        @Option(names = "--namespace-range", paramLabel = "NS=START/SIZE",
+                description = "Stand-in for a namespace's rootguard.dev/uid-range annotation (offline), or an override (cluster),"
+                        + " e.g. --namespace-range team-a=1000000000/10000.")
+        Map<String, String> namespaceRanges = new LinkedHashMap<>();
+
         PolicyConfig policy(RuleRegistry registry) {
             return CliConfig.load(config, properties, registry);
         }
 
+        /** Offline: nothing is known about namespaces but what the options say. */
         Function<String, NamespacePolicy> offlineNamespaces() {
-            Map<String, NamespacePolicy> map = new HashMap<>();
+            return namespaces(ns -> NamespacePolicy.NONE);
+        }
+
+        /**
+         * What each namespace says, with {@code --namespace-mode} and {@code --namespace-range} over {@code base}.
+         *
+         * @throws IllegalArgumentException naming the option with an unreadable value
+         */
+        Function<String, NamespacePolicy> namespaces(Function<String, NamespacePolicy> base) {
+            Map<String, Action> modes = new HashMap<>();
             namespaceModes.forEach((ns, mode) -> {
-                NamespacePolicy p = NamespacePolicy.fromLabels(Map.of(NamespacePolicy.MODE_LABEL, mode));
-                if (!p.problems().isEmpty()) {
+                try {
+                    modes.put(ns, Action.parseMode(mode));
+                } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("--namespace-mode " + ns + "=" + mode + ": use enforce, warn or audit");
                 }
-                map.put(ns, p);
             });
-            return ns -> map.getOrDefault(ns, NamespacePolicy.NONE);
+            Map<String, IdRange> ranges = new HashMap<>();
+            namespaceRanges.forEach((ns, range) -> {
+                try {
+                    ranges.put(ns, NamespaceRanges.parse(range));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--namespace-range " + ns + "=" + range + ": " + e.getMessage());
+                }
+            });
+            return ns -> {
+                NamespacePolicy p = base.apply(ns);
+                if (modes.containsKey(ns)) {
+                    p = new NamespacePolicy(Optional.of(modes.get(ns)), p.mutate(), p.problems(), p.ranges());
+                }
+                if (ranges.containsKey(ns)) {
+                    p = p.withRanges(NamespaceRanges.of(ranges.get(ns), p.ranges().supplementalGroups().orElse(null)));
+                }
+                return p;
+            };
         }
     }
 
@@ -177,16 +212,16 @@ public final class Cli implements Runnable {
                 io.err().println("rootguard audit: " + e.getMessage());
                 return ERROR;
             }
+            Function<String, NamespacePolicy> namespaces;
+            try {
+                namespaces = policyOptions.offlineNamespaces();
+            } catch (IllegalArgumentException e) {
+                io.err().println("rootguard audit: " + e.getMessage());
+                return ERROR;
+            }
             Engine engine = new Engine(registry);
             List<AuditReport.Result> results = new ArrayList<>();
             if (!files.isEmpty()) {
-                Function<String, NamespacePolicy> namespaces;
-                try {
-                    namespaces = policyOptions.offlineNamespaces();
-                } catch (IllegalArgumentException e) {
-                    io.err().println("rootguard audit: " + e.getMessage());
-                    return ERROR;
-                }
                 Auditor auditor = new Auditor(engine, policy, namespaces, namespace == null ? "default" : namespace);
                 results.addAll(auditor.audit(ManifestReader.read(files, io.in())).results());
             }
@@ -219,12 +254,9 @@ public final class Cli implements Runnable {
             try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
                 ClusterScanner scanner = new ClusterScanner(client);
                 Map<String, NamespacePolicy> labels = scanner.namespacePolicies();
-                Map<String, NamespacePolicy> overrides = new HashMap<>();
-                policyOptions.offlineNamespaces();
-                policyOptions.namespaceModes.forEach((ns, mode) -> overrides.put(ns,
-                        NamespacePolicy.fromLabels(Map.of(NamespacePolicy.MODE_LABEL, mode))));
+                labels.forEach((ns, p) -> p.problems().forEach(problem -> io.err().println("rootguard audit: namespace " + ns + ": " + problem)));
                 Auditor auditor = new Auditor(engine, policy,
-                        ns -> overrides.getOrDefault(ns, labels.getOrDefault(ns, NamespacePolicy.NONE)), "default");
+                        policyOptions.namespaces(ns -> labels.getOrDefault(ns, NamespacePolicy.NONE)), "default");
                 List<HasMetadata> objects = scanner.scan(allNamespaces ? null : namespace, n -> {
                     if (tty) {
                         io.err().print("\rrootguard: listed " + n + " objects...");

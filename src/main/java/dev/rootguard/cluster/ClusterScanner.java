@@ -26,7 +26,7 @@ import java.util.function.IntConsumer;
 
 /**
  * Lists what runs in a cluster for the audit: pods and every workload kind, page by page
- * ({@code limit}/{@code continue}), and namespace labels. An object controlled by another audited
+ * ({@code limit}/{@code continue}), and namespace labels and annotations. An object controlled by another audited
  * object (a pod of a ReplicaSet, a ReplicaSet of a Deployment, a Job of a CronJob) is left out, so
  * each problem is reported once, at the object a person edits.
  */
@@ -74,11 +74,11 @@ public final class ClusterScanner {
         return out;
     }
 
-    /** What each namespace's labels say, by namespace name. */
+    /** What each namespace's labels and annotations say (modes, ID ranges), by namespace name. */
     public Map<String, NamespacePolicy> namespacePolicies() {
         Map<String, NamespacePolicy> out = new HashMap<>();
         for (Namespace ns : client.namespaces().list().getItems()) {
-            out.put(ns.getMetadata().getName(), NamespacePolicy.fromLabels(ns.getMetadata().getLabels()));
+            out.put(ns.getMetadata().getName(), NamespacePolicy.fromMetadata(ns.getMetadata().getLabels(), ns.getMetadata().getAnnotations()));
         }
         return out;
     }

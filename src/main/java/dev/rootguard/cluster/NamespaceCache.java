@@ -4,6 +4,7 @@ import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.policy.NamespacePolicy;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -15,14 +16,16 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.inject.Provider;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
- * Namespace labels, from an informer that lists and watches namespaces. Lookups never call the
- * API server: while the cache is not synced (no cluster reachable, no permission, still starting)
- * every namespace gets the global settings, which shows in the log and in the metrics
- * {@code rootguard_namespace_cache_synced} (0/1) and {@code rootguard_namespace_cache_fallbacks_total}.
+ * Namespace labels and annotations (modes, mutation, ID ranges), from an informer that lists and
+ * watches namespaces. Lookups never call the API server: while the cache is not synced (no cluster
+ * reachable, no permission, still starting) every namespace gets the global settings and no ID
+ * range, which shows in the log and in the metrics {@code rootguard_namespace_cache_synced} (0/1)
+ * and {@code rootguard_namespace_cache_fallbacks_total}. The range allocator reuses the informer.
  */
 @ApplicationScoped
 public class NamespaceCache {
@@ -78,7 +81,8 @@ public class NamespaceCache {
             inf.start().whenComplete((v, t) -> {
                 if (t == null) {
                     warned.set(false);
-                    LOG.info("namespace cache synced; namespace labels rootguard.dev/mode and rootguard.dev/mutate apply");
+                    LOG.info("namespace cache synced; namespace labels rootguard.dev/mode and rootguard.dev/mutate and"
+                            + " annotations rootguard.dev/uid-range and rootguard.dev/supplemental-groups apply");
                 } else if (warned.compareAndSet(false, true)) {
                     LOG.warnf("cannot list/watch namespaces (%s); using the global mode until it works", t.getMessage());
                 }
@@ -102,7 +106,11 @@ public class NamespaceCache {
         return inf != null && inf.hasSynced() && inf.isWatching();
     }
 
-    /** What the namespace's labels say; {@link NamespacePolicy#NONE} when unknown. */
+    /**
+     * What the namespace's labels and annotations say; {@link NamespacePolicy#NONE} when the cache
+     * cannot tell. A namespace missing from a synced cache (created a moment ago, not seen yet) is
+     * known to have no labels and no range.
+     */
     public NamespacePolicy policyFor(String namespace) {
         if (!enabled || namespace == null || namespace.isEmpty()) {
             return NamespacePolicy.NONE;
@@ -114,9 +122,9 @@ public class NamespaceCache {
         }
         Namespace ns = inf.getStore().getByKey(namespace);
         if (ns == null || ns.getMetadata() == null) {
-            return NamespacePolicy.NONE;
+            return NamespacePolicy.fromMetadata(null, null);
         }
-        NamespacePolicy p = NamespacePolicy.fromLabels(ns.getMetadata().getLabels());
+        NamespacePolicy p = NamespacePolicy.fromMetadata(ns.getMetadata().getLabels(), ns.getMetadata().getAnnotations());
         if (!p.problems().isEmpty()) {
             // Once per namespace and problem, not once per request.
             String problem = String.join("; ", p.problems());
@@ -125,6 +133,33 @@ public class NamespaceCache {
             }
         }
         return p;
+    }
+
+    /** Every cached namespace; empty while the cache is not synced. */
+    public List<Namespace> namespaces() {
+        SharedIndexInformer<Namespace> inf = informer;
+        return inf == null || !inf.hasSynced() ? List.of() : inf.getStore().list();
+    }
+
+    /**
+     * Tells a handler about every namespace now cached and every later change, until
+     * {@link #removeHandler}. Returns false when the cache is not running (disabled or failed to start).
+     */
+    public boolean addHandler(ResourceEventHandler<Namespace> handler) {
+        SharedIndexInformer<Namespace> inf = informer;
+        if (inf == null) {
+            return false;
+        }
+        inf.addEventHandler(handler);
+        return true;
+    }
+
+    /** Stops telling a handler about namespaces. */
+    public void removeHandler(ResourceEventHandler<Namespace> handler) {
+        SharedIndexInformer<Namespace> inf = informer;
+        if (inf != null) {
+            inf.removeEventHandler(handler);
+        }
     }
 
     /** Stops watching. */

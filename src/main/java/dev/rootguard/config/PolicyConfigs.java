@@ -4,6 +4,8 @@ import dev.rootguard.policy.Action;
 import dev.rootguard.policy.CapabilitiesRule;
 import dev.rootguard.policy.Glob;
 import dev.rootguard.policy.IdRange;
+import dev.rootguard.policy.IdRangeRule;
+import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.PrivilegeEscalationRule;
 import dev.rootguard.policy.PrivilegedRule;
@@ -39,6 +41,8 @@ public final class PolicyConfigs {
         put(rules, registry, CapabilitiesRule.ID, r.capabilities());
         put(rules, registry, RequiredIdsRule.ID, r.requiredIds());
         put(rules, registry, PrivilegeEscalationRule.ID, r.privilegeEscalation());
+        put(rules, registry, IdRangeRule.ID, r.idRange());
+        Allocation allocation = allocation(c);
 
         Set<String> namespaces = new LinkedHashSet<>(c.exemptions().namespaces());
         namespaces.add(c.namespace());
@@ -57,6 +61,11 @@ public final class PolicyConfigs {
         inside("rootguard.defaults.run-as-user", defaults.runAsUser(), "rootguard.rules.required-ids.run-as-user-range", uidRange);
         inside("rootguard.defaults.run-as-group", defaults.runAsGroup(), "rootguard.rules.required-ids.run-as-group-range", gidRange);
         inside("rootguard.defaults.fs-group", defaults.fsGroup(), "rootguard.rules.required-ids.fs-group-range", fsRange);
+        if (allocation.enabled()) {
+            within(allocation.block(), "rootguard.rules.required-ids.run-as-user-range", uidRange);
+            within(allocation.block(), "rootguard.rules.required-ids.run-as-group-range", gidRange);
+            within(allocation.block(), "rootguard.rules.required-ids.fs-group-range", fsRange);
+        }
         return new PolicyConfig(
                 parse("rootguard.mode", c.mode(), true),
                 rules,
@@ -65,8 +74,51 @@ public final class PolicyConfigs {
                 gidRange,
                 fsRange,
                 r.runAsRoot().strictUserNamespaces(),
+                new PolicyConfig.IdRangeSettings(allocation.enabled(), r.idRange().exemptHostUsers()),
                 defaults,
                 new PolicyConfig.Exemptions(namespaces, users));
+    }
+
+    /**
+     * The range allocator's settings.
+     *
+     * @param enabled   whether this webhook assigns ranges (and requires every namespace to have one)
+     * @param block     the IDs ranges are taken from
+     * @param rangeSize IDs per namespace
+     */
+    public record Allocation(boolean enabled, IdRange block, long rangeSize) {
+    }
+
+    /**
+     * Reads and checks {@code rootguard.allocator.*}.
+     *
+     * @throws IllegalArgumentException naming the offending key and value
+     */
+    public static Allocation allocation(RootguardConfig c) {
+        RootguardConfig.Allocator a = c.allocator();
+        IdRange block;
+        try {
+            block = NamespaceRanges.parse(a.block());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("rootguard.allocator.block: " + e.getMessage(), e);
+        }
+        if (a.rangeSize() < 1 || a.rangeSize() > block.size()) {
+            throw new IllegalArgumentException("rootguard.allocator.range-size: " + a.rangeSize() + " must be between 1 and the size of"
+                    + " rootguard.allocator.block (" + block.size() + ")");
+        }
+        if (a.enabled() && !c.namespaceLabels().enabled()) {
+            throw new IllegalArgumentException("rootguard.allocator.enabled: the webhook reads ranges from namespace annotations, so"
+                    + " it needs rootguard.namespace-labels.enabled=true");
+        }
+        return new Allocation(a.enabled(), block, a.rangeSize());
+    }
+
+    /** With the allocator on, a required-ids range that excludes part of the block would deny pods that use their namespace's range. */
+    private static void within(IdRange block, String rangeKey, Optional<IdRange> range) {
+        if (range.isPresent() && !range.get().contains(block)) {
+            throw new IllegalArgumentException(rangeKey + ": " + range.get() + " does not contain rootguard.allocator.block ("
+                    + block + "), so pods using their namespace's range would be denied; widen it or move the block");
+        }
     }
 
     private static void put(Map<String, PolicyConfig.RuleSettings> rules, RuleRegistry registry, String id,

@@ -49,6 +49,9 @@ public interface RootguardConfig {
     /** Background audit of what already runs in the cluster. */
     Audit audit();
 
+    /** Assignment of a UID range to every namespace that has none ({@code rootguard.dev/uid-range}). */
+    Allocator allocator();
+
     /** Settings every rule has. */
     interface RuleSettings {
         /** {@code enforce}, {@code warn}, {@code audit} or {@code off}; unset means the rule's default. */
@@ -82,6 +85,18 @@ public interface RootguardConfig {
         /** Rule {@code privilege-escalation} (default action {@code warn}). */
         @WithName("privilege-escalation")
         RuleSettings privilegeEscalation();
+
+        /** Rule {@code id-range}. */
+        @WithName("id-range")
+        IdRange idRange();
+    }
+
+    /** Rule {@code id-range}. */
+    interface IdRange extends RuleSettings {
+        /** Do not check pods with {@code hostUsers: false}: the kubelet maps their IDs to a host range of their own. */
+        @WithName("exempt-host-users")
+        @WithDefault("false")
+        boolean exemptHostUsers();
     }
 
     /** Rule {@code run-as-root}. */
@@ -210,6 +225,27 @@ public interface RootguardConfig {
          * {@code rootguard_audit_violations}; unset (the default) turns the background audit off.
          */
         Optional<java.time.Duration> interval();
+    }
+
+    /**
+     * The range allocator. The replica holding the Lease {@code rootguard-allocator} in
+     * {@link #namespace()} gives every namespace without {@code rootguard.dev/uid-range} (and not
+     * exempt) a free range from {@link #block()}, and records the highest range handed out in the
+     * ConfigMap {@code rootguard-id-ranges} so that no range is ever handed out twice.
+     */
+    interface Allocator {
+        /** Assign ranges; also makes a namespace without a readable range a violation of rule {@code id-range}. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** The IDs ranges are taken from, {@code start/size}; the default is 1000000000 to 1999999999. */
+        @WithDefault("1000000000/1000000000")
+        String block();
+
+        /** IDs per namespace; ranges start at {@code block start + n * range-size}. */
+        @WithName("range-size")
+        @WithDefault("10000")
+        long rangeSize();
     }
 
     /** Admission request handling. */

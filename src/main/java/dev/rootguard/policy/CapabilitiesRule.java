@@ -26,7 +26,7 @@ public final class CapabilitiesRule implements Rule {
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config) {
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
         Findings findings = new Findings(ID);
         String allowed = config.allowedCapabilities().isEmpty() ? "none" : String.join(", ", config.allowedCapabilities());
         for (ContainerView c : containers) {

@@ -21,7 +21,7 @@ public final class Engine {
      *
      * @param namespace       the object's namespace
      * @param user            the requesting user, or null when unknown (audit)
-     * @param namespacePolicy what the namespace's labels say
+     * @param namespacePolicy what the namespace's labels and annotations say
      */
     public record Context(String namespace, String user, NamespacePolicy namespacePolicy) {
         public Context {
@@ -73,7 +73,8 @@ public final class Engine {
         if (pod.isEmpty()) {
             return new Review(Outcome.NOT_APPLICABLE, mode, Optional.empty(), List.of());
         }
-        return new Review(Outcome.EVALUATED, mode, Optional.empty(), evaluator.evaluate(pod.get(), config, mode));
+        PolicyConfig here = config.forNamespace(ctx.namespacePolicy().ranges());
+        return new Review(Outcome.EVALUATED, mode, Optional.empty(), evaluator.evaluate(pod.get(), here, mode, ctx));
     }
 
     /**
@@ -84,13 +85,16 @@ public final class Engine {
      * mutated: the controller finds its objects by comparing pod templates, and a template that
      * differs from its own makes it create new ones without end. Their owner was mutated when it was
      * created, and validation still checks them. Pods are mutated whoever creates them.
+     *
+     * <p>In a namespace with a uid range, the IDs default to the range's start.
      */
     public boolean mutate(HasMetadata object, Context ctx, PolicyConfig config) {
         if (!ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()
                 || (!(object instanceof io.fabric8.kubernetes.api.model.Pod) && controlled(object))) {
             return false;
         }
-        return PodSpecs.extract(object).map(pod -> Defaulter.apply(pod, config)).orElse(false);
+        PolicyConfig here = config.forNamespace(ctx.namespacePolicy().ranges());
+        return PodSpecs.extract(object).map(pod -> Defaulter.apply(pod, here)).orElse(false);
     }
 
     private static boolean controlled(HasMetadata object) {

@@ -14,10 +14,12 @@ public final class Evaluator {
     /**
      * All violations of a pod spec.
      *
-     * @param mode the mode in force (global or namespace); a violation's action is the weaker of
-     *             its rule's action and the mode
+     * @param config the policy in the object's namespace ({@link PolicyConfig#forNamespace})
+     * @param mode   the mode in force (global or namespace); a violation's action is the weaker of
+     *               its rule's action and the mode
+     * @param ctx    who asks, where
      */
-    public List<Violation> evaluate(PodSpecView pod, PolicyConfig config, Action mode) {
+    public List<Violation> evaluate(PodSpecView pod, PolicyConfig config, Action mode, Engine.Context ctx) {
         List<ContainerView> all = pod.containers();
         List<Violation> out = new ArrayList<>();
         for (Rule rule : registry.rules()) {
@@ -35,7 +37,7 @@ public final class Evaluator {
                 continue;
             }
             Action action = settings.action().weakest(mode);
-            for (Violation v : rule.check(pod, containers, config)) {
+            for (Violation v : rule.check(pod, containers, config, ctx)) {
                 out.add(v.withAction(action));
             }
         }

@@ -30,6 +30,26 @@ public record IdRange(long min, long max) {
         return id >= min && id <= max;
     }
 
+    /** True when every ID of {@code other} is in this range. */
+    public boolean contains(IdRange other) {
+        return other.min >= min && other.max <= max;
+    }
+
+    /** True when the two ranges share at least one ID. */
+    public boolean overlaps(IdRange other) {
+        return other.min <= max && min <= other.max;
+    }
+
+    /** The number of IDs in the range. */
+    public long size() {
+        return max - min + 1;
+    }
+
+    /** The range written as {@code start/size}, the form of namespace annotations. */
+    public String startSize() {
+        return min + "/" + size();
+    }
+
     @Override
     public String toString() {
         return min == max ? Long.toString(min) : min + "-" + max;

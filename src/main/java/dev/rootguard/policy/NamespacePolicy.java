@@ -6,30 +6,57 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What a namespace's labels say about the policy there.
+ * What a namespace's labels and annotations say about the policy there.
  *
  * <ul>
- * <li>{@code rootguard.dev/mode: enforce|warn|audit} overrides the global mode.</li>
- * <li>{@code rootguard.dev/mutate: "false"} turns mutation off in the namespace.</li>
+ * <li>{@code rootguard.dev/mode: enforce|warn|audit} (label) overrides the global mode.</li>
+ * <li>{@code rootguard.dev/mutate: "false"} (label) turns mutation off in the namespace.</li>
+ * <li>{@code rootguard.dev/uid-range} and {@code rootguard.dev/supplemental-groups} (annotations)
+ *     give the namespace its own ID ranges, see {@link NamespaceRanges}.</li>
  * </ul>
- * A label with a value we cannot read is ignored (the global setting applies) and reported in
- * {@link #problems()}, so a typo can never weaken or block anything silently.
+ * A label or annotation with a value we cannot read is ignored (the global setting applies) and
+ * reported in {@link #problems()}, so a typo can never weaken or block anything silently.
  *
  * @param mode     the namespace's mode, if it sets one
  * @param mutate   whether {@code /mutate} fills defaults in this namespace
- * @param problems unreadable labels, for logs
+ * @param problems unreadable labels and annotations, for logs
+ * @param ranges   the namespace's ID ranges
  */
-public record NamespacePolicy(Optional<Action> mode, boolean mutate, List<String> problems) {
+public record NamespacePolicy(Optional<Action> mode, boolean mutate, List<String> problems, NamespaceRanges ranges) {
     public static final String MODE_LABEL = "rootguard.dev/mode";
     public static final String MUTATE_LABEL = "rootguard.dev/mutate";
 
-    /** No labels: global settings apply. */
+    /** Nothing known about the namespace: global settings apply, and rule {@code id-range} does not. */
     public static final NamespacePolicy NONE = new NamespacePolicy(Optional.empty(), true, List.of());
 
     public NamespacePolicy {
         problems = List.copyOf(problems);
+        ranges = java.util.Objects.requireNonNullElse(ranges, NamespaceRanges.UNKNOWN);
     }
 
+    /** Labels only; nothing known about ID ranges. */
+    public NamespacePolicy(Optional<Action> mode, boolean mutate, List<String> problems) {
+        this(mode, mutate, problems, NamespaceRanges.UNKNOWN);
+    }
+
+    /** What a namespace that exists says through its labels and annotations; never throws. */
+    public static NamespacePolicy fromMetadata(Map<String, String> labels, Map<String, String> annotations) {
+        NamespacePolicy l = fromLabels(labels);
+        NamespaceRanges r = NamespaceRanges.fromAnnotations(annotations);
+        List<String> problems = l.problems();
+        if (!r.problems().isEmpty()) {
+            problems = new ArrayList<>(l.problems());
+            problems.addAll(r.problems());
+        }
+        return new NamespacePolicy(l.mode(), l.mutate(), problems, r);
+    }
+
+    /** A copy with other ID ranges (the audit CLI's {@code --namespace-range}). */
+    public NamespacePolicy withRanges(NamespaceRanges newRanges) {
+        return new NamespacePolicy(mode, mutate, problems, newRanges);
+    }
+
+    /** What the labels say; nothing known about ID ranges. */
     public static NamespacePolicy fromLabels(Map<String, String> labels) {
         if (labels == null || (!labels.containsKey(MODE_LABEL) && !labels.containsKey(MUTATE_LABEL))) {
             return NONE;

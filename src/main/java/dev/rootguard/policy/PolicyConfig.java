@@ -19,6 +19,7 @@ import java.util.TreeSet;
  * @param runAsGroupRange       optional allowed range for runAsGroup (rule {@code required-ids})
  * @param fsGroupRange          optional allowed range for fsGroup (rule {@code required-ids})
  * @param strictUserNamespaces  keep {@code run-as-root} strict for pods with {@code hostUsers: false}
+ * @param idRange               settings of rule {@code id-range}
  * @param defaults              what mutation fills in
  * @param exemptions            namespaces and users that are never evaluated
  */
@@ -30,6 +31,7 @@ public record PolicyConfig(
         Optional<IdRange> runAsGroupRange,
         Optional<IdRange> fsGroupRange,
         boolean strictUserNamespaces,
+        IdRangeSettings idRange,
         Defaults defaults,
         Exemptions exemptions) {
 
@@ -56,6 +58,19 @@ public record PolicyConfig(
                 }
             }
             return false;
+        }
+    }
+
+    /**
+     * Settings of rule {@code id-range}.
+     *
+     * @param rangeRequired   every namespace must have a uid range ({@code rootguard.allocator.enabled}): in a
+     *                        namespace known to have none (not assigned yet, or unreadable) pods are a violation
+     * @param exemptHostUsers pods with {@code hostUsers: false} are not checked: their IDs are remapped on the host
+     */
+    public record IdRangeSettings(boolean rangeRequired, boolean exemptHostUsers) {
+        public static IdRangeSettings standard() {
+            return new IdRangeSettings(false, false);
         }
     }
 
@@ -120,7 +135,7 @@ public record PolicyConfig(
     /** The built-in defaults: every rule at its default action, nothing exempt but system namespaces. */
     public static PolicyConfig standard() {
         return new PolicyConfig(Action.ENFORCE, Map.of(), Set.of("NET_BIND_SERVICE"), Optional.empty(),
-                Optional.empty(), Optional.empty(), false, Defaults.standard(), Exemptions.standard());
+                Optional.empty(), Optional.empty(), false, IdRangeSettings.standard(), Defaults.standard(), Exemptions.standard());
     }
 
     /** The settings for a rule: configured ones, or the rule's default action with no exemptions. */
@@ -134,13 +149,34 @@ public record PolicyConfig(
         Map<String, RuleSettings> copy = new LinkedHashMap<>(rules);
         copy.put(id, settings);
         return new PolicyConfig(mode, copy, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, defaults, exemptions);
+                strictUserNamespaces, idRange, defaults, exemptions);
     }
 
     /** A copy with another global mode. */
     public PolicyConfig withMode(Action newMode) {
         return new PolicyConfig(newMode, rules, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, defaults, exemptions);
+                strictUserNamespaces, idRange, defaults, exemptions);
+    }
+
+    /** A copy with other {@code id-range} settings. */
+    public PolicyConfig withIdRange(IdRangeSettings settings) {
+        return new PolicyConfig(mode, rules, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
+                strictUserNamespaces, settings, defaults, exemptions);
+    }
+
+    /**
+     * The policy in a namespace: where the namespace has a uid range, mutation defaults (and the IDs
+     * that messages suggest) are its start instead of the global defaults.
+     */
+    public PolicyConfig forNamespace(NamespaceRanges ranges) {
+        if (ranges.uids().isEmpty()) {
+            return this;
+        }
+        long start = ranges.uids().get().min();
+        Defaults d = new Defaults(defaults.runAsNonRoot(), start, start, start, defaults.seccompProfile(),
+                defaults.dropAllCapabilities(), defaults.denyPrivilegeEscalation());
+        return new PolicyConfig(mode, rules, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
+                strictUserNamespaces, idRange, d, exemptions);
     }
 
     /**

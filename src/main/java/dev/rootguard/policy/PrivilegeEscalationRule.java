@@ -30,7 +30,7 @@ public final class PrivilegeEscalationRule implements Rule {
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config) {
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
         Findings findings = new Findings(ID);
         for (ContainerView c : containers) {
             SecurityContext sc = c.securityContext();

@@ -31,7 +31,7 @@ public final class PrivilegedRule implements Rule {
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config) {
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
         Findings findings = new Findings(ID);
         for (ContainerView c : containers) {
             SecurityContext sc = c.securityContext();

@@ -29,7 +29,7 @@ public final class RequiredIdsRule implements Rule {
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config) {
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
         Findings findings = new Findings(ID);
         checkId(pod, containers, findings, "runAsUser", pod::runAsUser, config.runAsUserRange(), config.defaults().runAsUser());
         checkId(pod, containers, findings, "runAsGroup", pod::runAsGroup, config.runAsGroupRange(), config.defaults().runAsGroup());

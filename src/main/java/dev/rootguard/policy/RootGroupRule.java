@@ -25,7 +25,7 @@ public final class RootGroupRule implements Rule {
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config) {
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
         long suggestion = config.defaults().runAsGroup();
         Findings findings = new Findings(ID);
         for (ContainerView c : containers) {

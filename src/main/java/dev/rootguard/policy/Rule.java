@@ -33,8 +33,9 @@ public interface Rule {
      * @param pod        the pod spec and its path
      * @param containers the containers this rule applies to (image exemptions already removed);
      *                   never empty
-     * @param config     the policy configuration
+     * @param config     the policy configuration in the object's namespace (see {@link PolicyConfig#forNamespace})
+     * @param ctx        who asks, where; with what the namespace's labels and annotations say
      * @return violations, each with the exact field path; empty when the pod spec complies
      */
-    List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config);
+    List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx);
 }

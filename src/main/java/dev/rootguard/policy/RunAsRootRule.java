@@ -30,7 +30,7 @@ public final class RunAsRootRule implements Rule {
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config) {
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
         if (pod.isUserNamespaced() && !config.strictUserNamespaces()) {
             return List.of();
         }

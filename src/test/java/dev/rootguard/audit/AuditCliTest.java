@@ -29,6 +29,44 @@ class AuditCliTest {
         return JSON.readTree(runCase(name).out());
     }
 
+    private static final String TENANT_POD = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: api, namespace: team-a}
+            spec:
+              securityContext: {runAsNonRoot: true, runAsUser: 10000, runAsGroup: 10000, fsGroup: 10000}
+              containers:
+              - name: api
+                image: registry.example/api:1
+                securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+            """;
+
+    @Test
+    void namespaceRangeStandsInForTheAnnotationOfflineForAuditAndFix() throws Exception {
+        var plain = cli(new ByteArrayInputStream(TENANT_POD.getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json");
+        assertEquals(0, plain.exit(), "offline, nothing is known about the namespace's range: " + plain.out());
+
+        var ranged = cli(new ByteArrayInputStream(TENANT_POD.getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json",
+                "--namespace-range", "team-a=1000000000/10000");
+        assertEquals(1, ranged.exit(), ranged.out());
+        JsonNode violations = JSON.readTree(ranged.out()).at("/results/0/violations");
+        assertEquals(3, violations.size(), violations.toString());
+        for (JsonNode v : violations) {
+            assertEquals("id-range", v.path("rule").asText());
+            assertTrue(v.path("message").asText().contains("1000000000-1000009999 of namespace team-a"), v.toString());
+        }
+
+        String bare = "apiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: team-a}\nspec:\n  containers:\n  - {name: b, image: x}\n";
+        var fixed = cli(new ByteArrayInputStream(bare.getBytes(StandardCharsets.UTF_8)), "fix", "-f", "-",
+                "--namespace-range", "team-a=1000000000/10000");
+        assertEquals(0, fixed.exit(), fixed.err());
+        assertTrue(fixed.out().contains("runAsUser: 1000000000"), fixed.out());
+
+        var bad = cli(NO_INPUT, "audit", "-f", "-", "--namespace-range", "team-a=1000000000-1000009999");
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("--namespace-range team-a=1000000000-1000009999: not <start>/<size>"), bad.err());
+    }
+
     @Test
     void yamlOutputIsTheJsonReport() throws Exception {
         var yaml = runCase("multi-document", "-o", "yaml");

@@ -87,18 +87,56 @@ class HelmChartTest {
         JsonNode role = r.one("ClusterRole");
         for (JsonNode rule : role.path("rules")) {
             for (JsonNode verb : rule.path("verbs")) {
-                assertTrue(Set.of("get", "list", "watch").contains(verb.asText()), "read-only: " + rule);
+                boolean allocatorWrite = verb.asText().equals("update") && rule.path("resources").toString().equals("[\"namespaces\"]");
+                assertTrue(Set.of("get", "list", "watch").contains(verb.asText()) || allocatorWrite,
+                        "read-only but for the allocator's namespace annotation: " + rule);
             }
         }
         assertTrue(role.path("rules").toString().contains("\"deployments\""), "the background audit is on by default");
-        Rendered minimal = Rendered.template("--set", "audit.interval=", "--set", "policy.namespaceLabels=false");
+        Rendered minimal = Rendered.template("--set", "audit.interval=", "--set", "policy.namespaceLabels=false",
+                "--set", "allocator.enabled=false");
         assertTrue(minimal.find("ClusterRole").isEmpty(), "no permissions when nothing needs them");
-        Rendered labelsOnly = Rendered.template("--set", "audit.interval=");
+        assertTrue(allocatorRole(minimal).isEmpty());
+        Rendered labelsOnly = Rendered.template("--set", "audit.interval=", "--set", "allocator.enabled=false");
         assertEquals("[{\"apiGroups\":[\"\"],\"resources\":[\"namespaces\"],\"verbs\":[\"get\",\"list\",\"watch\"]}]",
                 labelsOnly.one("ClusterRole").path("rules").toString(), "least privilege");
         for (JsonNode d : r.docs()) {
             assertEquals("rootguard", d.at("/metadata/labels/app.kubernetes.io~1name").asText(), d.path("kind").asText());
         }
+    }
+
+    private static java.util.Optional<JsonNode> allocatorRole(Rendered r) {
+        return r.all("Role").stream().filter(x -> x.at("/metadata/name").asText().equals("rootguard-allocator")).findFirst();
+    }
+
+    @Test
+    void theAllocatorIsOnWithOnlyItsLeaseItsRecordAndNamespaceUpdates() throws Exception {
+        Rendered r = Rendered.template();
+        PolicyConfig policy = policyOf(r);
+        assertTrue(policy.idRange().rangeRequired(), "the allocator is on by default");
+        String properties = r.one("ConfigMap").at("/data/application.properties").asText();
+        assertTrue(properties.contains("rootguard.allocator.block=1000000000/1000000000\n"), properties);
+        assertTrue(properties.contains("rootguard.allocator.range-size=10000\n"), properties);
+
+        JsonNode role = allocatorRole(r).orElseThrow();
+        assertEquals("rootguard", role.at("/metadata/namespace").asText(), "the release namespace only");
+        assertEquals("[{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"],\"verbs\":[\"create\"]},"
+                + "{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"],\"resourceNames\":[\"rootguard-allocator\"],"
+                + "\"verbs\":[\"get\",\"patch\"]},"
+                + "{\"apiGroups\":[\"\"],\"resources\":[\"configmaps\"],\"verbs\":[\"create\"]},"
+                + "{\"apiGroups\":[\"\"],\"resources\":[\"configmaps\"],\"resourceNames\":[\"rootguard-id-ranges\"],"
+                + "\"verbs\":[\"get\",\"update\"]}]", role.path("rules").toString(), "least privilege");
+        assertTrue(r.all("RoleBinding").stream().anyMatch(b -> b.at("/roleRef/name").asText().equals("rootguard-allocator")
+                && b.at("/subjects/0/name").asText().equals("rootguard")), "bound to the webhook's ServiceAccount");
+        assertEquals(List.of(dev.rootguard.cluster.LeaderAllocator.LEASE, dev.rootguard.cluster.RangeAllocator.RECORD),
+                List.of(role.at("/rules/1/resourceNames/0").asText(), role.at("/rules/3/resourceNames/0").asText()),
+                "the names the code uses");
+
+        Rendered off = Rendered.template("--set", "allocator.enabled=false", "--set", "allocator.block=5000/100",
+                "--set", "allocator.rangeSize=10");
+        assertTrue(allocatorRole(off).isEmpty());
+        assertFalse(policyOf(off).idRange().rangeRequired());
+        assertTrue(off.one("ConfigMap").at("/data/application.properties").asText().contains("rootguard.allocator.range-size=10\n"));
     }
 
     @Test
@@ -129,12 +167,12 @@ class HelmChartTest {
     void policyValuesReachTheWebhookConfiguration() throws Exception {
         PolicyConfig p = policyOf(Rendered.template("--set", "policy.mode=warn", "--set", "policy.rules.privileged.action=audit",
                 "--set", "policy.rules.capabilities.allowed={NET_BIND_SERVICE,NET_RAW}",
-                "--set", "policy.rules.required-ids.run-as-user-range=10000-20000",
+                "--set", "policy.rules.required-ids.run-as-user-range=10000-1999999999",
                 "--set", "policy.exemptions.users={system:serviceaccount:ci:*}"));
         assertEquals("warn", p.mode().id());
         assertEquals("audit", p.rules().get("privileged").action().id());
         assertEquals(Set.of("NET_BIND_SERVICE", "NET_RAW"), p.allowedCapabilities());
-        assertEquals("10000-20000", p.runAsUserRange().orElseThrow().toString());
+        assertEquals("10000-1999999999", p.runAsUserRange().orElseThrow().toString());
         assertTrue(p.exemptions().reason("x", "system:serviceaccount:ci:deploy").isPresent());
     }
 
@@ -231,6 +269,10 @@ class HelmChartTest {
                 Arguments.of("webhook.validating.failurePolicy=Maybe", "/webhook/validating/failurePolicy"),
                 Arguments.of("policy.rules.required-ids.run-as-user-range=lots", "/policy/rules/required-ids/run-as-user-range"),
                 Arguments.of("tls.clientCA.secret=x", "/tls/clientCA"),
+                Arguments.of("allocator.block=1000000000-1999999999", "/allocator/block"),
+                Arguments.of("allocator.rangeSize=0", "/allocator/rangeSize"),
+                Arguments.of("policy.rules.id-range.exempt-host-users=maybe", "/policy/rules/id-range/exempt-host-users"),
+                Arguments.of("policy.namespaceLabels=false", "/policy/namespaceLabels"),
                 Arguments.of("unknownTopLevel=1", "unknownTopLevel"));
     }
 

@@ -69,6 +69,30 @@ class PolicyConfigsTest {
     }
 
     @Test
+    void idRangeAndAllocatorKeysReachThePolicy() {
+        PolicyConfig off = build(Map.of());
+        assertEquals(new PolicyConfig.IdRangeSettings(false, false), off.idRange());
+        assertEquals(Action.ENFORCE, off.rule(RuleRegistry.standard().get("id-range").orElseThrow()).action());
+        PolicyConfig p = build(Map.of("rootguard.allocator.enabled", "true", "rootguard.rules.id-range.exempt-host-users", "true",
+                "rootguard.rules.id-range.action", "warn", "rootguard.rules.required-ids.run-as-user-range", "1-2147483647"));
+        assertEquals(new PolicyConfig.IdRangeSettings(true, true), p.idRange(), "the allocator makes a range required");
+        assertEquals(Action.WARN, p.rules().get("id-range").action());
+    }
+
+    @Test
+    void allocatorSettingsAreCheckedAtStartUp() {
+        assertKeyError("rootguard.allocator.block", Map.of("rootguard.allocator.block", "1000000000-1999999999"));
+        assertKeyError("rootguard.allocator.block", Map.of("rootguard.allocator.block", "0/100"));
+        assertKeyError("rootguard.allocator.range-size", Map.of("rootguard.allocator.range-size", "0"));
+        assertKeyError("rootguard.allocator.range-size", Map.of("rootguard.allocator.block", "1000/100", "rootguard.allocator.range-size", "101"));
+        assertKeyError("rootguard.allocator.enabled", Map.of("rootguard.allocator.enabled", "true", "rootguard.namespace-labels.enabled", "false"));
+        // Pods defaulted to their namespace's range must not be denied by required-ids.
+        assertKeyError("rootguard.rules.required-ids.run-as-user-range", Map.of("rootguard.allocator.enabled", "true",
+                "rootguard.rules.required-ids.run-as-user-range", "10000-65535", "rootguard.defaults.run-as-user", "10000"));
+        build(Map.of("rootguard.rules.required-ids.run-as-user-range", "10000-65535"));
+    }
+
+    @Test
     void unknownKeysAreRejected() {
         RuntimeException e = assertThrows(RuntimeException.class,
                 () -> build(Map.of("rootguard.rules.run-as-rooot.action", "warn")));

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -149,6 +150,50 @@ class EngineTest {
                 .endContainer().endSpec().build();
         assertTrue(ENGINE.review(oneChecked, ctx("team-a", NamespacePolicy.NONE), p).violations().stream()
                 .anyMatch(v -> v.rule().equals("root-group") && v.path().equals("spec.securityContext.fsGroup")));
+    }
+
+    private static final NamespacePolicy TEAM_A_RANGE = NamespacePolicy.fromMetadata(Map.of(),
+            Map.of(NamespaceRanges.UID_RANGE_ANNOTATION, "1000000000/10000"));
+
+    @Test
+    void inANamespaceWithARangeMutationDefaultsToItsStartAndTheResultPasses() {
+        Pod pod = new PodBuilder().withNewSpec().addNewContainer().withName("a").withImage("x").endContainer().endSpec().build();
+        assertTrue(ENGINE.mutate(pod, ctx("team-a", TEAM_A_RANGE), POLICY));
+        var psc = pod.getSpec().getSecurityContext();
+        assertEquals(List.of(1000000000L, 1000000000L, 1000000000L), List.of(psc.getRunAsUser(), psc.getRunAsGroup(), psc.getFsGroup()));
+        assertEquals(List.of(), ENGINE.review(pod, ctx("team-a", TEAM_A_RANGE), POLICY).violations());
+
+        Pod elsewhere = new PodBuilder().withNewSpec().addNewContainer().withName("a").withImage("x").endContainer().endSpec().build();
+        ENGINE.mutate(elsewhere, ctx("team-b", NamespacePolicy.fromMetadata(Map.of(), Map.of())), POLICY);
+        assertEquals(10000L, elsewhere.getSpec().getSecurityContext().getRunAsUser(), "no range: the global default");
+    }
+
+    @Test
+    void idRangeViolationsNameThePathTheRangeAndTheNamespaceAndFollowTheNamespaceMode() {
+        Pod pod = new PodBuilder().withNewSpec().withNewSecurityContext().withRunAsUser(10000L).withRunAsGroup(1000000000L)
+                .withFsGroup(1000000000L).endSecurityContext().addNewContainer().withName("a").withImage("x").endContainer().endSpec().build();
+        Engine.Review r = ENGINE.review(pod, ctx("team-a", TEAM_A_RANGE), POLICY);
+        assertFalse(r.allowed());
+        Violation v = r.violations().stream().filter(x -> x.rule().equals(IdRangeRule.ID)).findFirst().orElseThrow();
+        assertEquals("[id-range] spec.securityContext.runAsUser: runAsUser 10000 of container \"a\" is outside the ID range"
+                + " 1000000000-1000009999 of namespace team-a (rootguard.dev/uid-range: 1000000000/10000); choose a UID in that range,"
+                + " such as 1000000000", v.line());
+        assertEquals(Action.ENFORCE, v.action());
+
+        NamespacePolicy warn = NamespacePolicy.fromMetadata(Map.of(NamespacePolicy.MODE_LABEL, "warn"),
+                Map.of(NamespaceRanges.UID_RANGE_ANNOTATION, "1000000000/10000"));
+        assertTrue(ENGINE.review(pod, ctx("team-a", warn), POLICY).allowed());
+        PolicyConfig off = POLICY.withRule(IdRangeRule.ID, new PolicyConfig.RuleSettings(Action.OFF, List.of()));
+        assertTrue(ENGINE.review(pod, ctx("team-a", TEAM_A_RANGE), off).violations().stream().noneMatch(x -> x.rule().equals("id-range")));
+    }
+
+    @Test
+    void messagesOfOtherRulesSuggestAnIdFromTheNamespaceRange() {
+        Pod pod = new PodBuilder().withNewSpec().addNewContainer().withName("a").withImage("x").withNewSecurityContext().withRunAsUser(0L)
+                .endSecurityContext().endContainer().endSpec().build();
+        Violation v = ENGINE.review(pod, ctx("team-a", TEAM_A_RANGE), POLICY).violations().get(0);
+        assertEquals("run-as-root", v.rule());
+        assertTrue(v.message().endsWith("set a non-zero UID such as 1000000000"), v.message());
     }
 
     @Test

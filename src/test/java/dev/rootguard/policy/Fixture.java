@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -18,10 +19,13 @@ import java.util.stream.Stream;
 
 /**
  * A YAML fixture under {@code src/test/resources/testdata/<rule>/{pass,fail}/}: one Kubernetes
- * object, with header comments {@code # expect: <path>} (the paths where the rule must report)
- * and {@code # config: key=value} (policy settings for this case).
+ * object, with header comments {@code # expect: <path>} (the paths where the rule must report),
+ * {@code # config: key=value} (policy settings for this case) and optionally
+ * {@code # namespace-annotations: {"key": "value"}} (a JSON object: the object's namespace exists
+ * with these annotations; without the line nothing is known about the namespace).
  */
-public record Fixture(String rule, boolean pass, String name, Path file, ObjectNode raw, Set<String> expected, List<String> config) {
+public record Fixture(String rule, boolean pass, String name, Path file, ObjectNode raw, Set<String> expected, List<String> config,
+        Optional<Map<String, String>> namespaceAnnotations) {
     public static final Path ROOT = Path.of("src/test/resources/testdata");
     private static final ObjectMapper YAML = new YAMLMapper();
 
@@ -45,18 +49,23 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
             String text = Files.readString(file);
             Set<String> expected = new TreeSet<>();
             List<String> config = new ArrayList<>();
+            Optional<Map<String, String>> annotations = Optional.empty();
             for (String line : text.split("\n")) {
                 if (line.startsWith("# expect: ")) {
                     expected.add(line.substring("# expect: ".length()).trim());
                 } else if (line.startsWith("# config: ")) {
                     config.add(line.substring("# config: ".length()).trim());
+                } else if (line.startsWith("# namespace-annotations: ")) {
+                    annotations = Optional.of(new ObjectMapper().readValue(line.substring("# namespace-annotations: ".length()),
+                            new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {
+                            }));
                 }
             }
             Path rel = ROOT.relativize(file);
             String outcome = rel.getName(1).toString();
             String name = rel.getFileName().toString().replace(".yaml", "");
             return new Fixture(rel.getName(0).toString(), "pass".equals(outcome), name, file, (ObjectNode) YAML.readTree(text),
-                    expected, config);
+                    expected, config, annotations);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -78,6 +87,12 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
         }
     }
 
+    /** The evaluation context: namespace {@code team-a}, user {@code alice}, with the fixture's namespace annotations. */
+    public Engine.Context context() {
+        return new Engine.Context("team-a", "alice",
+                namespaceAnnotations.map(a -> NamespacePolicy.fromMetadata(Map.of(), a)).orElse(NamespacePolicy.NONE));
+    }
+
     /** The standard policy with this fixture's {@code # config:} lines applied to its rule. */
     public PolicyConfig policy() {
         PolicyConfig p = PolicyConfig.standard();
@@ -88,12 +103,15 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
         Optional<IdRange> gid = p.runAsGroupRange();
         Optional<IdRange> fs = p.fsGroupRange();
         boolean strict = p.strictUserNamespaces();
+        PolicyConfig.IdRangeSettings idRange = p.idRange();
         for (String c : config) {
             String key = c.substring(0, c.indexOf('='));
             String value = c.substring(c.indexOf('=') + 1);
             switch (key) {
                 case "allowed" -> caps = Set.of(value.split(","));
                 case "strict-user-namespaces" -> strict = Boolean.parseBoolean(value);
+                case "range-required" -> idRange = new PolicyConfig.IdRangeSettings(Boolean.parseBoolean(value), idRange.exemptHostUsers());
+                case "exempt-host-users" -> idRange = new PolicyConfig.IdRangeSettings(idRange.rangeRequired(), Boolean.parseBoolean(value));
                 case "run-as-user-range" -> uid = Optional.of(IdRange.parse(value));
                 case "run-as-group-range" -> gid = Optional.of(IdRange.parse(value));
                 case "fs-group-range" -> fs = Optional.of(IdRange.parse(value));
@@ -102,7 +120,7 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
                 default -> throw new IllegalArgumentException(file + ": unknown config key " + key);
             }
         }
-        PolicyConfig built = new PolicyConfig(p.mode(), p.rules(), caps, uid, gid, fs, strict, p.defaults(), p.exemptions());
+        PolicyConfig built = new PolicyConfig(p.mode(), p.rules(), caps, uid, gid, fs, strict, idRange, p.defaults(), p.exemptions());
         return built.withRule(rule, settings);
     }
 }

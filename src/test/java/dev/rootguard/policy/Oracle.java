@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -39,7 +40,11 @@ final class Oracle {
         }
     }
 
-    static Decision decide(JsonNode object, String namespace, String user, NamespacePolicy labels, PolicySpec policy) {
+    /**
+     * @param annotations the namespace's annotations, or null when nothing is known about the namespace
+     */
+    static Decision decide(JsonNode object, String namespace, String user, NamespacePolicy labels, Map<String, String> annotations,
+            PolicySpec policy) {
         // "A namespace can set its own mode with the label rootguard.dev/mode".
         Action mode = labels.mode().orElse(policy.mode());
         if (namespace != null && policy.exemptNamespaces().contains(namespace)) {
@@ -94,6 +99,8 @@ final class Oracle {
                 case "capabilities" -> capabilities(checked, policy.allowedCapabilities());
                 case "required-ids" -> requiredIds(specPath, podSc, checked, policy);
                 case "privilege-escalation" -> privilegeEscalation(checked);
+                case "id-range" -> annotations == null || (userNamespaced && policy.exemptHostUsers()) ? Set.of()
+                        : idRange(specPath, podSc, checked, annotations, policy.idRangeRequired());
                 default -> throw new IllegalStateException(id);
             };
             // "a violation's effective action is the weaker of its rule's action and the mode"
@@ -237,6 +244,69 @@ final class Oracle {
             out.add(spec + ".securityContext.fsGroup");
         }
         return out;
+    }
+
+    /**
+     * id-range (README, "Per-namespace UID ranges"): effective runAsUser and runAsGroup of each
+     * container, the pod's fsGroup, inside {@code rootguard.dev/uid-range}; each supplemental group
+     * inside {@code rootguard.dev/supplemental-groups}, or the uid range without it. Unset values are
+     * fine. Where a range is required, a namespace without a readable uid range is reported at the
+     * pod's runAsUser.
+     */
+    private static Set<String> idRange(String spec, JsonNode podSc, List<Container> cs, Map<String, String> annotations,
+            boolean required) {
+        Set<String> out = new LinkedHashSet<>();
+        long[] uids = startSize(annotations.get("rootguard.dev/uid-range"));
+        long[] groups = startSize(annotations.get("rootguard.dev/supplemental-groups"));
+        if (uids == null && required) {
+            out.add(spec + ".securityContext.runAsUser");
+            return out;
+        }
+        if (uids != null) {
+            for (String field : List.of("runAsUser", "runAsGroup")) {
+                for (Container c : cs) {
+                    Long own = num(get(c.sc(), field));
+                    Long pod = num(get(podSc, field));
+                    Long effective = own != null ? own : pod;
+                    if (effective != null && !inRange(effective, uids)) {
+                        out.add(own != null ? c.field(field) : spec + ".securityContext." + field);
+                    }
+                }
+            }
+            Long fsGroup = num(get(podSc, "fsGroup"));
+            if (fsGroup != null && !inRange(fsGroup, uids)) {
+                out.add(spec + ".securityContext.fsGroup");
+            }
+        }
+        long[] supplemental = groups != null ? groups : uids;
+        JsonNode list = get(podSc, "supplementalGroups");
+        for (int i = 0; supplemental != null && list != null && i < list.size(); i++) {
+            Long g = num(get(list, i));
+            if (g != null && !inRange(g, supplemental)) {
+                out.add(spec + ".securityContext.supplementalGroups[" + i + "]");
+            }
+        }
+        return out;
+    }
+
+    /** {@code <start>/<size>} as {@code [first, last]}, or null when absent or not a range of IDs 1 to 2147483647. */
+    private static long[] startSize(String value) {
+        if (value == null) {
+            return null;
+        }
+        String[] parts = value.trim().split("/", -1);
+        if (parts.length != 2 || !parts[0].matches("[0-9]{1,18}") || !parts[1].matches("[0-9]{1,18}")) {
+            return null;
+        }
+        long start = Long.parseLong(parts[0]);
+        long size = Long.parseLong(parts[1]);
+        long last = start + size - 1;
+        return start >= 1 && size >= 1 && last <= 2147483647L ? new long[] {start, last} : null;
+    }
+
+    private static JsonNode get(JsonNode array, int index) {
+        JsonNode v = array.isArray() ? array.get(index) : null;
+        return v == null || v.isNull() ? null : v;
     }
 
     /** privilege-escalation: allowPrivilegeEscalation not false. */

@@ -46,7 +46,7 @@ class PolicyPropertiesTest {
             Engine.Review review = ENGINE.review(typed(c.raw()), c.context(), c.policy().toPolicyConfig());
             Oracle.Decision actual = new Oracle.Decision(review.outcome().name(), review.mode(), review.allowed(),
                     review.violations().stream().map(v -> v.rule() + " " + v.action().id() + " " + v.path()).sorted().toList());
-            Oracle.Decision expected = Oracle.decide(c.raw(), c.namespace(), c.user(), c.labels(), c.policy());
+            Oracle.Decision expected = Oracle.decide(c.raw(), c.namespace(), c.user(), c.labels(), c.annotations(), c.policy());
             assertEquals(expected, actual);
 
             labels.add(c.kind().kind());
@@ -165,7 +165,7 @@ class PolicyPropertiesTest {
                 List.of("exempt", "mutate label false", "controlled workload", "windows", "no pod spec"), RandomPods::anyCase,
                 (c, labels) -> {
                     JsonNode raw = c.raw();
-                    Oracle.Decision d = Oracle.decide(raw, c.namespace(), c.user(), c.labels(), c.policy());
+                    Oracle.Decision d = Oracle.decide(raw, c.namespace(), c.user(), c.labels(), c.annotations(), c.policy());
                     boolean controlled = !"Pod".equals(c.kind().kind())
                             && raw.path("metadata").path("ownerReferences").findValues("controller").stream().anyMatch(JsonNode::asBoolean);
                     boolean windows = "windows".equals(raw.at(pointer(c.kind().podSpecPath() + ".os.name")).asText());

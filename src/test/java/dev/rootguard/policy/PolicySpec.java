@@ -20,6 +20,8 @@ import java.util.Set;
  * @param runAsGroupRange    optional {@code [min, max]}
  * @param fsGroupRange       optional {@code [min, max]}
  * @param strictUserNamespaces {@code rootguard.rules.run-as-root.strict-user-namespaces}
+ * @param idRangeRequired    {@code rootguard.allocator.enabled}: a known namespace without a readable uid range violates {@code id-range}
+ * @param exemptHostUsers    {@code rootguard.rules.id-range.exempt-host-users}
  * @param defaults           what mutation fills in
  * @param exemptNamespaces   exempt namespaces
  * @param exemptUsers        exempt user globs
@@ -33,6 +35,8 @@ record PolicySpec(
         Optional<long[]> runAsGroupRange,
         Optional<long[]> fsGroupRange,
         boolean strictUserNamespaces,
+        boolean idRangeRequired,
+        boolean exemptHostUsers,
         PolicyConfig.Defaults defaults,
         Set<String> exemptNamespaces,
         List<String> exemptUsers) {
@@ -48,13 +52,14 @@ record PolicySpec(
         m.put("capabilities", Action.ENFORCE);
         m.put("required-ids", Action.ENFORCE);
         m.put("privilege-escalation", Action.WARN);
+        m.put("id-range", Action.ENFORCE);
         return java.util.Collections.unmodifiableMap(m);
     }
 
     /** The built-in configuration as README's configuration reference describes it. */
     static PolicySpec standard() {
         return new PolicySpec(Action.ENFORCE, Map.of(), Map.of(), List.of("NET_BIND_SERVICE"), Optional.empty(),
-                Optional.empty(), Optional.empty(), false, PolicyConfig.Defaults.standard(),
+                Optional.empty(), Optional.empty(), false, false, false, PolicyConfig.Defaults.standard(),
                 Set.of("kube-system", "kube-public", "kube-node-lease"), List.of());
     }
 
@@ -75,7 +80,8 @@ record PolicySpec(
             }
         }
         return new PolicyConfig(mode, rules, Set.copyOf(allowedCapabilities), runAsUserRange.map(PolicySpec::range),
-                runAsGroupRange.map(PolicySpec::range), fsGroupRange.map(PolicySpec::range), strictUserNamespaces, defaults,
+                runAsGroupRange.map(PolicySpec::range), fsGroupRange.map(PolicySpec::range), strictUserNamespaces,
+                new PolicyConfig.IdRangeSettings(idRangeRequired, exemptHostUsers), defaults,
                 new PolicyConfig.Exemptions(exemptNamespaces, exemptUsers.stream().map(Glob::of).toList()));
     }
 
@@ -87,7 +93,8 @@ record PolicySpec(
     public String toString() {
         return "mode=" + mode + " actions=" + actions + " exemptImages=" + exemptImages + " allowedCapabilities="
                 + allowedCapabilities + " runAsUserRange=" + show(runAsUserRange) + " runAsGroupRange=" + show(runAsGroupRange)
-                + " fsGroupRange=" + show(fsGroupRange) + " strictUserNamespaces=" + strictUserNamespaces + " defaults="
+                + " fsGroupRange=" + show(fsGroupRange) + " strictUserNamespaces=" + strictUserNamespaces + " idRangeRequired="
+                + idRangeRequired + " exemptHostUsers=" + exemptHostUsers + " defaults="
                 + defaults + " exemptNamespaces=" + exemptNamespaces + " exemptUsers=" + exemptUsers;
     }
 

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Random admission inputs for the property tests: a raw JSON workload of any kind rootguard
@@ -22,7 +23,8 @@ import java.util.Set;
  * explicit {@code null}s and fields rootguard does not know. Every securityContext field the rules
  * read is independently absent, {@code null} or set (to 0, small, typical or very large IDs), with
  * any number of containers, init containers and ephemeral containers, capability names in mixed
- * case with and without {@code CAP_}, Windows pods and {@code hostUsers: false} pods.
+ * case with and without {@code CAP_}, Windows pods and {@code hostUsers: false} pods. The namespace
+ * is unknown, or known with readable, unreadable or no ID range annotations.
  *
  * <p>Only well-typed values are generated: mistyped fields are a decoding error (HTTP 400), not a
  * decision.
@@ -63,20 +65,29 @@ final class RandomPods {
      * @param kind      its kind
      * @param namespace the request namespace
      * @param user      the requesting user, or null (audit)
-     * @param labels    what the namespace's labels say
-     * @param policy    the policy
+     * @param labels      what the namespace's labels say
+     * @param annotations the namespace's annotations, or null when nothing is known about the namespace
+     * @param policy      the policy
      */
-    record Case(ObjectNode raw, Kind kind, String namespace, String user, NamespacePolicy labels, PolicySpec policy) {
+    record Case(ObjectNode raw, Kind kind, String namespace, String user, NamespacePolicy labels, Map<String, String> annotations,
+            PolicySpec policy) {
         Engine.Context context() {
-            return new Engine.Context(namespace, user, labels);
+            return new Engine.Context(namespace, user,
+                    labels.withRanges(annotations == null ? NamespaceRanges.UNKNOWN : NamespaceRanges.fromAnnotations(annotations)));
         }
 
         @Override
         public String toString() {
-            return "namespace=" + namespace + " user=" + user + " labels=" + labels + "\npolicy: " + policy + "\nobject: "
-                    + raw.toPrettyString();
+            return "namespace=" + namespace + " user=" + user + " labels=" + labels + " annotations=" + annotations + "\npolicy: "
+                    + policy + "\nobject: " + raw.toPrettyString();
         }
     }
+
+    /** Readable uid ranges ({@code start/size}), around the IDs {@link #idValue} generates. */
+    static final List<String> UID_RANGES = List.of("10000/10001", "1/65535", "1000000000/10000", "65534/2", "20000/1");
+    /** Values of the uid-range annotation that cannot be read. */
+    static final List<String> UNREADABLE_RANGES = List.of("1000-2000", "0/10", "x", "2147483647/2", "10000/0", "");
+    static final List<String> SUPPLEMENTAL_GROUP_RANGES = List.of("1000/1000", "65534/3", "1/10000", "0/1", "abc");
 
     private final Random r;
     private final int size;
@@ -95,7 +106,8 @@ final class RandomPods {
         Kind kind = g.pick(KINDS);
         String ns = r.nextInt(5) < 3 ? g.pick(List.of("team-a", "default")) : g.pick(NAMESPACES);
         NamespacePolicy labels = g.labels();
-        return new Case(g.object(kind, ns, true), kind, ns, r.nextInt(4) == 0 ? null : g.pick(USERS), labels, policy);
+        return new Case(g.object(kind, ns, true), kind, ns, r.nextInt(4) == 0 ? null : g.pick(USERS), labels, g.annotations(null),
+                policy);
     }
 
     /**
@@ -103,7 +115,8 @@ final class RandomPods {
      * with a policy whose defaults the rules accept: defaults inside the ranges, privilege escalation
      * denied by default, and images exempt from {@code run-as-root} or {@code root-group} also exempt
      * from {@code required-ids} (README, "Exemptions": otherwise required-ids asks them for the IDs
-     * mutation deliberately leaves out).
+     * mutation deliberately leaves out), and a namespace range, if any, whose start those ranges
+     * allow; a range is only required where the namespace has one.
      */
     static Case mutableCase(Random r) {
         RandomPods g = new RandomPods(r);
@@ -112,11 +125,20 @@ final class RandomPods {
         String ns = g.pick(List.of("team-a", "default", "legacy"));
         Set<String> exemptNs = new LinkedHashSet<>(policy.exemptNamespaces());
         exemptNs.remove(ns);
+        PolicySpec p = policy;
+        List<String> starts = UID_RANGES.stream().filter(range -> {
+            long start = Long.parseLong(range.substring(0, range.indexOf('/')));
+            return Stream.of(p.runAsUserRange(), p.runAsGroupRange(), p.fsGroupRange())
+                    .allMatch(x -> x.isEmpty() || (start >= x.get()[0] && start <= x.get()[1]));
+        }).toList();
+        Map<String, String> annotations = g.annotations(starts);
+        boolean required = policy.idRangeRequired()
+                && (annotations == null || starts.contains(annotations.get(NamespaceRanges.UID_RANGE_ANNOTATION)));
         policy = new PolicySpec(policy.mode(), policy.actions(), policy.exemptImages(), policy.allowedCapabilities(),
                 policy.runAsUserRange(), policy.runAsGroupRange(), policy.fsGroupRange(), policy.strictUserNamespaces(),
-                policy.defaults(), exemptNs, List.of());
+                required, policy.exemptHostUsers(), policy.defaults(), exemptNs, List.of());
         NamespacePolicy labels = new NamespacePolicy(g.labels().mode(), true, List.of());
-        return new Case(g.object(kind, ns, false), kind, ns, g.pick(USERS), labels, policy);
+        return new Case(g.object(kind, ns, false), kind, ns, g.pick(USERS), labels, annotations, policy);
     }
 
     // ---------------------------------------------------------------- objects
@@ -395,7 +417,7 @@ final class RandomPods {
             case 0, 1, 2, 3 -> 0L;
             case 4 -> 10000L;
             case 5 -> 1L;
-            case 6 -> pick(List.of(65534L, 65535L, 65536L, 999L, 1000L, 20000L));
+            case 6 -> pick(List.of(65534L, 65535L, 65536L, 999L, 1000L, 20000L, 1000000000L, 1000009999L, 1000010000L));
             case 7 -> pick(List.of((long) Integer.MAX_VALUE, 2147483648L, 4294967295L, 4294967296L, Long.MAX_VALUE));
             case 8 -> -1L;
             default -> 1 + r.nextInt(70000);
@@ -430,6 +452,29 @@ final class RandomPods {
     }
 
     // ---------------------------------------------------------------- context and policy
+
+    /**
+     * The namespace's annotations: null (nothing known) half of the time, else any of no range,
+     * a readable or an unreadable uid range, and a supplemental-groups range. With {@code uidRanges}
+     * not null, the uid range is one of those, or absent.
+     */
+    private Map<String, String> annotations(List<String> uidRanges) {
+        if (r.nextBoolean()) {
+            return null;
+        }
+        Map<String, String> a = new HashMap<>();
+        if (r.nextInt(8) == 0) {
+            a.put("team", "a");
+        }
+        List<String> candidates = uidRanges != null ? uidRanges : r.nextInt(5) == 0 ? UNREADABLE_RANGES : UID_RANGES;
+        if (r.nextInt(4) != 0 && !candidates.isEmpty()) {
+            a.put(NamespaceRanges.UID_RANGE_ANNOTATION, pick(candidates));
+        }
+        if (r.nextInt(3) == 0) {
+            a.put(NamespaceRanges.SUPPLEMENTAL_GROUPS_ANNOTATION, pick(SUPPLEMENTAL_GROUP_RANGES));
+        }
+        return a;
+    }
 
     private NamespacePolicy labels() {
         Optional<Action> mode = r.nextInt(4) == 0 ? Optional.of(pick(List.of(Action.ENFORCE, Action.WARN, Action.AUDIT)))
@@ -489,7 +534,7 @@ final class RandomPods {
             }
         }
         return new PolicySpec(mode, Map.copyOf(actions), Map.copyOf(exempt), List.copyOf(caps), users, groups, fsGroups,
-                r.nextBoolean(), defaults, namespaces, users2);
+                r.nextBoolean(), r.nextInt(3) == 0, r.nextBoolean(), defaults, namespaces, users2);
     }
 
     /** Optionally a range; when {@code mustContain >= 0} the range contains it. */

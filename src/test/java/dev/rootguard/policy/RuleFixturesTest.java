@@ -16,7 +16,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Table-driven rule tests over the YAML fixtures: each rule reports exactly the expected paths. */
 class RuleFixturesTest {
     private static final Engine ENGINE = new Engine(RuleRegistry.standard());
-    private static final Engine.Context CTX = new Engine.Context("team-a", "alice", NamespacePolicy.NONE);
 
     static Stream<Fixture> fixtures() {
         return Fixture.all().stream();
@@ -25,7 +24,7 @@ class RuleFixturesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void ruleReportsExactlyTheExpectedPaths(Fixture f) {
-        List<Violation> all = ENGINE.review(f.object(), CTX, f.policy()).violations();
+        List<Violation> all = ENGINE.review(f.object(), f.context(), f.policy()).violations();
         Set<String> paths = all.stream().filter(v -> v.rule().equals(f.rule())).map(Violation::path)
                 .collect(Collectors.toCollection(TreeSet::new));
         if (f.pass()) {
@@ -40,7 +39,7 @@ class RuleFixturesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void everyMessageNamesItsFieldAndAFix(Fixture f) {
-        for (Violation v : ENGINE.review(f.object(), CTX, f.policy()).violations()) {
+        for (Violation v : ENGINE.review(f.object(), f.context(), f.policy()).violations()) {
             String field = v.path().substring(v.path().lastIndexOf('.') + 1).replaceAll("\\[\\d+]$", "");
             assertTrue(v.message().contains(field) || v.rule().equals("capabilities") || v.rule().equals("root-group"),
                     () -> "message does not name " + field + ": " + v.line());

@@ -77,7 +77,8 @@ class SmallTypesTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new RuleRegistry(List.of(new PrivilegedRule(), new PrivilegedRule())));
         assertTrue(e.getMessage().contains("privileged"));
-        assertEquals(List.of("run-as-root", "root-group", "privileged", "capabilities", "required-ids", "privilege-escalation"),
+        assertEquals(List.of("run-as-root", "root-group", "privileged", "capabilities", "required-ids", "privilege-escalation",
+                "id-range"),
                 List.copyOf(RuleRegistry.standard().ids()));
     }
 
