@@ -231,6 +231,6 @@ public final class AdmissionDecoder {
     }
 
     private static String quote(String s) {
-        return s == null ? "(none)" : "\"" + s + "\"";
+        return Json.quote(s);
     }
 }

@@ -14,12 +14,17 @@ import org.eclipse.microprofile.health.Readiness;
 
 /**
  * Ready once the serving certificate and the policy are loaded. The namespace cache is reported
- * but does not make the webhook unready: without it the global mode applies.
+ * but does not make the webhook unready for long: without it the global mode applies. With the
+ * range allocator on, a new replica waits up to {@link #CACHE_WAIT_MS} for the cache's first list,
+ * so that it does not mutate pods with the global default IDs in namespaces that have their own
+ * range; after that it becomes ready anyway (a cache that cannot list must not keep the webhook,
+ * and with it the cluster, down).
  */
 @Readiness
 @ApplicationScoped
 public class ReadinessCheck implements HealthCheck {
     static final String TLS_NAME = "rootguard";
+    static final long CACHE_WAIT_MS = 30_000;
 
     @Inject
     TlsConfigurationRegistry tls;
@@ -29,6 +34,9 @@ public class ReadinessCheck implements HealthCheck {
 
     @Inject
     NamespaceCache namespaces;
+
+    @Inject
+    dev.rootguard.config.RootguardConfig config;
 
     @Override
     public HealthCheckResponse call() {
@@ -40,6 +48,11 @@ public class ReadinessCheck implements HealthCheck {
                 .withData("policy", policyLoaded)
                 .withData("mode", policyLoaded ? policy.policy().mode().id() : "unknown")
                 .withData("namespaceCacheSynced", namespaces.synced());
-        return (tlsLoaded && policyLoaded ? b.up() : b.down()).build();
+        boolean waitForRanges = config.allocator().enabled() && config.namespaceLabels().enabled() && !namespaces.synced()
+                && java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() < CACHE_WAIT_MS;
+        if (waitForRanges) {
+            b.withData("waiting", "namespace ID ranges (first namespace list)");
+        }
+        return (tlsLoaded && policyLoaded && !waitForRanges ? b.up() : b.down()).build();
     }
 }

@@ -146,9 +146,21 @@ public final class LeaderAllocator implements AutoCloseable {
         election.whenComplete((v, t) -> {
             stopLeading();
             if (!closed) {
-                worker.schedule(this::elect, timing.retryPeriod().toMillis(), TimeUnit.MILLISECONDS);
+                worker.schedule(this::electSafely, timing.retryPeriod().toMillis(), TimeUnit.MILLISECONDS);
             }
         });
+    }
+
+    /** elect() from the worker: a failure to start an election is logged and retried, never lost. */
+    private void electSafely() {
+        try {
+            elect();
+        } catch (RuntimeException e) {
+            LOG.warnf("cannot compete for the allocator lease %s/%s (%s); trying again", leaseNamespace, LEASE, e.getMessage());
+            if (!closed) {
+                worker.schedule(this::electSafely, timing.retryPeriod().toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
     }
 
     private synchronized void startLeading() {
@@ -212,6 +224,23 @@ public final class LeaderAllocator implements AutoCloseable {
     }
 
     private void allocate(String name) {
+        if (!namespaces.synced()) {
+            // Until the first list completes the cache knows no ranges, and one could be handed out twice:
+            // try again shortly.
+            if (queued.add(name)) {
+                try {
+                    worker.schedule(() -> {
+                        queued.remove(name);
+                        if (leading) {
+                            allocate(name);
+                        }
+                    }, 200, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    queued.remove(name);
+                }
+            }
+            return;
+        }
         try {
             RangeAllocator.Result r = allocator.ensureRange(name);
             switch (r.outcome()) {

@@ -68,6 +68,11 @@ public final class RangeAllocator {
     private final RangeBlock block;
     private final Set<String> excluded;
     private final Supplier<Collection<Namespace>> known;
+    /**
+     * Ranges reserved in the record but not yet written to their namespace (the update failed): the
+     * next attempt reuses them, so a namespace that cannot be annotated does not use up the block.
+     */
+    private final Map<String, IdRange> pending = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param client          the API client
@@ -100,18 +105,25 @@ public final class RangeAllocator {
         Namespace ns = client.namespaces().withName(namespace).get();
         Optional<Result> skip = skip(ns);
         if (skip.isPresent()) {
+            pending.remove(namespace);
             return skip.get();
         }
-        IdRange range = reserve(namespace);
+        IdRange range = pending.get(namespace);
+        if (range == null || overlapsTaken(range)) {
+            range = reserve(namespace);
+            pending.put(namespace, range);
+        }
         for (int attempt = 1;; attempt++) {
             Map<String, String> annotations = new HashMap<>(Optional.ofNullable(ns.getMetadata().getAnnotations()).orElse(Map.of()));
             annotations.put(NamespaceRanges.UID_RANGE_ANNOTATION, range.startSize());
             ns.getMetadata().setAnnotations(annotations);
             try {
                 client.namespaces().resource(ns).update();
+                pending.remove(namespace);
                 return new Result(Outcome.ASSIGNED, Optional.of(range));
             } catch (KubernetesClientException e) {
                 if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+                    pending.remove(namespace);
                     return new Result(Outcome.GONE, Optional.empty());
                 }
                 if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt >= ATTEMPTS) {
@@ -122,9 +134,15 @@ public final class RangeAllocator {
             ns = client.namespaces().withName(namespace).get();
             skip = skip(ns);
             if (skip.isPresent()) {
+                pending.remove(namespace);
                 return skip.get();
             }
         }
+    }
+
+    /** True when a namespace's annotation (perhaps set by hand since) now claims part of this range. */
+    private boolean overlapsTaken(IdRange range) {
+        return taken().stream().anyMatch(t -> t.min() <= range.max() && range.min() <= t.max());
     }
 
     private Optional<Result> skip(Namespace ns) {

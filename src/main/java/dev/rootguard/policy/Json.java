@@ -52,4 +52,19 @@ public final class Json {
         }
         return sb.toString();
     }
+
+    /**
+     * A value from a request or annotation for a message: in quotes, at most 64 characters,
+     * control characters replaced, so that a message can neither grow with the input nor break a log
+     * line. {@code (none)} for null.
+     */
+    public static String quote(String value) {
+        if (value == null) {
+            return "(none)";
+        }
+        String v = value.length() > 64 ? value.substring(0, 64) + "..." : value;
+        StringBuilder sb = new StringBuilder("\"");
+        v.codePoints().forEach(c -> sb.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return sb.append('"').toString();
+    }
 }

@@ -66,7 +66,7 @@ public record NamespaceRanges(Optional<IdRange> uids, Optional<IdRange> suppleme
         try {
             return Optional.of(parse(value));
         } catch (IllegalArgumentException e) {
-            problems.add("annotation " + key + "=" + quote(value) + " ignored: " + e.getMessage());
+            problems.add("annotation " + key + "=" + Json.quote(value) + " ignored: " + e.getMessage());
             return Optional.empty();
         }
     }
@@ -104,13 +104,5 @@ public record NamespaceRanges(Optional<IdRange> uids, Optional<IdRange> suppleme
     /** The range supplemental groups must lie in: their own, else the uid range. */
     public Optional<IdRange> supplementalGroupRange() {
         return supplementalGroups.or(() -> uids);
-    }
-
-    /** A value for logs and messages: quoted, at most 64 characters, control characters replaced. */
-    static String quote(String value) {
-        String v = value.length() > 64 ? value.substring(0, 64) + "..." : value;
-        StringBuilder sb = new StringBuilder("\"");
-        v.codePoints().forEach(c -> sb.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return sb.append('"').toString();
     }
 }

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -209,6 +210,64 @@ class RangeAllocatorTest {
         assertEquals(Optional.of(new IdRange(4_002_000, 4_002_999)), a.ensureRange("skip-plain").range());
         assertEquals("4001000/1000", client.namespaces().withName("skip-plain").get().getMetadata().getAnnotations()
                 .get(NamespaceRanges.SUPPLEMENTAL_GROUPS_ANNOTATION), "other annotations are kept");
+    }
+
+    @Test
+    void aNamespaceThatCannotBeAnnotatedKeepsItsReservedRangeInsteadOfUsingUpTheBlock() throws Exception {
+        namespace("stuck", Map.of());
+        // A ValidatingAdmissionPolicy in the API server refuses every update of that namespace, as another
+        // admission policy or missing RBAC would.
+        String policy = """
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicy
+                metadata: {name: refuse-stuck}
+                spec:
+                  failurePolicy: Fail
+                  matchConstraints:
+                    resourceRules:
+                      - {apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["namespaces"]}
+                  validations:
+                    - {expression: "object.metadata.name != 'stuck'", message: "namespace stuck is frozen"}
+                """;
+        String binding = """
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicyBinding
+                metadata: {name: refuse-stuck}
+                spec: {policyName: refuse-stuck, validationActions: [Deny]}
+                """;
+        client.resource(policy).create();
+        client.resource(binding).create();
+        await(() -> {
+            try {
+                client.namespaces().withName("stuck").edit(n -> new NamespaceBuilder(n).editMetadata().addToLabels("probe", "x").endMetadata()
+                        .build());
+                return false;
+            } catch (KubernetesClientException e) {
+                return true;
+            }
+        }, "the policy refusing updates of namespace stuck");
+
+        IdRange block = new IdRange(7_000_000, 7_099_999);
+        RangeAllocator a = allocator(client, "stuck-records", block, 1000, Set.of());
+        assertThrows(KubernetesClientException.class, () -> a.ensureRange("stuck"));
+        long next = recordNext("stuck-records");
+        for (int i = 0; i < 5; i++) {
+            assertThrows(KubernetesClientException.class, () -> a.ensureRange("stuck"));
+        }
+        assertEquals(next, recordNext("stuck-records"), "retries reuse the reserved range; the record does not move");
+
+        client.resource(binding).delete();
+        RangeAllocator.Result[] last = new RangeAllocator.Result[1];
+        await(() -> {
+            try {
+                last[0] = a.ensureRange("stuck");
+                return true;
+            } catch (KubernetesClientException e) {
+                return false;
+            }
+        }, "namespace stuck annotated once the policy is gone");
+        assertEquals(new RangeAllocator.Result(RangeAllocator.Outcome.ASSIGNED, Optional.of(new IdRange(7_000_000, 7_000_999))), last[0]);
+        assertEquals(next, recordNext("stuck-records"));
     }
 
     @Test
