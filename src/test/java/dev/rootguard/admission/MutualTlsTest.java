@@ -108,30 +108,34 @@ class MutualTlsTest {
     void aReplacedClientCaIsUsedForNewConnections() throws Exception {
         try {
             Files.copy(OTHER.resolve("ca.crt"), CLIENT_CA, StandardCopyOption.REPLACE_EXISTING);
-            assertTrue(eventually(() -> validate(intruder()).statusCode() == 200), "the new CA's client is accepted after the reload");
+            assertEquals("", eventually(() -> validate(intruder()).statusCode() == 200), "the new CA's client is accepted after the reload");
             assertThrows(IOException.class, () -> validate(apiServer()), "the old CA's client is refused after the reload");
         } finally {
+            // Restored even when an assertion above failed, so the other tests see the original CA.
             Files.copy(DIR.resolve("ca.crt"), CLIENT_CA, StandardCopyOption.REPLACE_EXISTING);
-            assertTrue(eventually(() -> validate(apiServer()).statusCode() == 200), "restored");
         }
+        assertEquals("", eventually(() -> validate(apiServer()).statusCode() == 200), "the original CA's client is accepted again");
     }
 
     interface Probe {
         boolean ok() throws Exception;
     }
 
-    private static boolean eventually(Probe probe) throws InterruptedException {
+    /** Empty when the probe held within 30 s, else what the last attempt saw. */
+    private static String eventually(Probe probe) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String last = "never probed";
         while (System.nanoTime() < deadline) {
             try {
                 if (probe.ok()) {
-                    return true;
+                    return "";
                 }
+                last = "probe returned false";
             } catch (Exception e) {
-                // not yet
+                last = e.toString();
             }
             Thread.sleep(100);
         }
-        return false;
+        return "still failing after 30 s: " + last;
     }
 }
