@@ -1,7 +1,6 @@
 package dev.rootguard.admission;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * The fields of an {@code admission.k8s.io/v1} AdmissionRequest that the webhook uses, read
@@ -16,11 +15,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param name        name of the object, possibly empty on create
  * @param user        requesting user name, possibly null
  * @param dryRun      whether the request is a dry run
- * @param object      the object, or null
- * @param oldObject   the previous object on UPDATE, or null
+ * @param object      the object as read from the body, or null
+ * @param oldObject   the previous object on UPDATE as read, or null
  */
 public record AdmissionCall(String uid, String group, String kind, String subResource, String operation, String namespace,
-        String name, String user, boolean dryRun, ObjectNode object, ObjectNode oldObject) {
+        String name, String user, boolean dryRun, RawObject object, RawObject oldObject) {
 
     /** Name for logs: the name, else the generateName prefix with an asterisk. */
     public String displayName() {
@@ -28,15 +27,31 @@ public record AdmissionCall(String uid, String group, String kind, String subRes
             return name;
         }
         if (object != null) {
-            JsonNode n = object.path("metadata").path("name");
+            JsonNode metadata = object.tree().path("metadata");
+            JsonNode n = metadata.path("name");
             if (n.isTextual() && !n.asText().isEmpty()) {
                 return n.asText();
             }
-            JsonNode gn = object.path("metadata").path("generateName");
+            JsonNode gn = metadata.path("generateName");
             if (gn.isTextual()) {
                 return gn.asText() + "*";
             }
         }
         return "";
+    }
+
+    /** Name for logs and messages, from the bound object: no second read of the body. */
+    public String displayName(io.fabric8.kubernetes.api.model.HasMetadata typed) {
+        if (name != null && !name.isEmpty()) {
+            return name;
+        }
+        var metadata = typed == null ? null : typed.getMetadata();
+        if (metadata == null) {
+            return "";
+        }
+        if (metadata.getName() != null && !metadata.getName().isEmpty()) {
+            return metadata.getName();
+        }
+        return metadata.getGenerateName() == null ? "" : metadata.getGenerateName() + "*";
     }
 }

@@ -53,7 +53,7 @@ public class AdmissionHandler {
         String decision = "error";
         AdmissionResponse response;
         try {
-            Decided d = decideValidation(call);
+            Decided d = decideValidation(call, true);
             decision = d.decision;
             response = d.response;
         } catch (BadRequestException e) {
@@ -94,17 +94,27 @@ public class AdmissionHandler {
         return Responses.review(call.uid(), response);
     }
 
+    /**
+     * Decides a request as {@link #validate} or {@link #mutate} would, but records no metric and logs
+     * nothing: for {@link WarmUp} only.
+     */
+    byte[] rehearse(byte[] body, boolean mutate) {
+        AdmissionCall call = AdmissionDecoder.decode(body);
+        Decided d = mutate ? decideMutation(call) : decideValidation(call, false);
+        return Responses.review(call.uid(), d.response);
+    }
+
     private record Decided(String decision, AdmissionResponse response) {
     }
 
-    private Decided decideValidation(AdmissionCall call) {
+    private Decided decideValidation(AdmissionCall call, boolean record) {
         Optional<Class<? extends HasMetadata>> type = handledType(call);
         if (type.isEmpty() || call.object() == null) {
             return new Decided("skipped", Responses.allowed());
         }
-        HasMetadata object = AdmissionDecoder.typed(call.object(), type.get(), "request.object");
+        HasMetadata object = call.object().bind(type.get(), "request.object");
         if ("UPDATE".equals(call.operation()) && call.oldObject() != null) {
-            HasMetadata old = AdmissionDecoder.typed(call.oldObject(), type.get(), "request.oldObject");
+            HasMetadata old = call.oldObject().bind(type.get(), "request.oldObject");
             if (Engine.securityUnchanged(old, object)) {
                 return new Decided("unchanged", Responses.allowed());
             }
@@ -120,7 +130,9 @@ public class AdmissionHandler {
         if (violations.isEmpty()) {
             return new Decided("allowed", Responses.allowed());
         }
-        metrics.violations(violations);
+        if (record) {
+            metrics.violations(violations);
+        }
         annotations.put(ANNOTATION_MODE, review.mode().id());
         annotations.put(ANNOTATION_VIOLATIONS, violations.stream()
                 .map(v -> v.rule() + "(" + v.action().id() + ") " + v.path()).collect(Collectors.joining("; ")));
@@ -130,12 +142,14 @@ public class AdmissionHandler {
             return new Decided(warnings.isEmpty() ? "audited" : "warned", r);
         }
         List<Violation> enforced = review.withAction(Action.ENFORCE);
-        String message = "rootguard denied " + call.kind() + " " + qualifiedName(call) + ": " + enforced.size()
+        String message = "rootguard denied " + call.kind() + " " + qualifiedName(call, object) + ": " + enforced.size()
                 + (enforced.size() == 1 ? " violation" : " violations") + "\n"
                 + enforced.stream().map(v -> "- " + v.line()).collect(Collectors.joining("\n"));
-        LOG.infof("denied uid=%s kind=%s namespace=%s name=%s operation=%s dryRun=%s rules=%s", call.uid(), call.kind(),
-                call.namespace(), call.displayName(), call.operation(), call.dryRun(),
-                enforced.stream().map(Violation::rule).distinct().collect(Collectors.joining(",")));
+        if (record) {
+            LOG.infof("denied uid=%s kind=%s namespace=%s name=%s operation=%s dryRun=%s rules=%s", call.uid(), call.kind(),
+                    call.namespace(), call.displayName(object), call.operation(), call.dryRun(),
+                    enforced.stream().map(Violation::rule).distinct().collect(Collectors.joining(",")));
+        }
         AdmissionResponse r = Responses.denied(403, "Forbidden", message);
         return new Decided("denied", Responses.withAnnotations(Responses.withWarnings(r, warnings), annotations));
     }
@@ -145,7 +159,7 @@ public class AdmissionHandler {
         if (!mutationEnabled || !"CREATE".equals(call.operation()) || type.isEmpty() || call.object() == null) {
             return new Decided("skipped", Responses.allowed());
         }
-        HasMetadata original = AdmissionDecoder.typed(call.object(), type.get(), "request.object");
+        HasMetadata original = call.object().bind(type.get(), "request.object");
         Engine.Context ctx = context(call, original);
         if (!ctx.namespacePolicy().mutate()) {
             return new Decided("skipped", Responses.allowed());
@@ -177,8 +191,8 @@ public class AdmissionHandler {
         return new Engine.Context(ns, call.user(), namespaces.policyFor(ns));
     }
 
-    private static String qualifiedName(AdmissionCall call) {
-        String name = call.displayName();
+    private static String qualifiedName(AdmissionCall call, HasMetadata object) {
+        String name = call.displayName(object);
         return call.namespace().isEmpty() ? name : call.namespace() + "/" + name;
     }
 }

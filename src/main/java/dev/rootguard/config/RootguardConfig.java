@@ -254,5 +254,13 @@ public interface RootguardConfig {
         @WithName("max-body-size")
         @WithDefault("8M")
         String maxBodySize();
+
+        /**
+         * Rehearsals of the decision path run in the background after start-up, so that the JIT has
+         * compiled it before the first real requests instead of after thousands of them. 0 turns it off.
+         */
+        @WithName("warm-up-requests")
+        @WithDefault("4000")
+        int warmUpRequests();
     }
 }

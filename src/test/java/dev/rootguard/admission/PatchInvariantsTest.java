@@ -60,11 +60,11 @@ class PatchInvariantsTest {
     @MethodSource("fixtures")
     void patchAppliesToTheRawObjectAndKeepsUnknownFields(Fixture f) {
         ObjectNode raw = rawWithUnknownFields(f);
-        HasMetadata typed = AdmissionDecoder.typed(raw.deepCopy(), f.object().getClass(), "object");
+        HasMetadata typed = RawObject.of(raw).bind(f.object().getClass(), "object");
         JsonNode patch = patchFor(typed, f.policy());
         JsonNode patched = JsonPatch.apply(patch, raw);
 
-        HasMetadata expected = AdmissionDecoder.typed(raw.deepCopy(), f.object().getClass(), "object");
+        HasMetadata expected = RawObject.of(raw).bind(f.object().getClass(), "object");
         ENGINE.mutate(expected, CTX, f.policy());
         assertEquals(normalized(expected), normalized(patched), "raw + patch must equal the typed mutation");
         assertEquals("kept", patched.path("xUnknownTop").asText());

@@ -51,13 +51,13 @@ public final class ApiServerBenchmark {
         server.start();
         List<String> lines = new ArrayList<>();
         lines.add("phase\tclients\tpods\tseconds\tcreates_per_s\tfailures\tcreate_p50_ms\tcreate_p99_ms\tmutate_p50_ms\tmutate_p99_ms"
-                + "\tvalidate_p50_ms\tvalidate_p99_ms");
+                + "\tvalidate_p50_ms\tvalidate_p99_ms\tinside_mutate_ms\tinside_validate_ms");
         Path kubeconfig = Files.createTempFile("bench-kubeconfig", ".yaml");
         Files.writeString(kubeconfig, server.getKubeConfigYaml());
         try (KubernetesClient client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build()) {
-            phase(client, "warmup-plain", Math.max(50, pods / 5), levels.get(levels.size() - 1));
+            phase(client, "warmup-plain", Math.max(50, pods / 5), levels.get(levels.size() - 1), null);
             for (int c : levels) {
-                lines.add(phase(client, "no-webhooks", pods, c));
+                lines.add(phase(client, "no-webhooks", pods, c, null));
             }
             Path certs = Path.of("target", "bench", "certs").toAbsolutePath();
             Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", certs.toString()).redirectError(ProcessBuilder.Redirect.INHERIT)
@@ -73,9 +73,9 @@ public final class ApiServerBenchmark {
                 client.resource(dev.rootguard.e2e.Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
                 Thread.sleep(2000);
                 // Warm the webhook's JIT before measuring.
-                phase(client, "warmup", Math.max(50, pods / 5), levels.get(levels.size() - 1));
+                phase(client, "warmup", Math.max(50, pods / 5), levels.get(levels.size() - 1), webhook);
                 for (int c : levels) {
-                    lines.add(phase(client, "with-webhooks", pods, c));
+                    lines.add(phase(client, "with-webhooks", pods, c, webhook));
                 }
             }
         } finally {
@@ -88,10 +88,11 @@ public final class ApiServerBenchmark {
         System.exit(0);
     }
 
-    private static String phase(KubernetesClient client, String name, int pods, int concurrency) throws Exception {
+    private static String phase(KubernetesClient client, String name, int pods, int concurrency, WebhookProcess webhook) throws Exception {
         String ns = "bench-" + name + "-" + concurrency;
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).serverSideApply();
         Map<String, double[]> before = webhookHistograms(client);
+        Map<String, double[]> insideBefore = webhook == null ? Map.of() : insideHistograms(webhook.management("/q/metrics"));
         AtomicInteger failures = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
         long start = System.nanoTime();
@@ -119,15 +120,44 @@ public final class ApiServerBenchmark {
         Map<String, double[]> after = webhookHistograms(client);
         double[] m = quantiles(before, after, "mutate.rootguard.dev");
         double[] v = quantiles(before, after, "validate.rootguard.dev");
+        double insideMutate = Double.NaN;
+        double insideValidate = Double.NaN;
+        if (webhook != null) {
+            Map<String, double[]> insideAfter = insideHistograms(webhook.management("/q/metrics"));
+            insideMutate = quantiles(insideBefore, insideAfter, "mutate")[0];
+            insideValidate = quantiles(insideBefore, insideAfter, "validate")[0];
+        }
         client.namespaces().withName(ns).delete();
         java.util.Arrays.sort(latencies);
-        return String.format(Locale.ROOT, "%s\t%d\t%d\t%.2f\t%.1f\t%d\t%.2f\t%.2f\t%s\t%s\t%s\t%s", name, concurrency, pods, seconds,
+        return String.format(Locale.ROOT, "%s\t%d\t%d\t%.2f\t%.1f\t%d\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s", name, concurrency, pods, seconds,
                 pods / seconds, failures.get(), latencies[pods / 2] / 1e6, latencies[Math.min(pods - 1, pods * 99 / 100)] / 1e6,
-                fmt(m[0]), fmt(m[1]), fmt(v[0]), fmt(v[1]));
+                fmt(m[0]), fmt(m[1]), fmt(v[0]), fmt(v[1]), fmt3(insideMutate), fmt3(insideValidate));
     }
 
     private static String fmt(double ms) {
         return Double.isNaN(ms) ? "-" : String.format(Locale.ROOT, "%.2f", ms);
+    }
+
+    private static String fmt3(double ms) {
+        return Double.isNaN(ms) ? "-" : String.format(Locale.ROOT, "%.3f", ms);
+    }
+
+    /**
+     * Cumulative bucket counts of rootguard's own rootguard_admission_duration_seconds (body in to
+     * response out, inside the handler), keyed by "webhook|le": the part of the API server's figure
+     * that is rootguard's work.
+     */
+    static Map<String, double[]> insideHistograms(String metrics) {
+        Map<String, double[]> out = new TreeMap<>();
+        for (String line : metrics.split("\n")) {
+            if (!line.startsWith("rootguard_admission_duration_seconds_bucket{")) {
+                continue;
+            }
+            String labels = line.substring(line.indexOf('{') + 1, line.indexOf('}'));
+            double count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            out.merge(label(labels, "webhook") + "|" + label(labels, "le"), new double[] { count }, (a, b) -> new double[] { a[0] + b[0] });
+        }
+        return out;
     }
 
     /** Cumulative bucket counts of the webhook duration histogram, keyed by "webhook|le". */

@@ -77,6 +77,6 @@ public class EngineBenchmark {
     @Benchmark
     public Object decode() {
         var call = AdmissionDecoder.decode(review);
-        return AdmissionDecoder.typed(call.object(), Pod.class, "request.object");
+        return call.object().bind(Pod.class, "request.object");
     }
 }
