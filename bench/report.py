@@ -120,6 +120,16 @@ def write(args):
                              + (f"; rootguard's own handling of the two calls is {float(r['inside_mutate_ms']) + float(r['inside_validate_ms']):.3f} ms "
                                 "of that (p50 of each, body in to response out), the rest is the API server calling out and TLS on loopback"
                                 if r.get('inside_mutate_ms', '-') not in ('-', '') and r.get('inside_validate_ms', '-') not in ('-', '') else ""))
+    for r in api:
+        if r["phase"] == "echo-webhooks":
+            base = next((b for b in api if b["phase"] == "no-webhooks" and b["clients"] == r["clients"]), None)
+            ours = next((b for b in api if b["phase"] == "with-webhooks" and b["clients"] == r["clients"]), None)
+            if base and ours:
+                floor = float(r['create_p50_ms']) - float(base['create_p50_ms'])
+                added = float(ours['create_p50_ms']) - float(base['create_p50_ms'])
+                lines.append(f"- {r['clients']} client(s): the floor, a webhook with no policy (bench/targets/echo-webhook) registered the "
+                             f"same way, adds {floor:.2f} ms to the p50 create; rootguard adds {added:.2f} ms, {added - floor:.2f} ms "
+                             "above the floor")
     lines += ["", "Create latencies are what each client measured; webhook latencies are the API server's own "
               "apiserver_admission_webhook_admission_duration_seconds (interpolated inside its histogram buckets, whose first "
               "ends at 5 ms, so coarse). 'Inside rootguard' is rootguard's own rootguard_admission_duration_seconds over the same "

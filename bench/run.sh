@@ -172,7 +172,12 @@ cp_file="$work/classpath.txt"
 (cd "$root" && { [ -f target/test-classes/dev/rootguard/bench/ApiServerBenchmark.class ] || ./mvnw -B -q -ntp test-compile; } \
   && ./mvnw -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null)
 bash "$root/src/test/k8s/install-control-plane.sh" >/dev/null
-(cd "$root" && java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
+echo_bin="$HOME/.cache/rootguard/bench/echo-webhook"
+if [ ! -x "$echo_bin" ] || [ "$here/targets/echo-webhook/main.go" -nt "$echo_bin" ]; then
+  mkdir -p "$(dirname "$echo_bin")"
+  (cd "$here/targets/echo-webhook" && go build -o "$echo_bin" main.go)
+fi
+(cd "$root" && java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -Dbench.echo="$echo_bin" -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
   dev.rootguard.bench.ApiServerBenchmark "$apiserver_pods" "1 8" "$work/apiserver.tsv" > "$work/apiserver.log" 2>&1) \
   || { log "API server benchmark failed"; tail -20 "$work/apiserver.log" >&2; failures=$((failures + 1)); }
 if [ -f "$work/apiserver.tsv" ] && awk -F'\t' 'NR>1 && $6 != 0 {bad=1} END {exit bad}' "$work/apiserver.tsv"; then

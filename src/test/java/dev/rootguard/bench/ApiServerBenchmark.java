@@ -34,7 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Run by bench/run.sh; prints a TSV line per phase: phase, clients, pods, seconds, creates/s,
  * failures, create p50/p99 ms, mutating p50/p99 ms, validating p50/p99 ms. The webhook runs as in
  * production (the packaged jar, HTTP/1.1; -Dbench.http2=true to offer HTTP/2, which the API
- * server uses for loopback webhook URLs only).
+ * server uses for loopback webhook URLs only). With -Dbench.echo=PATH (bench/targets/echo-webhook,
+ * built by bench/run.sh), the same registrations are first answered by that webhook with no policy:
+ * the floor of what any webhook adds here.
  */
 public final class ApiServerBenchmark {
 
@@ -65,6 +67,26 @@ public final class ApiServerBenchmark {
             String caBundle = new String(gen.getInputStream().readAllBytes()).trim();
             if (gen.waitFor() != 0) {
                 throw new IllegalStateException("certs/generate.sh failed");
+            }
+            String echo = System.getProperty("bench.echo");
+            if (echo != null && !echo.isEmpty()) {
+                // The floor: the same two webhook registrations answered by a webhook with no policy at all.
+                int port = WebhookProcess.freePort();
+                Process floor = new ProcessBuilder(echo, "-addr", "127.0.0.1:" + port, "-cert", certs.resolve("tls.crt").toString(), "-key",
+                        certs.resolve("tls.key").toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                try {
+                    String url = "https://127.0.0.1:" + port;
+                    client.resource(dev.rootguard.e2e.Webhooks.mutating(url, caBundle, List.of("kube-system"))).serverSideApply();
+                    client.resource(dev.rootguard.e2e.Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
+                    Thread.sleep(2000);
+                    phase(client, "warmup-echo", Math.max(50, pods / 5), levels.get(levels.size() - 1), null);
+                    for (int c : levels) {
+                        lines.add(phase(client, "echo-webhooks", pods, c, null));
+                    }
+                } finally {
+                    floor.destroy();
+                    floor.waitFor();
+                }
             }
             try (WebhookProcess webhook = new WebhookProcess(certs.resolve("tls.crt"), certs.resolve("tls.key"), kubeconfig,
                     Map.of("quarkus.log.category.\"dev.rootguard\".level", "WARN", "quarkus.http.http2", System.getProperty("bench.http2", "false"))).start()) {
