@@ -36,6 +36,11 @@ public class NamespaceCache {
     private final Counter fallbacks;
     private final AtomicBoolean warned = new AtomicBoolean();
     private final java.util.Map<String, String> reported = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Each namespace's policy as parsed from its labels and annotations, for the resourceVersion it was parsed at. */
+    private final java.util.Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Parsed(String resourceVersion, NamespacePolicy policy) {
+    }
     private volatile SharedIndexInformer<Namespace> informer;
 
     @Inject
@@ -124,12 +129,25 @@ public class NamespaceCache {
         if (ns == null || ns.getMetadata() == null) {
             return NamespacePolicy.fromMetadata(null, null);
         }
+        // Parsed once per version of the namespace, not once per request.
+        String version = ns.getMetadata().getResourceVersion();
+        Parsed known = parsed.get(namespace);
+        if (known != null && version != null && version.equals(known.resourceVersion())) {
+            return known.policy();
+        }
         NamespacePolicy p = NamespacePolicy.fromMetadata(ns.getMetadata().getLabels(), ns.getMetadata().getAnnotations());
         if (!p.problems().isEmpty()) {
             // Once per namespace and problem, not once per request.
             String problem = String.join("; ", p.problems());
             if (!problem.equals(reported.put(namespace, problem))) {
                 LOG.warnf("namespace %s: %s", namespace, problem);
+            }
+        }
+        if (version != null) {
+            parsed.put(namespace, new Parsed(version, p));
+            if (parsed.size() > 2 * inf.getStore().list().size() + 64) {
+                // Forget deleted namespaces.
+                parsed.keySet().removeIf(name -> inf.getStore().getByKey(name) == null);
             }
         }
         return p;

@@ -52,6 +52,8 @@ class NamespaceCacheTest {
                 NamespacePolicy p = cache.policyFor("ns-cache-warn");
                 assertEquals(Optional.of(Action.WARN), p.mode());
                 assertFalse(p.mutate());
+                org.junit.jupiter.api.Assertions.assertSame(p, cache.policyFor("ns-cache-warn"),
+                        "an unchanged namespace is not parsed again for every request");
                 assertEquals(NamespacePolicy.fromMetadata(null, null), cache.policyFor("does-not-exist"),
                         "no labels; known to have no ID range");
 
