@@ -118,7 +118,7 @@ def write(args):
                              f"to the p50 create ({base['create_p50_ms']} -> {r['create_p50_ms']} ms) and "
                              f"{float(r['create_p99_ms']) - float(base['create_p99_ms']):.2f} ms to the p99"
                              + (f"; rootguard's own handling of the two calls is {float(r['inside_mutate_ms']) + float(r['inside_validate_ms']):.3f} ms "
-                                "of that (p50 of each, body in to response out), the rest is the API server calling out and TLS on loopback"
+                                "of that (p50 of each, body in to response out); the rest is outside the handler: the API server calling out, and TLS and HTTP at both ends"
                                 if r.get('inside_mutate_ms', '-') not in ('-', '') and r.get('inside_validate_ms', '-') not in ('-', '') else ""))
     for r in api:
         if r["phase"] == "echo-webhooks":
