@@ -39,7 +39,7 @@ class ArchitectureTest {
     @Test
     void onlyAdmissionKnowsHttp() {
         noClasses().that().resideOutsideOfPackage("dev.rootguard.admission..")
-                .should().dependOnClassesThat().resideInAnyPackage("jakarta.ws.rs..")
+                .should().dependOnClassesThat().resideInAnyPackage("jakarta.ws.rs..", "io.vertx.ext.web..")
                 .check(CLASSES);
     }
 }

@@ -22,7 +22,7 @@ import org.jboss.logging.Logger;
 
 /**
  * Decides validate and mutate requests: body in, AdmissionReview out. Knows nothing of HTTP;
- * {@link AdmissionResource} maps {@link BadRequestException} to status codes.
+ * {@link AdmissionRoutes} maps {@link BadRequestException} to status codes.
  */
 @ApplicationScoped
 public class AdmissionHandler {

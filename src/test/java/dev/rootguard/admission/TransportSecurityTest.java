@@ -49,9 +49,9 @@ class TransportSecurityTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             // Every server-side layer at DEBUG (the test's own HTTP client is left out: it is not the server).
-            return Map.of("quarkus.log.category.\"dev.rootguard\".level", "DEBUG", "quarkus.log.category.\"io.quarkus.vertx\".level", "DEBUG", "quarkus.log.category.\"io.quarkus.resteasy\".level", "DEBUG",
+            return Map.of("quarkus.log.category.\"dev.rootguard\".level", "DEBUG", "quarkus.log.category.\"io.quarkus.vertx\".level", "DEBUG",
                     "quarkus.log.category.\"io.vertx\".level", "DEBUG", "quarkus.log.category.\"io.netty\".level", "DEBUG",
-                    "quarkus.log.category.\"org.jboss.resteasy\".level", "DEBUG", "quarkus.log.category.\"io.smallrye\".level", "DEBUG");
+                    "quarkus.log.category.\"io.smallrye\".level", "DEBUG");
         }
     }
 
