@@ -75,14 +75,7 @@ public final class ApiServerBenchmark {
                 Process floor = new ProcessBuilder(echo, "-addr", "127.0.0.1:" + port, "-cert", certs.resolve("tls.crt").toString(), "-key",
                         certs.resolve("tls.key").toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 try {
-                    String url = "https://127.0.0.1:" + port;
-                    client.resource(dev.rootguard.e2e.Webhooks.mutating(url, caBundle, List.of("kube-system"))).serverSideApply();
-                    client.resource(dev.rootguard.e2e.Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
-                    Thread.sleep(2000);
-                    phase(client, "warmup-echo", Math.max(50, pods / 5), levels.get(levels.size() - 1), null);
-                    for (int c : levels) {
-                        lines.add(phase(client, "echo-webhooks", pods, c, null));
-                    }
+                    lines.addAll(measureWebhooks(client, "https://127.0.0.1:" + port, caBundle, "echo-webhooks", pods, levels, null));
                 } finally {
                     floor.destroy();
                     floor.waitFor();
@@ -90,15 +83,7 @@ public final class ApiServerBenchmark {
             }
             try (WebhookProcess webhook = new WebhookProcess(certs.resolve("tls.crt"), certs.resolve("tls.key"), kubeconfig,
                     Map.of("quarkus.log.category.\"dev.rootguard\".level", "WARN", "quarkus.http.http2", System.getProperty("bench.http2", "false"))).start()) {
-                String url = "https://127.0.0.1:" + webhook.port();
-                client.resource(dev.rootguard.e2e.Webhooks.mutating(url, caBundle, List.of("kube-system"))).serverSideApply();
-                client.resource(dev.rootguard.e2e.Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
-                Thread.sleep(2000);
-                // Warm the webhook's JIT before measuring.
-                phase(client, "warmup", Math.max(50, pods / 5), levels.get(levels.size() - 1), webhook);
-                for (int c : levels) {
-                    lines.add(phase(client, "with-webhooks", pods, c, webhook));
-                }
+                lines.addAll(measureWebhooks(client, "https://127.0.0.1:" + webhook.port(), caBundle, "with-webhooks", pods, levels, webhook));
             }
         } finally {
             server.stop();
@@ -108,6 +93,21 @@ public final class ApiServerBenchmark {
         lines.forEach(System.out::println);
         // Client and informer threads are not daemons; this is a command, so end it.
         System.exit(0);
+    }
+
+    /** Registers both webhooks at URL, warms up, and measures a phase per level; webhook is rootguard's process, or null. */
+    private static List<String> measureWebhooks(KubernetesClient client, String url, String caBundle, String name, int pods, List<Integer> levels,
+            WebhookProcess webhook) throws Exception {
+        client.resource(dev.rootguard.e2e.Webhooks.mutating(url, caBundle, List.of("kube-system"))).serverSideApply();
+        client.resource(dev.rootguard.e2e.Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
+        Thread.sleep(2000);
+        // Warm the webhook (and the API server's client for it) before measuring.
+        phase(client, "warmup-" + name, Math.max(50, pods / 5), levels.get(levels.size() - 1), webhook);
+        List<String> lines = new ArrayList<>();
+        for (int c : levels) {
+            lines.add(phase(client, name, pods, c, webhook));
+        }
+        return lines;
     }
 
     private static String phase(KubernetesClient client, String name, int pods, int concurrency, WebhookProcess webhook) throws Exception {
