@@ -60,6 +60,9 @@ public class AdmissionMetrics {
                 .description("Time to decide an admission request, from body to response")
                 .tag("webhook", w)
                 .publishPercentileHistogram()
+                // A decision takes tens to hundreds of microseconds: buckets from 20 µs, not Micrometer's
+                // default 1 ms, so quantiles say how long it took rather than "under a millisecond".
+                .minimumExpectedValue(java.time.Duration.ofNanos(20_000))
                 .register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 }

@@ -1,6 +1,7 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.config.RootguardConfig;
+import io.netty.handler.ssl.OpenSsl;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -10,7 +11,9 @@ import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.TrustOptions;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -56,6 +59,7 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
     RootguardConfig config;
 
     private volatile byte[] fingerprint;
+    private volatile String engine;
     private volatile RotatingKeyManager keyManager;
     private volatile RotatingTrustManager trustManager;
     private long timer = -1;
@@ -64,6 +68,14 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
     @Override
     public void customizeHttpsServer(HttpServerOptions options) {
         TlsConfiguration tls = registry.get(ReadinessCheck.TLS_NAME).orElseThrow();
+        boolean openssl = useOpenSsl(config.tls().engine(), OpenSSLEngineOptions.isAvailable());
+        options.setSslEngineOptions(openssl ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions());
+        engine = openssl ? "BoringSSL" : "JDK";
+        if (openssl || config.tls().engine() == RootguardConfig.Tls.Engine.JDK) {
+            LOG.infof("TLS on the admission port: %s", engine);
+        } else {
+            LOG.infof("TLS on the admission port: JDK (BoringSSL cannot be loaded here: %s)", OpenSsl.unavailabilityCause());
+        }
         keyManager = new RotatingKeyManager(x509(tls));
         options.setKeyCertOptions(KeyCertOptions.wrap(keyManager));
         if (config.tls().clientCa().isPresent()) {
@@ -73,6 +85,29 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
         } else {
             options.setClientAuth(ClientAuth.NONE);
         }
+    }
+
+    /**
+     * Whether the admission port uses BoringSSL: always for {@code openssl} (refusing to start when
+     * it cannot load), never for {@code jdk}, and for {@code auto} whenever it loads.
+     */
+    static boolean useOpenSsl(RootguardConfig.Tls.Engine wanted, boolean available) {
+        return switch (wanted) {
+            case JDK -> false;
+            case AUTO -> available;
+            case OPENSSL -> {
+                if (!available) {
+                    throw new IllegalStateException("rootguard.tls.engine=openssl, but BoringSSL cannot be loaded on this platform ("
+                            + OpenSsl.unavailabilityCause() + "); use auto or jdk");
+                }
+                yield true;
+            }
+        };
+    }
+
+    /** The TLS implementation serving the admission port: "BoringSSL" or "JDK" (null before the server starts). */
+    String engine() {
+        return engine;
     }
 
     /** True when the admission port requires client certificates. */

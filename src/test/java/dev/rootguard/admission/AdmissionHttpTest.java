@@ -32,6 +32,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 class AdmissionHttpTest {
     private final WebhookClient client = WebhookClient.forDefaultCertificate();
 
+    @jakarta.inject.Inject
+    CertificateReloader reloader;
+
     private static Set<JsonNode> ops(JsonNode patch) {
         Set<JsonNode> set = new HashSet<>();
         patch.forEach(set::add);
@@ -256,7 +259,21 @@ class AdmissionHttpTest {
 
     @Test
     void onlyTls12AndTls13AreNegotiated() throws Exception {
-        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class);
+        assertOnlyTls12AndTls13(org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
+    }
+
+    @Test
+    void theAdmissionPortUsesBoringSslWhereItLoads() {
+        // Linux x86-64 and arm64 (the image's platforms) load it; elsewhere auto falls back to the JDK.
+        assertEquals(io.netty.handler.ssl.OpenSsl.isAvailable() ? "BoringSSL" : "JDK", reloader.engine());
+        // This build's platforms: where the tests run, BoringSSL must load, or the image would silently fall back.
+        if (System.getProperty("os.name").equals("Linux") && List.of("amd64", "aarch64").contains(System.getProperty("os.arch"))) {
+            assertEquals("BoringSSL", reloader.engine(), () -> "BoringSSL did not load: " + io.netty.handler.ssl.OpenSsl.unavailabilityCause());
+        }
+    }
+
+    /** TLS 1.2 and 1.3 handshakes succeed on PORT; TLS 1.1 and 1.0 are refused with a protocol-version alert. */
+    static void assertOnlyTls12AndTls13(int port) throws Exception {
         javax.net.ssl.SSLSocketFactory f = WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
         for (String protocol : List.of("TLSv1.2", "TLSv1.3")) {
             try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) f.createSocket("localhost", port)) {
@@ -302,6 +319,10 @@ class AdmissionHttpTest {
                 metrics);
         assertTrue(metrics.contains("rootguard_violations_total{action=\"enforce\",rule=\"run-as-root\"}"));
         assertTrue(metrics.contains("rootguard_admission_duration_seconds_bucket"));
+        // Buckets fine enough for decisions that take microseconds: the smallest ends below 50 µs.
+        double smallest = java.util.regex.Pattern.compile("rootguard_admission_duration_seconds_bucket\\{[^}]*le=\"([0-9.eE+-]+)\"")
+                .matcher(metrics).results().mapToDouble(m -> Double.parseDouble(m.group(1))).min().orElse(Double.NaN);
+        assertTrue(smallest < 50e-6, "smallest duration bucket: " + smallest);
         assertTrue(metrics.contains("rootguard_namespace_cache_synced 0.0"));
         assertTrue(metrics.contains("kind=\"other\",operation=\"other\""), "request-supplied values never become label values");
         assertFalse(metrics.contains("XXXX"));
