@@ -164,7 +164,8 @@ public class AdmissionHandler {
         if (!ctx.namespacePolicy().mutate()) {
             return new Decided("skipped", Responses.allowed());
         }
-        JsonNode patch = Patcher.patch(Json.MAPPER, original, copy -> policy.engine().mutate(copy, ctx, policy.policy()));
+        // The bound object is this request's own and is not used after the diff: mutate it in place.
+        JsonNode patch = Patcher.patchInPlace(Json.MAPPER, original, o -> policy.engine().mutate(o, ctx, policy.policy()));
         if (patch.isEmpty()) {
             return new Decided("unchanged", Responses.allowed());
         }

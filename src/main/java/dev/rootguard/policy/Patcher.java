@@ -50,6 +50,24 @@ public final class Patcher {
     }
 
     /**
+     * The same patch as {@link #patch}, for an object the caller no longer needs unchanged: MUTATE
+     * changes OBJECT itself, which saves copying it (one of the three passes over the object).
+     *
+     * @param mapper the mapper the object was read with
+     * @param object the object; changed in place to its mutated form
+     * @param mutate changes the object in place and says whether it changed anything
+     */
+    public static JsonNode patchInPlace(ObjectMapper mapper, HasMetadata object, Predicate<HasMetadata> mutate) {
+        JsonNode before = mapper.valueToTree(object);
+        if (!mutate.test(object)) {
+            return mapper.createArrayNode();
+        }
+        ArrayNode out = mapper.createArrayNode();
+        diff(before, mapper.valueToTree(object), "", out);
+        return out;
+    }
+
+    /**
      * Diffs two trees, descending into objects and into arrays whose length did not change, so the
      * library's array diff (quadratic in the array's length) only ever runs on small changed
      * subtrees: a pod with thousands of containers costs linear time, not gigabytes of memory.

@@ -78,6 +78,25 @@ class PolicyPropertiesTest {
                 });
     }
 
+    /** Mutating in place (as the webhook does) gives the same patch as mutating a copy (as the audit does). */
+    @Test
+    void patchingInPlaceGivesTheSamePatchAsPatchingACopy() {
+        PropertyRunner.forAll("patching in place gives the same patch as patching a copy", List.of("patched", "unchanged"),
+                RandomPods::anyCase, (c, labels) -> {
+                    PolicyConfig policy = c.policy().toPolicyConfig();
+                    HasMetadata original = typed(c.raw());
+                    JsonNode copied = patch(original, c, policy);
+                    assertEquals(tree(typed(c.raw())), tree(original), "patch() changed the object it was given");
+                    HasMetadata own = typed(c.raw());
+                    JsonNode inPlace = Patcher.patchInPlace(Json.MAPPER, own, o -> ENGINE.mutate(o, c.context(), policy));
+                    assertEquals(copied, inPlace);
+                    HasMetadata expected = typed(c.raw());
+                    ENGINE.mutate(expected, c.context(), policy);
+                    assertEquals(tree(expected), tree(own), "the object left by patchInPlace is the mutated object");
+                    labels.add(copied.isEmpty() ? "unchanged" : "patched");
+                });
+    }
+
     /**
      * The patch applies to the raw JSON: it only adds fields that were not set (absent, null, or an
      * empty list, which Kubernetes does not tell apart from absent), keeps everything else the
