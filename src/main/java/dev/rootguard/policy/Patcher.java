@@ -41,12 +41,7 @@ public final class Patcher {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot copy " + original.getKind() + ": " + e.getOriginalMessage(), e);
         }
-        if (!mutate.test(copy)) {
-            return mapper.createArrayNode();
-        }
-        ArrayNode out = mapper.createArrayNode();
-        diff(before, mapper.valueToTree(copy), "", out);
-        return out;
+        return diffAfter(mapper, before, copy, mutate);
     }
 
     /**
@@ -58,12 +53,16 @@ public final class Patcher {
      * @param mutate changes the object in place and says whether it changed anything
      */
     public static JsonNode patchInPlace(ObjectMapper mapper, HasMetadata object, Predicate<HasMetadata> mutate) {
-        JsonNode before = mapper.valueToTree(object);
-        if (!mutate.test(object)) {
+        return diffAfter(mapper, mapper.valueToTree(object), object, mutate);
+    }
+
+    /** Mutates TARGET, whose tree before the mutation is BEFORE, and returns the patch between the two. */
+    private static JsonNode diffAfter(ObjectMapper mapper, JsonNode before, HasMetadata target, Predicate<HasMetadata> mutate) {
+        if (!mutate.test(target)) {
             return mapper.createArrayNode();
         }
         ArrayNode out = mapper.createArrayNode();
-        diff(before, mapper.valueToTree(object), "", out);
+        diff(before, mapper.valueToTree(target), "", out);
         return out;
     }
 
