@@ -19,14 +19,11 @@ import io.vertx.core.net.TrustOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
-import java.util.Arrays;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509KeyManager;
@@ -35,8 +32,9 @@ import org.jboss.logging.Logger;
 /**
  * Reloads the serving certificate when its files change on disk (cert-manager renewals, Secret
  * updates), without a restart. The files are hashed every {@code rootguard.tls.reload-period};
- * only a change triggers a reload through the TLS registry, and the new pair is only put in use
- * when the key matches the certificate, so a half-written update never breaks the listener.
+ * only a change triggers a reload through the TLS registry ({@link FileFingerprint}), and the new
+ * pair is only put in use when the key matches the certificate, so a half-written update never
+ * breaks the listener.
  *
  * <p>The HTTPS server gets its key from a {@link RotatingKeyManager}, and a reload swaps that key
  * manager's delegate. Replacing the server's TLS options instead drops connections that arrive
@@ -58,7 +56,6 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
     @Inject
     RootguardConfig config;
 
-    private volatile byte[] fingerprint;
     private volatile String engine;
     private volatile RotatingKeyManager keyManager;
     private volatile RotatingTrustManager trustManager;
@@ -124,12 +121,12 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
         Path cert = Path.of(config.tls().cert().orElseThrow());
         Path key = Path.of(config.tls().key().orElseThrow());
         Path clientCa = config.tls().clientCa().map(Path::of).orElse(null);
-        // No fingerprint yet: the first check reloads once, in case the files changed after the registry read them.
-        fingerprint = null;
+        // Nothing recorded yet: the first check reloads once, in case the files changed after the registry read them.
+        FileFingerprint files = new FileFingerprint(cert, key, clientCa);
         long period = Math.max(100, config.tls().reloadPeriod().toMillis());
         timer = vertx.setPeriodic(period, id -> vertx.executeBlocking(() -> {
             try {
-                check(cert, key, clientCa);
+                files.reloadIfChanged(() -> reload(cert, key, clientCa));
             } catch (RuntimeException | Error e) {
                 // Never let a failed check go unseen; the next period tries again.
                 LOG.warnf(e, "certificate check failed; keeping the current certificate");
@@ -170,12 +167,12 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
         }
     }
 
-    /** Reloads when the files changed since the last successful load. Returns true if it reloaded. */
-    synchronized boolean check(Path cert, Path key, Path clientCa) {
-        byte[] now = digest(cert, key, clientCa);
-        if (now == null || Arrays.equals(now, fingerprint)) {
-            return false;
-        }
+    /**
+     * Loads the certificate, key and client CA from disk and puts them in use. Returns false, keeping
+     * what is in use, when they cannot be loaded or the key does not match the certificate (an update
+     * still being written).
+     */
+    private boolean reload(Path cert, Path key, Path clientCa) {
         TlsConfiguration tls = registry.get(ReadinessCheck.TLS_NAME).orElseThrow();
         try {
             if (!tls.reload()) {
@@ -201,7 +198,6 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
             LOG.warnf("certificate reload failed (%s); keeping the current certificate", e.getMessage());
             return false;
         }
-        fingerprint = now;
         LOG.infof("reloaded the serving certificate from %s", cert);
         return true;
     }
@@ -276,19 +272,5 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
         s.initVerify(cert.getPublicKey());
         s.update(probe);
         return s.verify(sig);
-    }
-
-    private static byte[] digest(Path cert, Path key, Path clientCa) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(Files.readAllBytes(cert));
-            md.update(Files.readAllBytes(key));
-            if (clientCa != null) {
-                md.update(Files.readAllBytes(clientCa));
-            }
-            return md.digest();
-        } catch (Exception e) {
-            return null;
-        }
     }
 }
