@@ -1,5 +1,6 @@
 package dev.rootguard.admission;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -21,7 +22,7 @@ import java.util.function.BooleanSupplier;
  */
 final class FileFingerprint {
     private final List<Path> files;
-    /** The hash of the content that the last successful load read; null until one succeeds. */
+    /** The hash of what the last successful load read; null until a load succeeds on files that held still. */
     private byte[] loaded;
 
     /** The files to watch, in a fixed order; null entries (an unset optional file) are skipped. */
@@ -52,7 +53,7 @@ final class FileFingerprint {
             for (Path f : files) {
                 byte[] content = Files.readAllBytes(f);
                 // The length first, so moving bytes from one file to the next changes the hash.
-                md.update(java.nio.ByteBuffer.allocate(Integer.BYTES).putInt(content.length).array());
+                md.update(ByteBuffer.allocate(Integer.BYTES).putInt(content.length).array());
                 md.update(content);
             }
             return md.digest();
