@@ -378,9 +378,12 @@ final class Oracle {
         return strongestFirst.get(Math.max(strongestFirst.indexOf(a), strongestFirst.indexOf(b)));
     }
 
-    /** README: in globs {@code *} matches any run of characters (including {@code /}) and {@code ?} one character. */
+    /**
+     * README: in globs {@code *} matches any run of characters (including {@code /}) and {@code ?} one
+     * character; a value longer than 4,096 characters matches no glob.
+     */
     static boolean globMatches(String glob, String value) {
-        return match(glob.trim(), 0, value, 0);
+        return value.length() <= 4096 && match(glob.trim(), 0, value, 0);
     }
 
     private static boolean match(String g, int gi, String v, int vi) {
