@@ -1,14 +1,18 @@
 package dev.rootguard;
 
-import dev.rootguard.admission.DevCertificate;
 import dev.rootguard.audit.Cli;
+import dev.rootguard.config.ConfigErrors;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
+import java.util.List;
+import org.jboss.logging.Logger;
 
 /**
  * Entry point. {@code audit}, {@code fix} and {@code rules} run the command line without starting
- * the server; anything else (or {@code serve}) starts the webhook. Before the server starts, makes sure there is a serving certificate: the one named
- * by {@code ROOTGUARD_TLS_CERT}/{@code ROOTGUARD_TLS_KEY}, or a generated self-signed one for local use.
+ * the server; anything else (or {@code serve}) starts the webhook. Without a configured serving
+ * certificate ({@code rootguard.tls.cert}/{@code key}, set anywhere) it serves a generated self-signed
+ * one for local use ({@code DevCertificate}). Configuration errors stop start-up with one line per
+ * problem and exit code 2.
  */
 @QuarkusMain
 public final class Main {
@@ -25,12 +29,33 @@ public final class Main {
         }
         fastInMemoryKeyStores();
         try {
-            DevCertificate.configureIfAbsent();
-        } catch (IllegalStateException e) {
-            System.err.println("rootguard: " + e.getMessage());
-            System.exit(2);
+            Quarkus.run(null, Main::exit, args);
+        } catch (Throwable t) {
+            // Failures while the application class initialises escape Quarkus.run.
+            exit(1, t);
         }
-        Quarkus.run(args);
+    }
+
+    /** Configuration errors at start-up: one line each, naming key and fix. */
+    static final int CONFIG_ERROR = 2;
+
+    /**
+     * Replaces Quarkus's exit handler (which would print configuration errors with the library's
+     * codes and a stack trace): configuration problems are printed one per line and exit with
+     * {@link #CONFIG_ERROR}; any other start-up failure is logged with its cause.
+     */
+    private static void exit(int code, Throwable failure) {
+        if (failure != null) {
+            List<String> problems = ConfigErrors.describe(failure);
+            if (!problems.isEmpty()) {
+                System.err.println("rootguard: invalid configuration, not starting:");
+                problems.forEach(p -> System.err.println("  " + p));
+                System.err.flush();
+                System.exit(CONFIG_ERROR);
+            }
+            Logger.getLogger(Main.class).error("rootguard failed to start", failure);
+        }
+        System.exit(code);
     }
 
     /**

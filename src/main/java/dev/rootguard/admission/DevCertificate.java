@@ -4,6 +4,9 @@ import io.smallrye.certs.CertificateGenerator;
 import io.smallrye.certs.CertificateRequest;
 import io.smallrye.certs.Format;
 import io.smallrye.certs.PemCertificateFiles;
+import io.smallrye.config.ConfigSourceContext;
+import io.smallrye.config.ConfigSourceFactory;
+import io.smallrye.config.ConfigValue;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,15 +15,25 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import org.eclipse.microprofile.config.spi.ConfigSource;
 
 /**
  * A self-signed serving certificate for {@code localhost} and {@code 127.0.0.1}, for running the
  * webhook locally without setting up certificates. Never used when a certificate is configured.
+ *
+ * <p>It is offered as the lowest-priority configuration source ({@link SourceFactory}), so a
+ * {@code rootguard.tls.cert}/{@code key} set anywhere else (application.properties, a config file,
+ * environment, system properties, test resources) always wins, and the certificate is only
+ * generated when the TLS configuration actually asks for it.
  */
 public final class DevCertificate {
-    /** System properties the TLS configuration reads ({@code rootguard.tls.cert}, {@code rootguard.tls.key}). */
+    /** The configuration keys of the serving certificate and key. */
     public static final String CERT_PROPERTY = "rootguard.tls.cert";
     public static final String KEY_PROPERTY = "rootguard.tls.key";
+    static final String DIR_PROPERTY = "rootguard.tls.dev-dir";
+    /** Below every source a user can set a key in; only built-in defaults rank lower. */
+    static final int ORDINAL = Integer.MIN_VALUE + 1;
     /** The generated certificate in use, if any, so start-up can say where it is. */
     private static volatile Path generated;
 
@@ -28,28 +41,73 @@ public final class DevCertificate {
     }
 
     /**
-     * When neither {@code ROOTGUARD_TLS_CERT} nor {@code ROOTGUARD_TLS_KEY} (nor the matching system
-     * properties) is set, generates (or reuses) a self-signed certificate under
-     * {@code ~/.cache/rootguard/dev-tls} and points the TLS configuration at it.
-     *
-     * @throws IllegalStateException when only one of certificate and key is set, or generation fails
+     * Adds the development certificate to the configuration when neither certificate nor key is
+     * configured. Registered in {@code META-INF/services/io.smallrye.config.ConfigSourceFactory}.
      */
-    public static void configureIfAbsent() {
-        String cert = setting(CERT_PROPERTY, "ROOTGUARD_TLS_CERT");
-        String key = setting(KEY_PROPERTY, "ROOTGUARD_TLS_KEY");
-        if (cert != null && key != null) {
-            return;
+    public static final class SourceFactory implements ConfigSourceFactory {
+        @Override
+        public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
+            String cert = value(context, CERT_PROPERTY);
+            String key = value(context, KEY_PROPERTY);
+            if (cert != null && key != null) {
+                return List.of();
+            }
+            if (cert != null || key != null) {
+                throw new IllegalArgumentException((cert == null ? CERT_PROPERTY : KEY_PROPERTY) + ": not set, but "
+                        + (cert == null ? KEY_PROPERTY : CERT_PROPERTY) + " is; set both (ROOTGUARD_TLS_CERT and ROOTGUARD_TLS_KEY),"
+                        + " or neither to use a generated self-signed certificate");
+            }
+            String dir = value(context, DIR_PROPERTY);
+            return List.of(new Source(dir == null ? null : Path.of(dir)));
         }
-        if (cert != null || key != null) {
-            throw new IllegalStateException("set both ROOTGUARD_TLS_CERT and ROOTGUARD_TLS_KEY, or neither to use a"
-                    + " generated self-signed certificate");
+
+        private static String value(ConfigSourceContext context, String name) {
+            ConfigValue v = context.getValue(name);
+            return v == null || v.getValue() == null || v.getValue().isBlank() ? null : v.getValue();
         }
-        String configured = setting("rootguard.tls.dev-dir", "ROOTGUARD_TLS_DEV_DIR");
-        Path dir = configured != null ? Path.of(configured) : defaultDir();
-        PemCertificateFiles files = ensure(dir);
-        System.setProperty(CERT_PROPERTY, files.certFile().toString());
-        System.setProperty(KEY_PROPERTY, files.keyFile().toString());
-        generated = files.certFile();
+    }
+
+    /** Answers the certificate and key keys with a generated certificate, generating it on first use. */
+    static final class Source implements ConfigSource {
+        private final Path dir;
+        private volatile PemCertificateFiles files;
+
+        Source(Path dir) {
+            this.dir = dir;
+        }
+
+        @Override
+        public Set<String> getPropertyNames() {
+            // Empty, so tools that list every key never trigger the generation.
+            return Set.of();
+        }
+
+        @Override
+        public String getValue(String name) {
+            if (!CERT_PROPERTY.equals(name) && !KEY_PROPERTY.equals(name)) {
+                return null;
+            }
+            PemCertificateFiles f = files();
+            return (CERT_PROPERTY.equals(name) ? f.certFile() : f.keyFile()).toString();
+        }
+
+        private synchronized PemCertificateFiles files() {
+            if (files == null) {
+                files = ensure(dir != null ? dir : defaultDir());
+                generated = files.certFile();
+            }
+            return files;
+        }
+
+        @Override
+        public String getName() {
+            return "rootguard development certificate";
+        }
+
+        @Override
+        public int getOrdinal() {
+            return ORDINAL;
+        }
     }
 
     /** The generated certificate file in use, or null when a configured one is used. */
@@ -102,13 +160,5 @@ public final class DevCertificate {
         } catch (Exception e) {
             return false;
         }
-    }
-
-    private static String setting(String property, String env) {
-        String v = System.getProperty(property);
-        if (v == null || v.isBlank()) {
-            v = System.getenv(env);
-        }
-        return v == null || v.isBlank() ? null : v;
     }
 }

@@ -36,30 +36,36 @@ public final class CliConfig {
      */
     public static PolicyConfig load(Path file, Map<String, String> overrides, RuleRegistry registry) {
         Map<String, String> fromFile = file == null ? Map.of() : read(file);
-        SmallRyeConfig config;
-        try {
-            config = new SmallRyeConfigBuilder()
-                    .withMapping(RootguardConfig.class)
-                    .addDefaultInterceptors()
-                    .addSystemSources()
-                    .withConverter(Duration.class, 100, new DurationConverter())
-                    .withSources(new PropertiesConfigSource(fromFile, file == null ? "none" : file.toString(), 350))
-                    .withSources(new PropertiesConfigSource(overrides, "command line", 500))
-                    .build();
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("invalid configuration: " + e.getMessage().replace("Configuration validation failed:", "").trim(), e);
-        }
-        return PolicyConfigs.from(config.getConfigMapping(RootguardConfig.class), registry);
+        return build(new SmallRyeConfigBuilder()
+                .withMapping(RootguardConfig.class)
+                .addDefaultInterceptors()
+                .addSystemSources()
+                .withConverter(Duration.class, 100, new DurationConverter())
+                .withSources(new PropertiesConfigSource(fromFile, file == null ? "none" : file.toString(), 350))
+                .withSources(new PropertiesConfigSource(overrides, "command line", 500)), registry);
     }
 
     /** The policy from these properties alone (no environment or system properties), as the chart's ConfigMap gives it. */
     public static PolicyConfig fromProperties(Map<String, String> properties, RuleRegistry registry) {
-        SmallRyeConfig config = new SmallRyeConfigBuilder()
+        return build(new SmallRyeConfigBuilder()
                 .withMapping(RootguardConfig.class)
                 .addDefaultInterceptors()
                 .withConverter(Duration.class, 100, new DurationConverter())
-                .withSources(new PropertiesConfigSource(properties, "properties", 500))
-                .build();
+                .withSources(new PropertiesConfigSource(properties, "properties", 500)), registry);
+    }
+
+    /** Reads the mapping, reporting conversion problems as the webhook does at start-up ({@link ConfigErrors}). */
+    private static PolicyConfig build(SmallRyeConfigBuilder builder, RuleRegistry registry) {
+        SmallRyeConfig config;
+        try {
+            config = builder.build();
+        } catch (RuntimeException e) {
+            java.util.List<String> problems = ConfigErrors.describe(e);
+            if (problems.isEmpty()) {
+                throw e;
+            }
+            throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems), e);
+        }
         return PolicyConfigs.from(config.getConfigMapping(RootguardConfig.class), registry);
     }
 

@@ -69,7 +69,7 @@ public final class PolicyConfigs {
         return new PolicyConfig(
                 parse("rootguard.mode", c.mode(), true),
                 rules,
-                new LinkedHashSet<>(r.capabilities().allowed()),
+                new LinkedHashSet<>(r.capabilities().allowed().orElse(List.of())),
                 uidRange,
                 gidRange,
                 fsRange,

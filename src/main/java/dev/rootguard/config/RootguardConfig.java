@@ -109,9 +109,13 @@ public interface RootguardConfig {
 
     /** Rule {@code capabilities}. */
     interface Capabilities extends RuleSettings {
-        /** Capabilities that may be added; case and the {@code CAP_} prefix do not matter. {@code ALL} only if listed. */
+        /**
+         * Capabilities that may be added; case and the {@code CAP_} prefix do not matter. {@code ALL} only if listed.
+         * Set to nothing ({@code allowed=}) for an empty allowlist: no capability may be added. Unset means
+         * {@code NET_BIND_SERVICE}. (Optional only so that an empty value means "none" rather than an error.)
+         */
         @WithDefault("NET_BIND_SERVICE")
-        List<String> allowed();
+        Optional<List<String>> allowed();
     }
 
     /** Rule {@code required-ids}. */

@@ -9,7 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -36,14 +40,35 @@ class DevCertificateTest {
         assertEquals(cert.getSerialNumber(), read(again.certFile()).getSerialNumber(), "a valid certificate is reused");
     }
 
+    /** The configuration as the webhook builds it: discovered sources (the development certificate) plus these. */
+    private static SmallRyeConfig config(int ordinal, Map<String, String> properties) {
+        return new SmallRyeConfigBuilder().addDiscoveredSources()
+                .withSources(new PropertiesConfigSource(properties, "application.properties", ordinal)).build();
+    }
+
     @Test
-    void certificateWithoutKeyIsAConfigurationError() {
-        System.setProperty(DevCertificate.CERT_PROPERTY, "/tmp/some.crt");
-        try {
-            IllegalStateException e = assertThrows(IllegalStateException.class, DevCertificate::configureIfAbsent);
-            assertTrue(e.getMessage().contains("ROOTGUARD_TLS_KEY"));
-        } finally {
-            System.clearProperty(DevCertificate.CERT_PROPERTY);
-        }
+    void aCertificateConfiguredInApplicationPropertiesWinsAndNothingIsGenerated(@TempDir Path dir) {
+        SmallRyeConfig c = config(250, Map.of("rootguard.tls.cert", "/etc/tls/tls.crt", "rootguard.tls.key", "/etc/tls/tls.key",
+                "rootguard.tls.dev-dir", dir.toString()));
+        assertEquals("/etc/tls/tls.crt", c.getValue(DevCertificate.CERT_PROPERTY, String.class));
+        assertEquals("/etc/tls/tls.key", c.getValue(DevCertificate.KEY_PROPERTY, String.class));
+        assertEquals(List.of(), List.of(dir.toFile().list()), "no certificate generated");
+    }
+
+    @Test
+    void withNothingConfiguredTheLowestSourceGeneratesOne(@TempDir Path dir) {
+        SmallRyeConfig c = config(250, Map.of("rootguard.tls.dev-dir", dir.toString()));
+        assertEquals(dir.resolve("rootguard.crt").toString(), c.getValue(DevCertificate.CERT_PROPERTY, String.class));
+        assertEquals(dir.resolve("rootguard.key").toString(), c.getValue(DevCertificate.KEY_PROPERTY, String.class));
+        assertTrue(Files.isReadable(dir.resolve("rootguard.crt")));
+        assertEquals(dir.resolve("rootguard.crt"), DevCertificate.generated());
+    }
+
+    @Test
+    void certificateWithoutKeyIsAConfigurationErrorNamingTheMissingKey() {
+        RuntimeException e = assertThrows(RuntimeException.class, () -> config(250, Map.of("rootguard.tls.cert", "/tmp/some.crt")));
+        List<String> problems = dev.rootguard.config.ConfigErrors.describe(e);
+        assertEquals(1, problems.size(), e.toString());
+        assertTrue(problems.get(0).startsWith("rootguard.tls.key: not set, but rootguard.tls.cert is; set both"), problems.get(0));
     }
 }

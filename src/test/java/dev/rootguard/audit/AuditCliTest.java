@@ -3,6 +3,7 @@ package dev.rootguard.audit;
 import static dev.rootguard.audit.AuditGoldenTest.cli;
 import static dev.rootguard.audit.AuditGoldenTest.runCase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,7 @@ import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
@@ -195,5 +197,31 @@ class AuditCliTest {
                 "audit", "-f", "-", "-o", "json", "-Drootguard.mode=warn");
         assertEquals(0, warn.exit());
         assertEquals("warn", JSON.readTree(warn.out()).at("/results/0/violations/0/action").asText());
+    }
+
+    private static final String NET_BIND_POD = TENANT_POD.replace("capabilities: {drop: [ALL]}",
+            "capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}");
+
+    @Test
+    void anEmptyCapabilityAllowlistRejectsEvenTheDefaultCapability() {
+        var byDefault = cli(new ByteArrayInputStream(NET_BIND_POD.getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-");
+        assertEquals(0, byDefault.exit(), byDefault.out() + byDefault.err());
+        var none = cli(new ByteArrayInputStream(NET_BIND_POD.getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-",
+                "-Drootguard.rules.capabilities.allowed=");
+        assertEquals(1, none.exit(), none.out() + none.err());
+        assertTrue(none.out().contains("capabilities"), none.out());
+    }
+
+    @Test
+    void badConfigurationValuesExitWithTwoNamingKeyKindAndFix(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("rootguard.yaml");
+        java.nio.file.Files.writeString(file, "rootguard:\n  tls: {engine: boring, reload-period: soon}\n  defaults: {run-as-user: abc}\n");
+        var run = cli(new ByteArrayInputStream(TENANT_POD.getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "--config", file.toString());
+        assertEquals(2, run.exit(), run.out() + run.err());
+        for (String expected : List.of("rootguard.tls.engine: \"boring\" is not one of", "rootguard.tls.reload-period: \"soon\" is not a duration",
+                "rootguard.defaults.run-as-user: \"abc\" is not a whole number")) {
+            assertTrue(run.err().contains(expected), run.err());
+        }
+        assertFalse(run.err().contains("SRCFG") || run.err().contains("Exception"), run.err());
     }
 }

@@ -99,6 +99,33 @@ class PolicyConfigsTest {
         assertTrue(e.getMessage().contains("rootguard.rules.run-as-rooot.action"), e.getMessage());
     }
 
+    @Test
+    void anEmptyCapabilityAllowlistAllowsNoneAndDiffersFromUnset() {
+        assertEquals(Set.of(), build(Map.of("rootguard.rules.capabilities.allowed", "")).allowedCapabilities());
+        assertEquals(Set.of("NET_BIND_SERVICE"), build(Map.of()).allowedCapabilities());
+        assertEquals(Set.of("NET_RAW"), build(Map.of("rootguard.rules.capabilities.allowed", "NET_RAW")).allowedCapabilities());
+    }
+
+    /** Each bad value: the message names the key, the kind of value it needs and the fix; never a library code. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}={1}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "rootguard.tls.engine|boring|rootguard.tls.engine: \"boring\" is not one of ",
+            "rootguard.defaults.run-as-user|abc|rootguard.defaults.run-as-user: \"abc\" is not a whole number; set a number such as",
+            "rootguard.admission.warm-up-requests|1.5|rootguard.admission.warm-up-requests: \"1.5\" is not a whole number",
+            "rootguard.allocator.range-size|99999999999999999999|rootguard.allocator.range-size: \"99999999999999999999\" is not a whole number",
+            "rootguard.tls.reload-period|soon|rootguard.tls.reload-period: \"soon\" is not a duration; set a number with a unit",
+            "rootguard.audit.interval|5 minutes|rootguard.audit.interval: \"5 minutes\" is not a duration",
+            "rootguard.mode|''|rootguard.mode: is empty, but needs a value; set one, or remove the key",
+            "rootguard.defaults.fs-group|''|rootguard.defaults.fs-group: is empty, but needs a value",
+            "rootguard.rules.run-as-rooot.action|warn|rootguard.rules.run-as-rooot.action: unknown key (set in ",
+            "rootguard.mode|block|rootguard.mode: " })
+    void configurationErrorsNameTheKeyTheKindOfValueAndTheFix(String key, String value, String expected) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> build(Map.of(key, value)));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+        assertTrue(!e.getMessage().contains("SRCFG") && !e.getMessage().contains("Exception") && !e.getMessage().contains("dev.rootguard"),
+                e.getMessage());
+    }
+
     private static void assertKeyError(String key, Map<String, String> props) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> build(props));
         assertTrue(e.getMessage().startsWith(key + ":"), e.getMessage());
