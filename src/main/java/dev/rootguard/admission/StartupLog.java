@@ -15,7 +15,8 @@ public class StartupLog {
     void onStart(@Observes StartupEvent event, PolicyHolder policy, dev.rootguard.config.RootguardConfig config) {
         java.nio.file.Path generated = DevCertificate.generated();
         if (generated != null) {
-            LOG.warnf("ROOTGUARD_TLS_CERT/ROOTGUARD_TLS_KEY are not set: serving a self-signed certificate for localhost and"
+            LOG.warnf("rootguard.tls.cert/key (ROOTGUARD_TLS_CERT/ROOTGUARD_TLS_KEY) are not set anywhere: serving a"
+                    + " self-signed certificate for localhost and"
                     + " 127.0.0.1 from %s (for local use only)", generated);
         }
         config.tls().clientCa().ifPresentOrElse(

@@ -64,14 +64,26 @@ public final class ConfigErrors {
         }
         m = UNKNOWN.matcher(text);
         if (m.find()) {
-            return m.group(1) + ": unknown key (set in " + m.group(2) + "); check its spelling against the configuration"
-                    + " reference in README.md, or remove it";
+            return m.group(1) + ": unknown key (set in " + source(m.group(2)) + "); check its spelling against the"
+                    + " configuration reference in README.md, or remove it";
         }
         m = MISSING.matcher(text);
         if (m.find()) {
             return m.group(1) + ": is required, but not set anywhere; set it";
         }
         return CODE.matcher(text).replaceAll("").trim();
+    }
+
+    /** Where a key was set, in an operator's words rather than the library's class names. */
+    private static String source(String name) {
+        if (name.startsWith("SysPropConfigSource")) {
+            return "system properties";
+        }
+        if (name.startsWith("EnvConfigSource")) {
+            return "environment variables";
+        }
+        Matcher m = Pattern.compile("\\[source=(.*)]$").matcher(name);
+        return m.find() ? m.group(1) : name;
     }
 
     private static String conversion(String key, String value, String cause) {
