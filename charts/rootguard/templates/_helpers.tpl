@@ -67,7 +67,8 @@ rootguard.mode={{ .Values.policy.mode }}
 {{- range $id, $rule := .Values.policy.rules }}
 {{- range $key, $value := $rule }}
 {{- if kindIs "slice" $value }}
-{{- if $value }}
+{{- /* An empty capability allowlist is written out: it means none, while leaving the key out would mean the default. */}}
+{{- if or $value (eq $key "allowed") }}
 rootguard.rules.{{ $id }}.{{ $key }}={{ join "," $value }}
 {{- end }}
 {{- else if ne (toString $value) "" }}

@@ -164,6 +164,12 @@ class HelmChartTest {
     }
 
     @Test
+    void anEmptyCapabilityListInTheValuesIsAnEmptyAllowlist() throws Exception {
+        assertEquals(Set.of(), policyOf(Rendered.template("--set-json", "policy.rules.capabilities.allowed=[]")).allowedCapabilities());
+        assertEquals(Set.of("NET_BIND_SERVICE"), policyOf(Rendered.template()).allowedCapabilities());
+    }
+
+    @Test
     void policyValuesReachTheWebhookConfiguration() throws Exception {
         PolicyConfig p = policyOf(Rendered.template("--set", "policy.mode=warn", "--set", "policy.rules.privileged.action=audit",
                 "--set", "policy.rules.capabilities.allowed={NET_BIND_SERVICE,NET_RAW}",
