@@ -305,6 +305,7 @@ class AdmissionHttpTest {
         byte[] request = WebhookClient.JSON.writeValueAsBytes(review);
         HttpResponse<String> r = client.post("/validate", "application/json", request);
         assertEquals(200, r.statusCode(), r.body());
+        System.out.printf("10,000 root containers: request %d bytes, answer %d bytes%n", request.length, r.body().length());
         assertTrue(r.body().length() < 20_000, "answer of " + r.body().length() + " bytes to a request of " + request.length);
         JsonNode response = json(r.body()).path("response");
         assertFalse(response.path("allowed").asBoolean(true));
