@@ -506,6 +506,9 @@ class HostileInputTest {
                         if (allowed || response.path("status").path("code").intValue() != 400) {
                             throw new AssertionError("an unreadable request was not denied with 400: " + excerpt(body));
                         }
+                        if (LEAK.matcher(response.path("status").path("message").asText()).find()) {
+                            throw new AssertionError("the denial leaks internals: " + excerpt(body));
+                        }
                         return "200 invalid";
                     }
                     case DENY -> {
@@ -539,6 +542,9 @@ class HostileInputTest {
             if (expect == Expect.REJECT) {
                 if (response.has("patch") || response.has("patchType")) {
                     throw new AssertionError("/mutate patched an unreadable request: " + excerpt(body));
+                }
+                if (LEAK.matcher(response.path("warnings").toString()).find()) {
+                    throw new AssertionError("the warning leaks internals: " + excerpt(body));
                 }
                 return "200 invalid";
             }
