@@ -22,7 +22,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Decides validate and mutate requests: body in, AdmissionReview out. Knows nothing of HTTP;
- * {@link AdmissionRoutes} maps {@link BadRequestException} to status codes.
+ * {@link AdmissionRoutes} maps a {@link BadRequestException} to a status code, which the handler only
+ * throws for a body without a readable request uid (with one, the answer is a review).
  */
 @ApplicationScoped
 public class AdmissionHandler {
