@@ -1,13 +1,13 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.policy.Json;
+import dev.rootguard.policy.JsonErrors;
 import dev.rootguard.policy.PodSpecs;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DatabindException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
@@ -17,10 +17,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import java.io.IOException;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Reads an AdmissionReview body. Everything wrong with a body becomes a {@link BadRequestException}
@@ -30,8 +28,6 @@ public final class AdmissionDecoder {
     static final String API_VERSION = "admission.k8s.io/v1";
     /** The body is one JSON document: anything after it would be a second one that another reader might take instead. */
     private static final ObjectReader READER = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    private static final Pattern SOURCE = Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)]");
-    private static final Pattern INTERNAL_NAME = Pattern.compile(",? ?(from )?`[^`]*`( disabled)?");
 
     private AdmissionDecoder() {
     }
@@ -66,9 +62,9 @@ public final class AdmissionDecoder {
         try (JsonParser p = READER.createParser(body)) {
             return Envelope.read(p, bindOnTheWay);
         } catch (JacksonException e) {
-            throw new BadRequestException("request body is not valid JSON: " + describe(e));
+            throw new BadRequestException("request body is not valid JSON: " + JsonErrors.describe(e, true));
         } catch (IOException e) {
-            throw new BadRequestException("request body could not be read: " + e.getMessage());
+            throw new BadRequestException("request body could not be read: " + JsonErrors.describe(e, true));
         }
     }
 
@@ -87,9 +83,9 @@ public final class AdmissionDecoder {
             // The only mismatch a tree read reports: a second value after the first.
             return afterTheEnd(e.getLocation());
         } catch (JacksonException e) {
-            return new BadRequestException("request body is not valid JSON: " + describe(e));
+            return new BadRequestException("request body is not valid JSON: " + JsonErrors.describe(e, true));
         } catch (IOException e) {
-            return new BadRequestException("request body could not be read: " + e.getMessage());
+            return new BadRequestException("request body could not be read: " + JsonErrors.describe(e, true));
         }
         return new BadRequestException("request body must be a JSON object (an admission.k8s.io/v1 AdmissionReview)");
     }
@@ -228,6 +224,16 @@ public final class AdmissionDecoder {
         if (uid == null || uid.isBlank()) {
             throw new BadRequestException("request.uid is missing");
         }
+        try {
+            return check(envelope, request, uid);
+        } catch (BadRequestException e) {
+            // From here on the answer is a review with this uid, so the API server shows the message.
+            throw e.inRequest(uid, request.path("kind").path("kind").asText(""), request.path("operation").asText(""));
+        }
+    }
+
+    /** Checks the rest of a request whose uid is known. */
+    private static AdmissionCall check(Envelope envelope, JsonNode request, String uid) {
         JsonNode gvk = request.get("kind");
         if (gvk == null || !gvk.isObject()) {
             throw new BadRequestException("request.kind is missing (expected {group, version, kind})");
@@ -276,81 +282,6 @@ public final class AdmissionDecoder {
         return new AdmissionCall(uid, group == null ? "" : group, objectKind, nullToEmpty(text(request, "subResource", "request.subResource")),
                 operation, nullToEmpty(text(request, "namespace", "request.namespace")), nullToEmpty(text(request, "name", "request.name")),
                 user, dryRun != null && dryRun.asBoolean(), object == null ? null : object.raw(), oldObject == null ? null : oldObject.raw());
-    }
-
-    /**
-     * A parse or binding error in the terms of JSON, for the client: no Java type or parser setting names
-     * (the field path is added by the caller) and no value from the body.
-     */
-    static String describe(JacksonException e) {
-        if (e instanceof MismatchedInputException mi) {
-            return "expected " + expected(mi.getTargetType()) + found(mi);
-        }
-        String msg = e.getOriginalMessage();
-        if (msg == null || msg.startsWith("(was ")) {
-            // A wrapped exception without a message of its own would only name its class.
-            return "the value cannot be read";
-        }
-        int nl = msg.indexOf('\n');
-        if (nl > 0) {
-            msg = msg.substring(0, nl);
-        }
-        msg = INTERNAL_NAME.matcher(SOURCE.matcher(msg).replaceAll("line $1, column $2")).replaceAll("");
-        if (!msg.startsWith("Duplicate field")) {
-            // Jackson quotes offending tokens and characters, which are body values (env values can be
-            // secrets; this message is logged and returned). Field names are quoted only in duplicate-field messages.
-            msg = msg.replaceAll("'[^']*'", "'…'").replaceAll("\"[^\"]*\"", "\"…\"").replaceAll("\\(code \\d+\\)", "");
-        }
-        if (msg.length() > 300) {
-            msg = msg.substring(0, 300) + "...";
-        }
-        if (e.getLocation() != null && !(e instanceof DatabindException)) {
-            msg += " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-        }
-        return msg;
-    }
-
-    private static String expected(Class<?> type) {
-        if (type == null) {
-            return "another type";
-        }
-        if (type == Boolean.class || type == boolean.class) {
-            return "true or false";
-        }
-        if (type == Long.class || type == Integer.class || type == Short.class || type == long.class || type == int.class
-                || type == short.class || type == java.math.BigInteger.class) {
-            return "an integer";
-        }
-        if (Number.class.isAssignableFrom(type) || type == double.class || type == float.class) {
-            return "a number";
-        }
-        if (CharSequence.class.isAssignableFrom(type)) {
-            return "a string";
-        }
-        if (Collection.class.isAssignableFrom(type) || type.isArray()) {
-            return "a list";
-        }
-        if (type.isEnum()) {
-            return "one of the allowed values";
-        }
-        return "an object";
-    }
-
-    private static String found(MismatchedInputException e) {
-        JsonToken t = e.getProcessor() instanceof JsonParser p ? p.currentToken() : null;
-        if (t == null) {
-            return "";
-        }
-        return switch (t) {
-            case VALUE_STRING -> ", got a string";
-            case VALUE_NUMBER_INT -> ", got an integer";
-            case VALUE_NUMBER_FLOAT -> ", got a number with a fraction or exponent";
-            case VALUE_TRUE, VALUE_FALSE -> ", got " + t.asString();
-            case VALUE_NULL -> ", got null";
-            case START_ARRAY -> ", got a list";
-            case START_OBJECT, FIELD_NAME -> ", got an object";
-            default -> "";
-        };
     }
 
     private static String text(JsonNode parent, String field, String path) {

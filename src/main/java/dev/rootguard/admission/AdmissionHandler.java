@@ -22,7 +22,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Decides validate and mutate requests: body in, AdmissionReview out. Knows nothing of HTTP;
- * {@link AdmissionRoutes} maps {@link BadRequestException} to status codes.
+ * {@link AdmissionRoutes} maps a {@link BadRequestException} to a status code, which the handler only
+ * throws for a body without a readable request uid (with one, the answer is a review).
  */
 @ApplicationScoped
 public class AdmissionHandler {
@@ -31,6 +32,8 @@ public class AdmissionHandler {
     static final String ANNOTATION_VIOLATIONS = "violations";
     static final String ANNOTATION_MODE = "mode";
     static final String ANNOTATION_EXEMPT = "exempt";
+    /** Longest name in a message or log line: a namespace (63) and a name (253) fit; a direct caller's 8 MB name does not. */
+    private static final int MAX_NAME = 320;
 
     private final PolicyHolder policy;
     private final NamespaceCache namespaces;
@@ -49,7 +52,12 @@ public class AdmissionHandler {
     /** Answers {@code /validate}. A failure to decide is a denial with code 500, never an allow. */
     public byte[] validate(byte[] body) {
         long start = System.nanoTime();
-        AdmissionCall call = AdmissionDecoder.decode(body);
+        AdmissionCall call;
+        try {
+            call = AdmissionDecoder.decode(body);
+        } catch (BadRequestException e) {
+            return invalid("validate", e, e.uid(), e.kind(), e.operation(), start);
+        }
         String decision = "error";
         AdmissionResponse response;
         try {
@@ -57,7 +65,7 @@ public class AdmissionHandler {
             decision = d.decision;
             response = d.response;
         } catch (BadRequestException e) {
-            throw e;
+            return invalid("validate", e, call.uid(), call.kind(), call.operation(), start);
         } catch (RuntimeException e) {
             LOG.errorf(e, "validation failed uid=%s kind=%s namespace=%s name=%s", call.uid(), call.kind(), call.namespace(),
                     call.displayName());
@@ -73,7 +81,12 @@ public class AdmissionHandler {
     /** Answers {@code /mutate}. A failure to compute defaults allows the object unchanged with a warning. */
     public byte[] mutate(byte[] body) {
         long start = System.nanoTime();
-        AdmissionCall call = AdmissionDecoder.decode(body);
+        AdmissionCall call;
+        try {
+            call = AdmissionDecoder.decode(body);
+        } catch (BadRequestException e) {
+            return invalid("mutate", e, e.uid(), e.kind(), e.operation(), start);
+        }
         String decision = "error";
         AdmissionResponse response;
         try {
@@ -81,7 +94,7 @@ public class AdmissionHandler {
             decision = d.decision;
             response = d.response;
         } catch (BadRequestException e) {
-            throw e;
+            return invalid("mutate", e, call.uid(), call.kind(), call.operation(), start);
         } catch (RuntimeException e) {
             LOG.errorf(e, "mutation failed uid=%s kind=%s namespace=%s name=%s", call.uid(), call.kind(), call.namespace(),
                     call.displayName());
@@ -92,6 +105,28 @@ public class AdmissionHandler {
         }
         metrics.request("mutate", call.kind(), call.operation(), decision);
         return Responses.review(call.uid(), response);
+    }
+
+    /**
+     * Answers a request that cannot be read. Without a uid there is no review to answer: the transport
+     * answers 4xx. With one, the answer is a review, so that the API server shows the reason instead of
+     * "failed calling webhook" and applying the failurePolicy: {@code /validate} denies with code 400;
+     * {@code /mutate} allows the object unchanged with a warning, since it has nothing to add to an
+     * object it cannot read and {@code /validate} refuses it (a mutating webhook with failurePolicy
+     * Ignore would let it through unmutated either way; this way the user sees why).
+     */
+    private byte[] invalid(String webhook, BadRequestException e, String uid, String kind, String operation, long start) {
+        if (uid == null) {
+            throw e;
+        }
+        LOG.debugf("%s: request %s cannot be read: %s", webhook, uid, e.getMessage());
+        AdmissionResponse response = "validate".equals(webhook)
+                ? Responses.denied(400, "BadRequest", "rootguard cannot read the request: " + e.getMessage())
+                : Responses.withWarnings(Responses.allowed(), List.of("rootguard added no defaults, it cannot read the request: "
+                        + e.getMessage()));
+        metrics.duration(webhook, System.nanoTime() - start);
+        metrics.request(webhook, kind, operation, "invalid");
+        return Responses.review(uid, response);
     }
 
     /**
@@ -134,8 +169,8 @@ public class AdmissionHandler {
             metrics.violations(violations);
         }
         annotations.put(ANNOTATION_MODE, review.mode().id());
-        annotations.put(ANNOTATION_VIOLATIONS, violations.stream()
-                .map(v -> v.rule() + "(" + v.action().id() + ") " + v.path()).collect(Collectors.joining("; ")));
+        annotations.put(ANNOTATION_VIOLATIONS, String.join("; ", Responses.firstItems(violations.stream()
+                .map(v -> v.rule() + "(" + v.action().id() + ") " + v.path()).toList(), n -> "and " + n + " more")));
         List<String> warnings = review.withAction(Action.WARN).stream().map(Violation::line).toList();
         if (review.allowed()) {
             AdmissionResponse r = Responses.withAnnotations(Responses.withWarnings(Responses.allowed(), warnings), annotations);
@@ -144,10 +179,11 @@ public class AdmissionHandler {
         List<Violation> enforced = review.withAction(Action.ENFORCE);
         String message = "rootguard denied " + call.kind() + " " + qualifiedName(call, object) + ": " + enforced.size()
                 + (enforced.size() == 1 ? " violation" : " violations") + "\n"
-                + enforced.stream().map(v -> "- " + v.line()).collect(Collectors.joining("\n"));
+                + String.join("\n", Responses.firstItems(enforced.stream().map(v -> "- " + v.line()).toList(),
+                        n -> "- and " + n + " more"));
         if (record) {
             LOG.infof("denied uid=%s kind=%s namespace=%s name=%s operation=%s dryRun=%s rules=%s", call.uid(), call.kind(),
-                    call.namespace(), call.displayName(object), call.operation(), call.dryRun(),
+                    call.namespace(), Responses.cut(call.displayName(object), MAX_NAME), call.operation(), call.dryRun(),
                     enforced.stream().map(Violation::rule).distinct().collect(Collectors.joining(",")));
         }
         AdmissionResponse r = Responses.denied(403, "Forbidden", message);
@@ -194,6 +230,6 @@ public class AdmissionHandler {
 
     private static String qualifiedName(AdmissionCall call, HasMetadata object) {
         String name = call.displayName(object);
-        return call.namespace().isEmpty() ? name : call.namespace() + "/" + name;
+        return Responses.cut(call.namespace().isEmpty() ? name : call.namespace() + "/" + name, MAX_NAME);
     }
 }

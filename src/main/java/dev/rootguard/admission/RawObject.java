@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import dev.rootguard.policy.Json;
+import dev.rootguard.policy.JsonErrors;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -56,9 +57,9 @@ public final class RawObject {
         } catch (JacksonException | IllegalArgumentException e) {
             String path = e instanceof JsonMappingException jm ? Json.fieldPath(jm) : "";
             throw new BadRequestException(where + (path.isEmpty() ? "" : "." + path) + " is not a valid " + type.getSimpleName()
-                    + " field: " + (e instanceof JacksonException je ? AdmissionDecoder.describe(je) : "it cannot be read"));
+                    + " field: " + JsonErrors.describe(e, false));
         } catch (IOException e) {
-            throw new BadRequestException(where + " cannot be read: " + e.getMessage());
+            throw new BadRequestException(where + " cannot be read: " + JsonErrors.describe(e, false));
         }
     }
 

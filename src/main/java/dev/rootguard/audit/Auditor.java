@@ -3,6 +3,7 @@ package dev.rootguard.audit;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.Json;
+import dev.rootguard.policy.JsonErrors;
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.PolicyConfig;
@@ -75,8 +76,7 @@ public final class Auditor {
         try {
             object = Json.MAPPER.treeToValue(d.raw(), type.get());
         } catch (JsonProcessingException | IllegalArgumentException e) {
-            String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-            msg = msg == null ? "" : msg.lines().findFirst().orElse("").replaceAll(" \\(but might if coercion.*\\)", "");
+            String msg = JsonErrors.describe(e, false);
             String field = e instanceof com.fasterxml.jackson.databind.JsonMappingException jm ? Json.fieldPath(jm) : "";
             AuditReport.Source at = field.isEmpty() ? source
                     : new AuditReport.Source(source.file(), source.document(), source.item(), d.lineOf(field), source.cluster());

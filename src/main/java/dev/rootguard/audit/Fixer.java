@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.Json;
+import dev.rootguard.policy.JsonErrors;
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.Patcher;
 import dev.rootguard.policy.PodSpecs;
@@ -97,7 +98,7 @@ public final class Fixer {
                     }
                 } catch (Exception e) {
                     unreadable = true;
-                    String msg = e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+                    String msg = e instanceof com.fasterxml.jackson.core.JacksonException ? JsonErrors.describe(e, false) : e.getMessage();
                     problems.add(file + " (document " + index + ", line " + (c.startLine() + 1) + "): left unchanged, cannot read it: "
                             + (msg == null ? "" : msg.lines().findFirst().orElse("")));
                 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.rootguard.policy.JsonErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -125,16 +126,62 @@ public final class ManifestReader {
         return out;
     }
 
-    /** Parses the text of one file. Documents are numbered from 0 in order, not counting empty ones. */
+    /**
+     * Parses the text of one file. Documents are numbered from 0 in order, not counting empty ones.
+     * Content after a document end marker ({@code ...}) and before the next {@code ---} is an error of its
+     * own: kubectl reads only the document before the marker and silently ignores the rest, so an object
+     * there would neither be created nor, without the error, be noticed.
+     */
     public static List<Document> parse(String name, String text) {
         List<Document> out = new ArrayList<>();
         int docIndex = 0;
         for (Chunk c : split(text)) {
-            if (!c.empty()) {
-                out.addAll(parseDocument(name, docIndex++, c.startLine(), c.text()));
+            if (c.empty()) {
+                continue;
             }
+            String[] lines = c.text().split("\n", -1);
+            int marker = endMarker(lines);
+            int after = marker < 0 ? -1 : contentAfter(lines, marker);
+            if (after < 0) {
+                out.addAll(parseDocument(name, docIndex++, c.startLine(), c.text()));
+                continue;
+            }
+            String before = String.join("\n", java.util.Arrays.copyOfRange(lines, 0, marker));
+            if (!onlyComments(before)) {
+                out.addAll(parseDocument(name, docIndex++, c.startLine(), before));
+            }
+            out.add(Document.failed(new Document.Source(name, docIndex++, -1, c.startLine() + after + 1, null),
+                    afterEndMarker(c.startLine() + marker + 1)));
         }
         return out;
+    }
+
+    /** @param markerLine the marker's line in the file, or 0 when not known */
+    private static String afterEndMarker(int markerLine) {
+        return "content after the document end marker \"...\"" + (markerLine > 0 ? " on line " + markerLine : "")
+                + " is ignored by kubectl, so it is not audited; start a new document with \"---\" or remove it";
+    }
+
+    /** The index of the first document end marker line ({@code ...}, alone or before a comment), or -1. */
+    private static int endMarker(String[] lines) {
+        for (int i = 0; i < lines.length; i++) {
+            String l = lines[i].stripTrailing();
+            if (l.equals("...") || l.startsWith("... ") || l.startsWith("...\t")) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The index of the first line after {@code marker} that is neither blank, a comment nor another end marker, or -1. */
+    private static int contentAfter(String[] lines, int marker) {
+        for (int i = marker + 1; i < lines.length; i++) {
+            String l = lines[i].strip();
+            if (!l.isEmpty() && !l.startsWith("#") && !l.equals("...") && !l.startsWith("... ")) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static boolean onlyComments(String chunk) {
@@ -150,20 +197,15 @@ public final class ManifestReader {
             root = readWithLines(p, lines, offset);
         } catch (IOException e) {
             int line = offset + 1;
-            String msg = e.getMessage();
             if (!(e instanceof com.fasterxml.jackson.core.JsonProcessingException)) {
-                return List.of(Document.failed(new Document.Source(file, docIndex, -1, line, null), msg));
+                return List.of(Document.failed(new Document.Source(file, docIndex, -1, line, null), e.getMessage()));
             }
-            if (e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe) {
-                msg = jpe.getOriginalMessage();
-                if (jpe.getLocation() != null && jpe.getLocation().getLineNr() > 0) {
-                    line = offset + jpe.getLocation().getLineNr();
-                }
+            if (e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe && jpe.getLocation() != null
+                    && jpe.getLocation().getLineNr() > 0) {
+                line = offset + jpe.getLocation().getLineNr();
             }
-            // Keep snakeyaml's first line and its "expected ..., but found ..." line; skip the echoed source.
-            String first = msg == null ? "malformed YAML" : msg.lines().findFirst().orElse(msg)
-                    + msg.lines().filter(l -> l.startsWith("expected ") || l.startsWith("found ")).map(l -> ": " + l).findFirst().orElse("");
-            return List.of(Document.failed(new Document.Source(file, docIndex, -1, line, null), "malformed YAML: " + first));
+            // The webhook's description of read errors: no value from the file, no echoed source line.
+            return List.of(Document.failed(new Document.Source(file, docIndex, -1, line, null), "malformed YAML: " + JsonErrors.describe(e, false)));
         }
         Document.Source source = new Document.Source(file, docIndex, -1, firstLine(lines, offset), null);
         if (root == null || root.isNull()) {
@@ -201,6 +243,12 @@ public final class ManifestReader {
 
     /** Reads one YAML document with the same rules as the audit (duplicate keys, aliases and merge keys refused). */
     public static JsonNode readTree(String chunk) throws IOException {
+        String[] lines = chunk.split("\n", -1);
+        int marker = endMarker(lines);
+        if (marker >= 0 && contentAfter(lines, marker) >= 0) {
+            // Rewriting the document would keep only what precedes the marker and drop the rest.
+            throw new IOException(afterEndMarker(0));
+        }
         try (JsonParser p = YAML.createParser(chunk)) {
             p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
             return readWithLines(p, new HashMap<>(), 0);

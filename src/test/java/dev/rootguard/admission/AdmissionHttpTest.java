@@ -176,11 +176,14 @@ class AdmissionHttpTest {
     private static final java.util.regex.Pattern JAVA_NAME = java.util.regex.Pattern.compile(
             "\\b[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+\\.[A-Z]|Exception|Constraints|Feature|CoercionConfig|`");
 
+    private static final String VALID = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u1\","
+            + "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"team-a\","
+            + "\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\","
+            + "\"image\":\"x\",\"securityContext\":{\"runAsUser\":5}}]}}}}";
+
+    /** Bodies that are not a review with a request uid: there is no review to answer, so HTTP 400. */
     static Stream<Arguments> badBodies() {
-        String valid = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u1\","
-                + "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"team-a\","
-                + "\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\","
-                + "\"image\":\"x\",\"securityContext\":{\"runAsUser\":5}}]}}}}";
+        String valid = VALID;
         return Stream.of(
                 Arguments.of("not JSON", "hello", "not valid JSON"),
                 Arguments.of("empty body", "", "empty"),
@@ -192,6 +195,20 @@ class AdmissionHttpTest {
                 Arguments.of("request not an object", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":7}",
                         "request must be an object"),
                 Arguments.of("no uid", valid.replace("\"uid\":\"u1\",", ""), "request.uid is missing"),
+                Arguments.of("duplicate key", valid.replace("\"runAsUser\":5", "\"runAsUser\":5,\"runAsUser\":0"),
+                        "Duplicate field request.object.spec.containers[0].securityContext.runAsUser"),
+                Arguments.of("deep nesting", "{\"a\":".repeat(3000) + "1" + "}".repeat(3000), "not valid JSON"),
+                Arguments.of("a second document after the review", valid + "{\"request\":{}}", "not valid JSON: content after the end"));
+    }
+
+    /**
+     * Reviews whose request uid is known but which cannot be decided on: answered inside the review (a 400
+     * would make the API server report a failed call and apply the failurePolicy, so /mutate with
+     * Ignore would let the object through unmutated without saying why).
+     */
+    static Stream<Arguments> unreadableRequests() {
+        String valid = VALID;
+        return Stream.of(
                 Arguments.of("no kind", valid.replace("\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},", ""), "request.kind is missing"),
                 Arguments.of("no operation", valid.replace("\"operation\":\"CREATE\",", ""), "request.operation is missing"),
                 Arguments.of("object not an object", valid.replaceFirst("\"object\":\\{.*}}}$", "\"object\":\"pod\"}}"), "request.object must be an object"),
@@ -201,10 +218,10 @@ class AdmissionHttpTest {
                 Arguments.of("string for a boolean", valid.replace("\"runAsUser\":5", "\"runAsUser\":5,\"privileged\":\"true\""), "privileged"),
                 Arguments.of("object for a list", valid.replace("\"containers\":[{", "\"containers\":{\"x\":{").replace("5}}]}", "5}}}}"),
                         "containers"),
-                Arguments.of("duplicate key", valid.replace("\"runAsUser\":5", "\"runAsUser\":5,\"runAsUser\":0"), "Duplicate field"),
+                Arguments.of("string for a port", valid.replace("\"image\":\"x\"", "\"image\":\"x\",\"ports\":[{\"containerPort\":\"8080\"}]"),
+                        "request.object.spec.containers[0].ports[0].containerPort is not a valid Pod field: expected an integer, got a string"),
                 Arguments.of("object kind disagrees with request kind", valid.replace("\"apiVersion\":\"v1\",\"kind\":\"Pod\"",
                         "\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\""), "disagrees"),
-                Arguments.of("deep nesting", "{\"a\":".repeat(3000) + "1" + "}".repeat(3000), "not valid JSON"),
                 // Regressions found by HostileInputTest: each of these was allowed (or read another way) before.
                 Arguments.of("CREATE without an object", valid.replaceFirst(",\"object\":\\{.*}}}$", "}}"), "request.object is missing"),
                 Arguments.of("CREATE with a null object", valid.replaceFirst("\"object\":\\{.*}}}$", "\"object\":null}}"),
@@ -215,8 +232,7 @@ class AdmissionHttpTest {
                         "\"spec\":{\"os\":\"windows\","), "request.object.spec.os is not a valid Pod field: expected an object, got a string"),
                 Arguments.of("number for a string", valid.replace("\"image\":\"x\"", "\"image\":5"),
                         "request.object.spec.containers[0].image is not a valid Pod field: expected a string, got an integer"),
-                Arguments.of("boolean for a string", valid.replace("\"name\":\"p\"", "\"name\":true"), "request.object.metadata.name"),
-                Arguments.of("a second document after the review", valid + "{\"request\":{}}", "not valid JSON: content after the end"));
+                Arguments.of("boolean for a string", valid.replace("\"name\":\"p\"", "\"name\":true"), "request.object.metadata.name"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -229,6 +245,97 @@ class AdmissionHttpTest {
             assertTrue(message.contains(fragment), () -> path + ": message '" + message + "' lacks '" + fragment + "'");
             assertFalse(JAVA_NAME.matcher(message).find(), () -> path + ": message names Java internals: " + message);
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unreadableRequests")
+    void unreadableRequestsWithAUidAreAnsweredInsideTheReview(String name, String body, String fragment) {
+        HttpResponse<String> v = client.post("/validate", "application/json", body.getBytes(StandardCharsets.UTF_8));
+        assertEquals(200, v.statusCode(), () -> "/validate: " + v.body());
+        JsonNode denied = json(v.body()).path("response");
+        assertEquals("u1", denied.path("uid").asText(), v.body());
+        assertFalse(denied.path("allowed").asBoolean(true), v.body());
+        assertEquals(400, denied.path("status").path("code").asInt(), v.body());
+        assertEquals("BadRequest", denied.path("status").path("reason").asText(), v.body());
+        String message = denied.path("status").path("message").asText();
+        assertTrue(message.contains(fragment), () -> "/validate: message '" + message + "' lacks '" + fragment + "'");
+        assertFalse(JAVA_NAME.matcher(message).find(), () -> "/validate: message names Java internals: " + message);
+
+        HttpResponse<String> m = client.post("/mutate", "application/json", body.getBytes(StandardCharsets.UTF_8));
+        assertEquals(200, m.statusCode(), () -> "/mutate: " + m.body());
+        JsonNode allowed = json(m.body()).path("response");
+        assertEquals("u1", allowed.path("uid").asText(), m.body());
+        assertTrue(allowed.path("allowed").asBoolean(false), m.body());
+        assertFalse(allowed.has("patch") || allowed.has("patchType"), m.body());
+        String warning = allowed.path("warnings").path(0).asText();
+        assertTrue(warning.contains("cannot read the request") && warning.contains(fragment), () -> "/mutate: warning '" + warning + "'");
+    }
+
+    @Test
+    void anUnbindableObjectIsCountedAsInvalid() {
+        String body = VALID.replace("\"image\":\"x\"", "\"image\":\"x\",\"ports\":[{\"containerPort\":\"8080\"}]");
+        double validateBefore = counter("validate", "invalid");
+        double mutateBefore = counter("mutate", "invalid");
+        client.post("/validate", "application/json", body.getBytes(StandardCharsets.UTF_8));
+        client.post("/mutate", "application/json", body.getBytes(StandardCharsets.UTF_8));
+        assertEquals(validateBefore + 1, counter("validate", "invalid"));
+        assertEquals(mutateBefore + 1, counter("mutate", "invalid"));
+    }
+
+    /** The value of rootguard_admission_requests_total for a Pod CREATE with this webhook and decision, 0 when absent. */
+    private static double counter(String webhook, String decision) {
+        String series = "rootguard_admission_requests_total{decision=\"" + decision + "\",kind=\"Pod\",operation=\"CREATE\",webhook=\""
+                + webhook + "\"} ";
+        return WebhookClient.management("/q/metrics").body().lines().filter(l -> l.startsWith(series))
+                .mapToDouble(l -> Double.parseDouble(l.substring(series.length()).trim())).findFirst().orElse(0);
+    }
+
+    /**
+     * A pod with 10,000 root containers once got a 3.4 MB answer (10,000 warnings, a 0.9 MB annotation): the
+     * answer now lists the first 20 violations, says how many more there are, and keeps its warnings within
+     * what the API server passes on (4,096 characters in all, 256 each).
+     */
+    @Test
+    void aPodWithTenThousandViolatingContainersGetsAnAnswerOfAFewKilobytes() throws Exception {
+        ObjectNode review = Reviews.recorded("pod-create-root");
+        com.fasterxml.jackson.databind.node.ArrayNode containers = ((ObjectNode) review.at("/request/object/spec")).putArray("containers");
+        for (int i = 0; i < 10_000; i++) {
+            containers.addObject().put("name", "c" + i).put("image", "registry.example/app:1").putObject("securityContext").put("runAsUser", 0);
+        }
+        byte[] request = WebhookClient.JSON.writeValueAsBytes(review);
+        HttpResponse<String> r = client.post("/validate", "application/json", request);
+        assertEquals(200, r.statusCode(), r.body());
+        System.out.printf("10,000 root containers: request %d bytes, answer %d bytes%n", request.length, r.body().length());
+        assertTrue(r.body().length() < 20_000, "answer of " + r.body().length() + " bytes to a request of " + request.length);
+        JsonNode response = json(r.body()).path("response");
+        assertFalse(response.path("allowed").asBoolean(true));
+
+        List<String> lines = response.path("status").path("message").asText().lines().toList();
+        int total = Integer.parseInt(lines.get(0).replaceAll(".*: (\\d+) violations$", "$1"));
+        assertTrue(total > 10_000, lines.get(0));
+        assertEquals(22, lines.size(), "a heading, 20 violations and how many more: " + lines);
+        assertTrue(lines.get(1).startsWith("- [run-as-root] spec.containers[0].securityContext.runAsUser: "), lines.get(1));
+        assertEquals("- and " + (total - 20) + " more", lines.get(21));
+
+        JsonNode warnings = response.path("warnings");
+        assertEquals(16, warnings.size(), warnings.toString());
+        int characters = 0;
+        for (JsonNode w : warnings) {
+            int n = w.asText().codePointCount(0, w.asText().length());
+            assertTrue(n <= 256, w.asText());
+            characters += n;
+        }
+        assertTrue(characters <= 4096, "warnings of " + characters + " characters");
+        // One allowPrivilegeEscalation warning per container at least: 15 shown, the rest counted.
+        String more = warnings.get(15).asText();
+        assertTrue(more.matches("rootguard: and \\d+ more warnings") && Integer.parseInt(more.replaceAll("\\D", "")) >= 10_000 - 15, more);
+
+        String annotation = response.path("auditAnnotations").path("violations").asText();
+        assertTrue(annotation.length() <= 4096, "annotation of " + annotation.length() + " characters");
+        assertEquals(21, annotation.split("; ").length, annotation);
+        // The annotation lists warned violations too, so it leaves out at least as many as the message.
+        String left = annotation.substring(annotation.lastIndexOf("; ") + 2);
+        assertTrue(left.matches("and \\d+ more") && Integer.parseInt(left.replaceAll("\\D", "")) >= total - 20, annotation);
     }
 
     @Test

@@ -25,15 +25,20 @@ import java.util.function.Function;
  * <p>Most cases start from a well-formed AdmissionReview of a supported kind whose pod spec is either
  * compliant or carries exactly one enforced violation (the generator knows which, and where), and then
  * apply one hostile change. The change decides the expectation: a body the webhook cannot read must
- * get a 4xx; a change that leaves the meaning intact keeps the base decision (a forbidden pod must
- * still be denied); a change whose meaning is debatable only requires that a forbidden pod is not allowed.
+ * get a 4xx, or inside the review a denial with code 400 once its uid could be read; a change that
+ * leaves the meaning intact keeps the base decision (a forbidden pod must still be denied); a change
+ * whose meaning is debatable only requires that a forbidden pod is not allowed.
  * Case {@code i} depends only on the seed and {@code i}, so one case can be replayed alone.
  */
 final class HostileBodies {
 
     /** What an endpoint must answer. */
     enum Expect {
-        /** A 4xx with the case's status (400, 413 or 415). */
+        /**
+         * Unreadable: a 4xx with the case's status (400, 413 or 415); but where that is 400 and the body
+         * is a review with a readable request uid, an answer inside the review (denied with code 400 from
+         * {@code /validate}, allowed without a patch from {@code /mutate}).
+         */
         REJECT,
         /** 200 with {@code allowed: false} and status code 403. */
         DENY,

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -64,8 +65,10 @@ import org.junit.jupiter.api.Test;
  * Java class and carries no stack trace;</li>
  * <li>a 200 is a well-formed {@code admission.k8s.io/v1} AdmissionReview with the request's uid, never an
  * internal-error denial, and from {@code /mutate} an allow whose patch applies to the submitted object;</li>
- * <li>a body that cannot be read is never answered with an allow, and a forbidden pod that can be
- * read is denied;</li>
+ * <li>a body that cannot be read is never answered with an allow from {@code /validate}, and a forbidden pod
+ * that can be read is denied;</li>
+ * <li>a body read as far as the request's uid is answered inside a review, never with a 400: an unreadable
+ * one is denied with code 400 by {@code /validate} and allowed unpatched by {@code /mutate};</li>
  * <li>no 5xx, and no answer later than the client timeout.</li>
  * </ul>
  * Afterwards the webhook must still be ready and the heap back near where it started.
@@ -440,11 +443,17 @@ class HostileInputTest {
             if (status >= 500) {
                 throw new AssertionError("HTTP " + status + ": " + excerpt(body));
             }
+            // A body the decoder reads as far as the request's uid is answered inside a review, never with a 400.
+            String reviewUid = c.status() == 400 ? reviewUid(c.body()) : null;
             if (status != 200) {
                 if (status != 400 && status != 413 && status != 415) {
                     throw new AssertionError("unexpected HTTP " + status + ": " + excerpt(body));
                 }
                 checkError(status, body);
+                if (status == 400 && reviewUid != null) {
+                    throw new AssertionError("HTTP 400 for a request with uid " + reviewUid + ", not an answer inside the review: "
+                            + excerpt(body));
+                }
                 if (expect == Expect.REJECT && status != c.status()) {
                     throw new AssertionError("expected HTTP " + c.status() + ", got " + status + ": " + excerpt(body));
                 }
@@ -453,7 +462,7 @@ class HostileInputTest {
                 }
                 return String.valueOf(status);
             }
-            if (expect == Expect.REJECT) {
+            if (expect == Expect.REJECT && reviewUid == null) {
                 throw new AssertionError("expected HTTP " + c.status() + ", got 200: " + excerpt(body));
             }
             JsonNode review;
@@ -493,6 +502,15 @@ class HostileInputTest {
                     }
                 }
                 switch (expect) {
+                    case REJECT -> {
+                        if (allowed || response.path("status").path("code").intValue() != 400) {
+                            throw new AssertionError("an unreadable request was not denied with 400: " + excerpt(body));
+                        }
+                        if (LEAK.matcher(response.path("status").path("message").asText()).find()) {
+                            throw new AssertionError("the denial leaks internals: " + excerpt(body));
+                        }
+                        return "200 invalid";
+                    }
                     case DENY -> {
                         if (allowed || response.path("status").path("code").intValue() != 403) {
                             throw new AssertionError("a forbidden pod was not denied with 403: " + excerpt(body));
@@ -520,6 +538,15 @@ class HostileInputTest {
                 if (w.asText().contains("could not apply defaults")) {
                     throw new AssertionError("mutation failed internally: " + excerpt(body));
                 }
+            }
+            if (expect == Expect.REJECT) {
+                if (response.has("patch") || response.has("patchType")) {
+                    throw new AssertionError("/mutate patched an unreadable request: " + excerpt(body));
+                }
+                if (LEAK.matcher(response.path("warnings").toString()).find()) {
+                    throw new AssertionError("the warning leaks internals: " + excerpt(body));
+                }
+                return "200 invalid";
             }
             if (response.has("patch")) {
                 checkPatch(c, response);
@@ -575,6 +602,29 @@ class HostileInputTest {
                 JsonPatch.apply(patch, object);
             } catch (RuntimeException e) {
                 throw new AssertionError("the patch does not apply to the submitted object: " + e.getMessage() + "\n    patch: " + patch);
+            }
+        }
+
+        /**
+         * The request uid when the body is one strict JSON document, an {@code admission.k8s.io/v1}
+         * AdmissionReview whose request has a non-blank string uid: how far the webhook must read before it
+         * answers inside a review. Null otherwise.
+         */
+        private static String reviewUid(byte[] body) {
+            if (body == null) {
+                return null;
+            }
+            try {
+                JsonNode root = STRICT.readerFor(JsonNode.class).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readValue(body);
+                if (root == null || !root.isObject() || !root.path("apiVersion").isTextual() || !root.path("kind").isTextual()
+                        || !"admission.k8s.io/v1".equals(root.path("apiVersion").asText())
+                        || !"AdmissionReview".equals(root.path("kind").asText()) || !root.path("request").isObject()) {
+                    return null;
+                }
+                JsonNode uid = root.path("request").path("uid");
+                return uid.isTextual() && !uid.asText().isBlank() ? uid.asText() : null;
+            } catch (IOException | RuntimeException e) {
+                return null;
             }
         }
 

@@ -199,6 +199,17 @@ class FixTest {
         assertTrue(r.out().contains("runAsNonRoot: true"), "the other documents are still fixed");
     }
 
+    /** Rewriting a document with content after its end marker would keep the part before the marker and lose the rest. */
+    @Test
+    void aDocumentWithContentAfterItsEndMarkerIsLeftUnchangedAndReported() {
+        String input = "apiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec:\n  containers: [{name: a, image: x}]\n...\n"
+                + "apiVersion: v1\nkind: Pod\nmetadata: {name: second}\nspec:\n  containers: [{name: b, image: y}]\n";
+        var r = fix(input, "-f", "-");
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("- (document 0, line 1): left unchanged, cannot read it: content after the document end marker"), r.err());
+        assertEquals(input, r.out());
+    }
+
     @Test
     void standardInputCannotBeRewrittenInPlace() {
         var r = fix(BARE, "-f", "-", "--in-place");
