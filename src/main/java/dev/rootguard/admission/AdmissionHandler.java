@@ -37,8 +37,7 @@ public class AdmissionHandler {
     private final AdmissionMetrics metrics;
 
     @Inject
-    public AdmissionHandler(PolicyHolder policy, NamespaceCache namespaces, AdmissionMetrics metrics,
-            dev.rootguard.config.RootguardConfig config) {
+    public AdmissionHandler(PolicyHolder policy, NamespaceCache namespaces, AdmissionMetrics metrics) {
         this.policy = policy;
         this.namespaces = namespaces;
         this.metrics = metrics;
