@@ -2,7 +2,8 @@
 """What rootguard's POST /validate should answer for an AdmissionReview, with the default policy.
 
 A small, independent re-statement of rootguard's enforced rules (run-as-root, root-group,
-privileged, capabilities, required-ids) and of the decisions around them (exempt system
+privileged, capabilities, required-ids, and privilege-escalation for an explicit true) and of the
+decisions around them (exempt system
 namespaces, kinds and subresources that are let through, user-namespaced and Windows pods), used
 by generate.py to label the benchmark corpus and by the benchmark to check sampled responses
 (and an UPDATE that changes no field the rules read is allowed, as rootguard does).
@@ -11,7 +12,8 @@ It reports which rules fire and at which field paths; it does not reproduce the 
     python3 bench/corpus/expected.py BODY.json [...]   prints one JSON line per body:
         {"file": ..., "uid": ..., "allowed": true|false, "rules": [...], "paths": [...]}
 
-The warn-only rule privilege-escalation never denies, so it is left out.
+The warn-only findings (privilege-escalation where the field is unset, image-groups) never deny,
+so they are left out.
 """
 import json
 import sys
@@ -19,7 +21,7 @@ import sys
 # rootguard.exemptions.namespaces default, plus the webhook's own namespace (rootguard.namespace)
 EXEMPT_NAMESPACES = {"kube-system", "kube-public", "kube-node-lease", "rootguard"}
 ALLOWED_CAPABILITIES = {"NET_BIND_SERVICE"}
-RULES = ("run-as-root", "root-group", "privileged", "capabilities", "required-ids")
+RULES = ("run-as-root", "root-group", "privileged", "capabilities", "required-ids", "privilege-escalation")
 
 # group/kind -> path of the pod spec inside the object
 POD_SPEC_PATHS = {
@@ -88,6 +90,25 @@ def violations(spec, path):
     if not cs:
         return out  # rules check containers, and pod fields on their behalf
     windows = (spec.get("os") or {}).get("name") == "windows"  # exactly, as the API server spells it
+    if windows and spec.get("hostUsers") is not False:
+        # run-as-root on Windows: ContainerAdministrator (any case) is root; else runAsNonRoot must be true
+        missing = []
+        for c in cs:
+            own = (c["sc"].get("windowsOptions") or {}).get("runAsUserName")
+            user = own if own is not None else (psc.get("windowsOptions") or {}).get("runAsUserName")
+            non_root, p = effective(c, "runAsNonRoot")
+            if user is not None and user.lower() == "containeradministrator":
+                add("run-as-root", f"{c['path']}.securityContext.windowsOptions.runAsUserName" if own is not None
+                    else pod_field("windowsOptions.runAsUserName"))
+            elif non_root is None:
+                missing.append(c)
+            elif non_root is not True:
+                add("run-as-root", p)
+        if missing and len(missing) == len(cs):
+            add("run-as-root", pod_field("runAsNonRoot"))
+        else:
+            for c in missing:
+                add("run-as-root", f"{c['path']}.securityContext.runAsNonRoot")
     if not windows:
         # run-as-root (skipped for user-namespaced pods)
         if spec.get("hostUsers") is not False:
@@ -138,6 +159,10 @@ def violations(spec, path):
                     add("required-ids", f"{c['path']}.securityContext.{field}")
         if psc.get("fsGroup") is None:
             add("required-ids", pod_field("fsGroup"))
+        # privilege-escalation: an explicit true is enforced (unset is only a warning)
+        for c in cs:
+            if c["sc"].get("allowPrivilegeEscalation") is True:
+                add("privilege-escalation", f"{c['path']}.securityContext.allowPrivilegeEscalation")
     return out
 
 

@@ -271,8 +271,9 @@ class Gen:
                     c["securityContext"].pop("runAsUser", None)
                     c["securityContext"].pop("runAsNonRoot", None)
                 intended = True
-            elif v == 2:  # Windows pod: no Linux identity fields, only privileged applies
-                spec = {"os": {"name": "windows"}, "containers": [{"name": "win", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}]}
+            elif v == 2:  # Windows pod: runAsNonRoot is all run-as-root asks of it; no Linux identity fields
+                spec = {"os": {"name": "windows"}, "securityContext": {"runAsNonRoot": True},
+                        "containers": [{"name": "win", "image": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}]}
                 intended = True
             elif v == 3:  # Windows host process
                 spec = {"os": {"name": "windows"}, "securityContext": {"windowsOptions": {"hostProcess": True, "runAsUserName": "NT AUTHORITY\\SYSTEM"}},

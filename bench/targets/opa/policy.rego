@@ -23,17 +23,20 @@
 # Semantics follow rootguard's /validate with the default configuration (mode enforce, allowlist
 # [NET_BIND_SERVICE], exempt namespaces kube-system, kube-public, kube-node-lease and rootguard):
 #   run-as-root   effective runAsUser 0, or (no effective runAsUser and effective runAsNonRoot
-#                 not true); skipped for hostUsers: false
+#                 not true); on Windows pods an effective runAsNonRoot not true, or an effective
+#                 windowsOptions.runAsUserName ContainerAdministrator (any case); skipped for
+#                 hostUsers: false
 #   root-group    effective runAsGroup 0, pod fsGroup 0, 0 in pod supplementalGroups
 #   privileged    securityContext.privileged true (and windowsOptions.hostProcess true)
 #   capabilities  capabilities.add entries outside the allowlist (case-insensitive, CAP_ optional)
 #   required-ids  effective runAsUser and runAsGroup for every container, pod fsGroup
-#   privilege-escalation  warn only: allowPrivilegeEscalation not false (a warning, never a denial)
+#   privilege-escalation  allowPrivilegeEscalation true (enforce), or unset (warn)
+#   image-groups  warn only: pod supplementalGroupsPolicy not Strict
 # "Effective" means the container's securityContext value, else the pod's. Rules cover
 # containers, initContainers and ephemeralContainers of Pods and of the pod templates of
 # Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, ReplicationController and
 # PodTemplate, and pod fields on their behalf (a pod without containers has no violation). Windows
-# pods (spec.os.name exactly windows) are only checked by privileged. Findings at the
+# pods (spec.os.name exactly windows) are only checked by run-as-root and privileged. Findings at the
 # same field path are merged into one naming every container, and the violation lines, the denial
 # message ("rootguard denied <Kind> <ns>/<name>: N violations" then "- [rule] path: message"),
 # warnings and auditAnnotations match rootguard's, as does the shortcut that allows an UPDATE
@@ -284,7 +287,7 @@ violations := [] if {
 	count(ctrs) == 0
 } else := array.concat(
 	array.concat(array.concat(run_as_root, root_group), array.concat(privileged, capabilities)),
-	array.concat(required_ids, privilege_escalation),
+	array.concat(array.concat(required_ids, privilege_escalation), image_groups),
 )
 
 # ---- run-as-root ----------------------------------------------------------------------------
@@ -292,7 +295,74 @@ violations := [] if {
 run_as_root := with_rule("run-as-root", "enforce", array.concat(uid_zero, undecided_findings)) if {
 	not windows
 	not user_namespaced
+} else := with_rule("run-as-root", "enforce", array.concat(windows_found, windows_missing_findings)) if {
+	windows
+	not user_namespaced
 } else := []
+
+# Windows: the container's windowsOptions.runAsUserName, else the pod's.
+windows_user(c) := {"value": v, "pod": false} if {
+	v := object.get(object_or_empty(object.get(c.sc, "windowsOptions", {})), "runAsUserName", null)
+	v != null
+} else := {"value": v, "pod": true} if {
+	v := object.get(object_or_empty(object.get(psc, "windowsOptions", {})), "runAsUserName", null)
+	v != null
+} else := {"value": null, "pod": false}
+
+windows_admin(c) if {
+	u := windows_user(c).value
+	is_string(u)
+	lower(u) == "containeradministrator"
+}
+
+# A container's own finding: ContainerAdministrator, else an effective runAsNonRoot that is set but not true.
+windows_hit(c) := {"kind": "admin", "path": effective_path(c, "windowsOptions.runAsUserName", windows_user(c))} if {
+	windows_admin(c)
+} else := {"kind": "false", "path": effective_path(c, "runAsNonRoot", effective(c.sc, "runAsNonRoot"))} if {
+	effective(c.sc, "runAsNonRoot").value != null
+	effective(c.sc, "runAsNonRoot").value != true
+}
+
+windows_hits := [{"name": c.name, "user": windows_user(c).value, "kind": h.kind, "path": h.path} |
+	some c in ctrs
+	h := windows_hit(c)
+]
+
+windows_earlier(i, p) if {
+	some j, h in windows_hits
+	j < i
+	h.path == p
+}
+
+windows_paths := [h.path | some i, h in windows_hits; not windows_earlier(i, h.path)]
+
+# Findings at one path are merged, naming every container, in the order their paths first appear.
+windows_found := [windows_finding([h | some h in windows_hits; h.path == p]) | some p in windows_paths]
+
+windows_finding(hs) := {"path": hs[0].path, "message": sprintf(
+	"runAsUserName: %s runs %s as the Windows root account; set runAsUserName to ContainerUser or another non-administrator account",
+	[hs[0].user, names_text([h.name | some h in hs])],
+)} if {
+	hs[0].kind == "admin"
+} else := {"path": hs[0].path, "message": sprintf(
+	"runAsNonRoot: false lets the image run %s as ContainerAdministrator; set runAsNonRoot: true",
+	[names_text([h.name | some h in hs])],
+)}
+
+windows_missing := [c | some c in ctrs; not windows_admin(c); effective(c.sc, "runAsNonRoot").value == null]
+
+windows_missing_findings := [{"path": pod_field("runAsNonRoot"), "message": sprintf(
+	"runAsNonRoot is not set, so the image's user decides and may be ContainerAdministrator; set %s: true",
+	[pod_field("runAsNonRoot")],
+)}] if {
+	count(windows_missing) > 0
+	count(windows_missing) == count(ctrs)
+} else := [{"path": ctr_field(c, "runAsNonRoot"), "message": sprintf(
+	"%s sets no runAsNonRoot (here or in %s), so the image's user decides and may be ContainerAdministrator; set runAsNonRoot: true",
+	[names_text([c.name]), pod_field("runAsNonRoot")],
+)} |
+	some c in windows_missing
+]
 
 uid_zero_inheriting := [c | some c in ctrs; c.uid.pod; c.uid.value == 0]
 
@@ -430,16 +500,33 @@ missing_fs_group := [{"path": pod_field("fsGroup"), "message": sprintf("fsGroup 
 	not has_value(psc, "fsGroup")
 ]
 
-# ---- privilege-escalation (warn) ------------------------------------------------------------
+# ---- privilege-escalation (explicit true: enforce; unset: warn) ------------------------------
 
-privilege_escalation := with_rule("privilege-escalation", "warn", [{"path": ctr_field(c, "allowPrivilegeEscalation"), "message": sprintf("%s %s, so setuid binaries can gain privileges; set allowPrivilegeEscalation: false", [names_text([c.name]), escalation_text(ape)])} |
-	some c in ctrs
-	ape := object.get(c.sc, "allowPrivilegeEscalation", null)
-	ape != false
-]) if {
+privilege_escalation := array.concat(
+	with_rule("privilege-escalation", "enforce", [{"path": ctr_field(c, "allowPrivilegeEscalation"), "message": sprintf("%s sets allowPrivilegeEscalation: true, so a setuid-root binary in the image can become UID 0; set allowPrivilegeEscalation: false", [names_text([c.name])])} |
+		some c in ctrs
+		object.get(c.sc, "allowPrivilegeEscalation", null) == true
+	]),
+	with_rule("privilege-escalation", "warn", [{"path": ctr_field(c, "allowPrivilegeEscalation"), "message": sprintf("%s does not set allowPrivilegeEscalation, so setuid binaries can gain privileges; set allowPrivilegeEscalation: false", [names_text([c.name])])} |
+		some c in ctrs
+		object.get(c.sc, "allowPrivilegeEscalation", null) == null
+	]),
+) if {
 	not windows
 } else := []
 
-escalation_text(null) := "does not set allowPrivilegeEscalation"
+# ---- image-groups (warn) --------------------------------------------------------------------
 
-escalation_text(x) := "sets allowPrivilegeEscalation: true" if x != null
+groups_policy := object.get(psc, "supplementalGroupsPolicy", null)
+
+groups_policy_text := "supplementalGroupsPolicy is not set" if {
+	groups_policy == null
+} else := sprintf("supplementalGroupsPolicy: %s", [groups_policy])
+
+image_groups := with_rule("image-groups", "warn", [{"path": pod_field("supplementalGroupsPolicy"), "message": sprintf(
+	"%s, so the groups the image's /etc/group gives the container's user (GID 0 included) are added to every container; set %s: Strict",
+	[groups_policy_text, pod_field("supplementalGroupsPolicy")],
+)}]) if {
+	not windows
+	groups_policy != "Strict"
+} else := []

@@ -38,15 +38,12 @@ public class AdmissionHandler {
     private final PolicyHolder policy;
     private final NamespaceCache namespaces;
     private final AdmissionMetrics metrics;
-    private final boolean mutationEnabled;
 
     @Inject
-    public AdmissionHandler(PolicyHolder policy, NamespaceCache namespaces, AdmissionMetrics metrics,
-            dev.rootguard.config.RootguardConfig config) {
+    public AdmissionHandler(PolicyHolder policy, NamespaceCache namespaces, AdmissionMetrics metrics) {
         this.policy = policy;
         this.namespaces = namespaces;
         this.metrics = metrics;
-        this.mutationEnabled = config.mutation().enabled();
     }
 
     /** Answers {@code /validate}. A failure to decide is a denial with code 500, never an allow. */
@@ -192,7 +189,7 @@ public class AdmissionHandler {
 
     private Decided decideMutation(AdmissionCall call) {
         Optional<Class<? extends HasMetadata>> type = handledType(call);
-        if (!mutationEnabled || !"CREATE".equals(call.operation()) || type.isEmpty() || call.object() == null) {
+        if (!policy.engine().mutates(call.operation(), policy.policy()) || type.isEmpty() || call.object() == null) {
             return new Decided("skipped", Responses.allowed());
         }
         HasMetadata original = call.object().bind(type.get(), "request.object");

@@ -4,6 +4,7 @@ import dev.rootguard.policy.Action;
 import dev.rootguard.policy.CapabilitiesRule;
 import dev.rootguard.policy.Glob;
 import dev.rootguard.policy.IdRange;
+import dev.rootguard.policy.ImageGroupsRule;
 import dev.rootguard.policy.IdRangeRule;
 import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.policy.PolicyConfig;
@@ -42,6 +43,8 @@ public final class PolicyConfigs {
         put(rules, registry, RequiredIdsRule.ID, r.requiredIds());
         put(rules, registry, PrivilegeEscalationRule.ID, r.privilegeEscalation());
         put(rules, registry, IdRangeRule.ID, r.idRange());
+        put(rules, registry, ImageGroupsRule.ID, r.imageGroups());
+        Action escalationUnset = parse("rootguard.rules.privilege-escalation.unset-action", r.privilegeEscalation().unsetAction(), false);
         Allocation allocation = allocation(c);
 
         Set<String> namespaces = new LinkedHashSet<>(c.exemptions().namespaces());
@@ -53,7 +56,7 @@ public final class PolicyConfigs {
         PolicyConfig.Defaults defaults = new PolicyConfig.Defaults(d.runAsNonRoot(), id("rootguard.defaults.run-as-user", d.runAsUser()),
                 id("rootguard.defaults.run-as-group", d.runAsGroup()), id("rootguard.defaults.fs-group", d.fsGroup()),
                 seccomp.equalsIgnoreCase("none") || seccomp.isEmpty() ? Optional.empty() : Optional.of(seccomp),
-                d.dropAllCapabilities(), d.denyPrivilegeEscalation());
+                d.dropAllCapabilities(), d.denyPrivilegeEscalation(), d.strictSupplementalGroups());
 
         Optional<IdRange> uidRange = range("rootguard.rules.required-ids.run-as-user-range", r.requiredIds().runAsUserRange());
         Optional<IdRange> gidRange = range("rootguard.rules.required-ids.run-as-group-range", r.requiredIds().runAsGroupRange());
@@ -75,6 +78,8 @@ public final class PolicyConfigs {
                 fsRange,
                 r.runAsRoot().strictUserNamespaces(),
                 new PolicyConfig.IdRangeSettings(allocation.enabled(), r.idRange().exemptHostUsers()),
+                escalationUnset,
+                c.mutation().enabled(),
                 defaults,
                 new PolicyConfig.Exemptions(namespaces, users));
     }

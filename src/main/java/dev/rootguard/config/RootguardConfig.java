@@ -82,9 +82,13 @@ public interface RootguardConfig {
         @WithName("required-ids")
         RequiredIds requiredIds();
 
-        /** Rule {@code privilege-escalation} (default action {@code warn}). */
+        /** Rule {@code privilege-escalation}. */
         @WithName("privilege-escalation")
-        RuleSettings privilegeEscalation();
+        PrivilegeEscalation privilegeEscalation();
+
+        /** Rule {@code image-groups} (default action {@code warn}). */
+        @WithName("image-groups")
+        RuleSettings imageGroups();
 
         /** Rule {@code id-range}. */
         @WithName("id-range")
@@ -97,6 +101,21 @@ public interface RootguardConfig {
         @WithName("exempt-host-users")
         @WithDefault("false")
         boolean exemptHostUsers();
+    }
+
+    /**
+     * Rule {@code privilege-escalation}: its {@code action} (default {@code enforce}) applies to an
+     * explicit {@code allowPrivilegeEscalation: true}.
+     */
+    interface PrivilegeEscalation extends RuleSettings {
+        /**
+         * The action where {@code allowPrivilegeEscalation} is unset (the runtime then allows
+         * escalation, but mutation fills in {@code false}): {@code enforce}, {@code warn},
+         * {@code audit} or {@code off}. Never stronger than {@code action}.
+         */
+        @WithName("unset-action")
+        @WithDefault("warn")
+        String unsetAction();
     }
 
     /** Rule {@code run-as-root}. */
@@ -169,11 +188,20 @@ public interface RootguardConfig {
         @WithName("deny-privilege-escalation")
         @WithDefault("true")
         boolean denyPrivilegeEscalation();
+
+        /**
+         * Pod {@code supplementalGroupsPolicy: Strict} (Linux pods), so that the groups the image's
+         * {@code /etc/group} lists for the container's user are not added. Nodes need a runtime that
+         * supports it (containerd 2.0, CRI-O 1.31 or later); the kubelet refuses such pods elsewhere.
+         */
+        @WithName("strict-supplemental-groups")
+        @WithDefault("true")
+        boolean strictSupplementalGroups();
     }
 
     /** Mutation switch. */
     interface Mutation {
-        /** When false, {@code /mutate} allows everything unchanged. */
+        /** When false, {@code /mutate} allows everything unchanged and {@code rootguard fix} changes nothing. */
         @WithDefault("true")
         boolean enabled();
     }

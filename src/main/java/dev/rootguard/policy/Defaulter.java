@@ -17,14 +17,17 @@ import java.util.function.Predicate;
  * <p>What it fills, each only when absent:
  * <ul>
  * <li>pod {@code runAsNonRoot: true}, {@code runAsUser}, {@code runAsGroup}, {@code fsGroup},
- *     {@code seccompProfile.type};</li>
+ *     {@code seccompProfile.type}, {@code supplementalGroupsPolicy: Strict} (not when a container's
+ *     image is exempt from {@code image-groups}: the policy is pod-wide);</li>
  * <li>per container {@code allowPrivilegeEscalation: false} (not for privileged containers or those
  *     adding SYS_ADMIN, which the API server would reject) and {@code capabilities.drop: [ALL]} when
  *     no drop list exists.</li>
  * </ul>
  * A container whose image is exempt from a rule gets no default for that rule: pod-level values
  * it would inherit are then set on the other containers instead.
- * Windows pods get nothing, since the API server forbids these Linux fields on them.
+ * Windows pods get only {@code runAsNonRoot: true}: the API server forbids every other field here on
+ * them, and the kubelet then refuses to start a container as {@code ContainerAdministrator}. No
+ * {@code windowsOptions.runAsUserName} is chosen for them: which accounts exist is the image's business.
  */
 public final class Defaulter {
 
@@ -33,18 +36,18 @@ public final class Defaulter {
 
     /** Applies the defaults in place. Returns true if anything changed. */
     public static boolean apply(PodSpecView pod, PolicyConfig config) {
-        if (pod.isWindows()) {
-            return false;
-        }
         PolicyConfig.Defaults d = config.defaults();
         List<ContainerView> containers = pod.containers();
         Predicate<ContainerView> rootExempt = exemptFrom(config, RunAsRootRule.ID);
-        Predicate<ContainerView> groupExempt = exemptFrom(config, RootGroupRule.ID);
         boolean changed = false;
         if (d.runAsNonRoot()) {
             changed |= fill(pod, containers, rootExempt, PodSecurityContext::getRunAsNonRoot,
                     PodSecurityContext::setRunAsNonRoot, SecurityContext::getRunAsNonRoot, SecurityContext::setRunAsNonRoot, true);
         }
+        if (pod.isWindows()) {
+            return changed;
+        }
+        Predicate<ContainerView> groupExempt = exemptFrom(config, RootGroupRule.ID);
         changed |= fill(pod, containers, rootExempt, PodSecurityContext::getRunAsUser, PodSecurityContext::setRunAsUser,
                 SecurityContext::getRunAsUser, SecurityContext::setRunAsUser, d.runAsUser());
         changed |= fill(pod, containers, groupExempt, PodSecurityContext::getRunAsGroup, PodSecurityContext::setRunAsGroup,
@@ -60,6 +63,11 @@ public final class Defaulter {
             SeccompProfile profile = new SeccompProfile();
             profile.setType(d.seccompProfile().get());
             pod.podSecurityContextForWrite().setSeccompProfile(profile);
+            changed = true;
+        }
+        if (d.strictSupplementalGroups() && (existing == null || existing.getSupplementalGroupsPolicy() == null)
+                && containers.stream().noneMatch(exemptFrom(config, ImageGroupsRule.ID))) {
+            pod.podSecurityContextForWrite().setSupplementalGroupsPolicy("Strict");
             changed = true;
         }
         Predicate<ContainerView> capsExempt = exemptFrom(config, CapabilitiesRule.ID);

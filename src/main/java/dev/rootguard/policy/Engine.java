@@ -78,8 +78,19 @@ public final class Engine {
     }
 
     /**
-     * Fills defaults into the object in place, unless the request is exempt, the namespace turned
-     * mutation off, or a controller owns the object. Returns true if anything changed.
+     * Whether a request with this operation is mutated at all: mutation is on
+     * ({@code rootguard.mutation.enabled}) and the operation is {@code CREATE}. Defaults added on
+     * {@code UPDATE} would change the pod templates of running workloads behind their owners' backs.
+     * The webhook asks this before reading the object; {@link #mutate} applies the same switch, so
+     * {@code rootguard fix} (whose manifests are objects to be created) follows it too.
+     */
+    public boolean mutates(String operation, PolicyConfig config) {
+        return config.mutationEnabled() && "CREATE".equals(operation);
+    }
+
+    /**
+     * Fills defaults into the object in place, unless mutation is off, the request is exempt, the
+     * namespace turned mutation off, or a controller owns the object. Returns true if anything changed.
      *
      * <p>Workloads created by a controller (a Deployment's ReplicaSets, a CronJob's Jobs) are never
      * mutated: the controller finds its objects by comparing pod templates, and a template that
@@ -89,7 +100,7 @@ public final class Engine {
      * <p>In a namespace with a uid range, the IDs default to the range's start.
      */
     public boolean mutate(HasMetadata object, Context ctx, PolicyConfig config) {
-        if (!ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()
+        if (!config.mutationEnabled() || !ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()
                 || (!(object instanceof io.fabric8.kubernetes.api.model.Pod) && controlled(object))) {
             return false;
         }

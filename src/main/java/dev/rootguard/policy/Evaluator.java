@@ -15,8 +15,8 @@ public final class Evaluator {
      * All violations of a pod spec.
      *
      * @param config the policy in the object's namespace ({@link PolicyConfig#forNamespace})
-     * @param mode   the mode in force (global or namespace); a violation's action is the weaker of
-     *               its rule's action and the mode
+     * @param mode   the mode in force (global or namespace); a violation's action is the weakest of
+     *               its rule's action, the mode, and the cap the rule put on the finding, if any
      * @param ctx    who asks, where
      */
     public List<Violation> evaluate(PodSpecView pod, PolicyConfig config, Action mode, Engine.Context ctx) {
@@ -38,7 +38,11 @@ public final class Evaluator {
             }
             Action action = settings.action().weakest(mode);
             for (Violation v : rule.check(pod, containers, config, ctx)) {
-                out.add(v.withAction(action));
+                // A rule may cap a finding below its own action (privilege-escalation's unset case).
+                Action effective = v.action().weakest(action);
+                if (effective != Action.OFF) {
+                    out.add(v.withAction(effective));
+                }
             }
         }
         return out;

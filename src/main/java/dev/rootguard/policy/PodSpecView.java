@@ -146,6 +146,13 @@ public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
         return effective(c, "runAsGroup", SecurityContext::getRunAsGroup, PodSecurityContext::getRunAsGroup);
     }
 
+    /** Windows: {@code windowsOptions.runAsUserName}, the container's over the pod's, as the kubelet resolves it. */
+    public Effective<String> runAsUserName(ContainerView c) {
+        return effective(c, "windowsOptions.runAsUserName",
+                sc -> sc.getWindowsOptions() == null ? null : sc.getWindowsOptions().getRunAsUserName(),
+                psc -> psc.getWindowsOptions() == null ? null : psc.getWindowsOptions().getRunAsUserName());
+    }
+
     public Effective<Boolean> runAsNonRoot(ContainerView c) {
         return effective(c, "runAsNonRoot", SecurityContext::getRunAsNonRoot, PodSecurityContext::getRunAsNonRoot);
     }

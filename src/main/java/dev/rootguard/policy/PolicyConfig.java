@@ -20,6 +20,10 @@ import java.util.TreeSet;
  * @param fsGroupRange          optional allowed range for fsGroup (rule {@code required-ids})
  * @param strictUserNamespaces  keep {@code run-as-root} strict for pods with {@code hostUsers: false}
  * @param idRange               settings of rule {@code id-range}
+ * @param escalationUnsetAction the strongest action rule {@code privilege-escalation} takes where
+ *                              {@code allowPrivilegeEscalation} is unset (an explicit {@code true} gets the
+ *                              rule's action); {@link Action#OFF} reports only explicit {@code true}
+ * @param mutationEnabled       whether {@code /mutate} and {@code rootguard fix} fill in defaults at all
  * @param defaults              what mutation fills in
  * @param exemptions            namespaces and users that are never evaluated
  */
@@ -32,6 +36,8 @@ public record PolicyConfig(
         Optional<IdRange> fsGroupRange,
         boolean strictUserNamespaces,
         IdRangeSettings idRange,
+        Action escalationUnsetAction,
+        boolean mutationEnabled,
         Defaults defaults,
         Exemptions exemptions) {
 
@@ -39,6 +45,7 @@ public record PolicyConfig(
         if (mode == Action.OFF) {
             throw new IllegalArgumentException("mode must be enforce, warn or audit");
         }
+        java.util.Objects.requireNonNull(escalationUnsetAction, "escalationUnsetAction");
         rules = Map.copyOf(rules);
         Set<String> caps = new TreeSet<>();
         allowedCapabilities.forEach(c -> caps.add(normalizeCapability(c)));
@@ -84,6 +91,8 @@ public record PolicyConfig(
      * @param seccompProfile           pod {@code seccompProfile.type}, empty for none
      * @param dropAllCapabilities      container {@code capabilities.drop: [ALL]} when no drop list exists
      * @param denyPrivilegeEscalation  container {@code allowPrivilegeEscalation: false} unless privileged
+     * @param strictSupplementalGroups pod {@code supplementalGroupsPolicy: Strict}, so the image's
+     *                                 {@code /etc/group} adds no groups
      */
     public record Defaults(
             boolean runAsNonRoot,
@@ -92,10 +101,17 @@ public record PolicyConfig(
             long fsGroup,
             Optional<String> seccompProfile,
             boolean dropAllCapabilities,
-            boolean denyPrivilegeEscalation) {
+            boolean denyPrivilegeEscalation,
+            boolean strictSupplementalGroups) {
 
         public static Defaults standard() {
-            return new Defaults(true, 10000, 10000, 10000, Optional.of("RuntimeDefault"), true, true);
+            return new Defaults(true, 10000, 10000, 10000, Optional.of("RuntimeDefault"), true, true, true);
+        }
+
+        /** A copy whose IDs all default to {@code id}. */
+        Defaults withIds(long id) {
+            return new Defaults(runAsNonRoot, id, id, id, seccompProfile, dropAllCapabilities, denyPrivilegeEscalation,
+                    strictSupplementalGroups);
         }
     }
 
@@ -135,7 +151,8 @@ public record PolicyConfig(
     /** The built-in defaults: every rule at its default action, nothing exempt but system namespaces. */
     public static PolicyConfig standard() {
         return new PolicyConfig(Action.ENFORCE, Map.of(), Set.of("NET_BIND_SERVICE"), Optional.empty(),
-                Optional.empty(), Optional.empty(), false, IdRangeSettings.standard(), Defaults.standard(), Exemptions.standard());
+                Optional.empty(), Optional.empty(), false, IdRangeSettings.standard(), Action.WARN, true, Defaults.standard(),
+                Exemptions.standard());
     }
 
     /** The settings for a rule: configured ones, or the rule's default action with no exemptions. */
@@ -149,19 +166,19 @@ public record PolicyConfig(
         Map<String, RuleSettings> copy = new LinkedHashMap<>(rules);
         copy.put(id, settings);
         return new PolicyConfig(mode, copy, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, idRange, defaults, exemptions);
+                strictUserNamespaces, idRange, escalationUnsetAction, mutationEnabled, defaults, exemptions);
     }
 
     /** A copy with another global mode. */
     public PolicyConfig withMode(Action newMode) {
         return new PolicyConfig(newMode, rules, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, idRange, defaults, exemptions);
+                strictUserNamespaces, idRange, escalationUnsetAction, mutationEnabled, defaults, exemptions);
     }
 
     /** A copy with other {@code id-range} settings. */
     public PolicyConfig withIdRange(IdRangeSettings settings) {
         return new PolicyConfig(mode, rules, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, settings, defaults, exemptions);
+                strictUserNamespaces, settings, escalationUnsetAction, mutationEnabled, defaults, exemptions);
     }
 
     /**
@@ -172,11 +189,9 @@ public record PolicyConfig(
         if (ranges.uids().isEmpty()) {
             return this;
         }
-        long start = ranges.uids().get().min();
-        Defaults d = new Defaults(defaults.runAsNonRoot(), start, start, start, defaults.seccompProfile(),
-                defaults.dropAllCapabilities(), defaults.denyPrivilegeEscalation());
         return new PolicyConfig(mode, rules, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, idRange, d, exemptions);
+                strictUserNamespaces, idRange, escalationUnsetAction, mutationEnabled, defaults.withIds(ranges.uids().get().min()),
+                exemptions);
     }
 
     /**

@@ -23,7 +23,8 @@ public final class RuleRegistry {
     /** The built-in rules. */
     public static RuleRegistry standard() {
         return new RuleRegistry(List.of(new RunAsRootRule(), new RootGroupRule(), new PrivilegedRule(),
-                new CapabilitiesRule(), new RequiredIdsRule(), new PrivilegeEscalationRule(), new IdRangeRule()));
+                new CapabilitiesRule(), new RequiredIdsRule(), new PrivilegeEscalationRule(), new IdRangeRule(),
+                new ImageGroupsRule()));
     }
 
     public Collection<Rule> rules() {

@@ -79,7 +79,8 @@ class AdmissionHttpTest {
     void validateAllowsACompliantPod() {
         ObjectNode review = Reviews.recorded("pod-create-root");
         ObjectNode spec = (ObjectNode) Reviews.request(review).path("object").path("spec");
-        spec.putObject("securityContext").put("runAsNonRoot", true).put("runAsUser", 10000).put("runAsGroup", 10000).put("fsGroup", 10000);
+        spec.putObject("securityContext").put("runAsNonRoot", true).put("runAsUser", 10000).put("runAsGroup", 10000).put("fsGroup", 10000)
+                .put("supplementalGroupsPolicy", "Strict");
         ((ObjectNode) spec.path("containers").get(0)).putObject("securityContext").put("allowPrivilegeEscalation", false);
         JsonNode r = client.review("/validate", review);
         assertTrue(r.path("allowed").asBoolean());
@@ -100,6 +101,7 @@ class AdmissionHttpTest {
                 json("{\"op\":\"add\",\"path\":\"/spec/securityContext/runAsGroup\",\"value\":10000}"),
                 json("{\"op\":\"add\",\"path\":\"/spec/securityContext/fsGroup\",\"value\":10000}"),
                 json("{\"op\":\"add\",\"path\":\"/spec/securityContext/seccompProfile\",\"value\":{\"type\":\"RuntimeDefault\"}}"),
+                json("{\"op\":\"add\",\"path\":\"/spec/securityContext/supplementalGroupsPolicy\",\"value\":\"Strict\"}"),
                 json("{\"op\":\"add\",\"path\":\"/spec/containers/0/securityContext\",\"value\":{\"allowPrivilegeEscalation\":false,"
                         + "\"capabilities\":{\"drop\":[\"ALL\"]}}}"),
                 json("{\"op\":\"add\",\"path\":\"/spec/containers/1/securityContext/allowPrivilegeEscalation\",\"value\":false}"),

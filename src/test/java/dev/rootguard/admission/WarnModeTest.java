@@ -33,7 +33,7 @@ public class WarnModeTest {
     void warnModeAllowsAndReturnsEveryViolationAsAWarning() {
         JsonNode r = WebhookClient.forDefaultCertificate().review("/validate", Reviews.recorded("pod-create-root"));
         assertTrue(r.path("allowed").asBoolean());
-        assertEquals(4, r.path("warnings").size(), r.toString());
+        assertEquals(5, r.path("warnings").size(), r.toString());
         assertTrue(r.path("warnings").get(0).asText().startsWith("[run-as-root] spec.containers[0].securityContext.runAsUser: "));
         assertEquals("warn", r.path("auditAnnotations").path("mode").asText());
     }

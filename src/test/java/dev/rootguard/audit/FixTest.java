@@ -172,6 +172,14 @@ class FixTest {
     }
 
     @Test
+    void fixChangesNothingWhenMutationIsTurnedOff() {
+        var r = fix(BARE, "-f", "-", "-Drootguard.mutation.enabled=false");
+        assertEquals(BARE, r.out(), "the webhook would not mutate, so fix does not either");
+        assertEquals(1, r.exit(), "without defaults the objects are still rejected: " + r.err());
+        assertTrue(r.err().contains("Deployment team-a/web would still be rejected: [run-as-root]"), r.err());
+    }
+
+    @Test
     void inPlaceRewritesFilesAndASecondRunChangesNothing(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("app.yaml");
         Files.writeString(file, BARE);

@@ -147,7 +147,9 @@ class HelmChartTest {
         Engine.Review review = new Engine(RuleRegistry.standard())
                 .review(deployment, new Engine.Context("team-a", "someone", NamespacePolicy.NONE), policy);
         assertEquals(Engine.Outcome.EVALUATED, review.outcome(), "evaluated as if it were in a non-exempt namespace");
-        assertEquals(List.of(), review.violations());
+        // The one finding left is image-groups' warning: the chart does not make its own pod Strict, so the
+        // webhook still starts on nodes whose runtime lacks supplementalGroupsPolicy (its image adds no groups).
+        assertEquals(List.of("image-groups warn"), review.violations().stream().map(v -> v.rule() + " " + v.action()).toList());
     }
 
     @Test

@@ -26,7 +26,10 @@ class PolicyConfigsTest {
         assertEquals(Action.ENFORCE, p.mode());
         RuleRegistry r = RuleRegistry.standard();
         assertEquals(Action.ENFORCE, p.rule(r.get("run-as-root").orElseThrow()).action());
-        assertEquals(Action.WARN, p.rule(r.get("privilege-escalation").orElseThrow()).action());
+        assertEquals(Action.ENFORCE, p.rule(r.get("privilege-escalation").orElseThrow()).action());
+        assertEquals(Action.WARN, p.escalationUnsetAction());
+        assertEquals(Action.WARN, p.rule(r.get("image-groups").orElseThrow()).action());
+        assertTrue(p.mutationEnabled());
         assertEquals(Set.of("NET_BIND_SERVICE"), p.allowedCapabilities());
         assertEquals(PolicyConfig.Defaults.standard(), p.defaults());
         assertEquals(Set.of("kube-system", "kube-public", "kube-node-lease", "rootguard"), p.exemptions().namespaces());
@@ -56,6 +59,19 @@ class PolicyConfigsTest {
         assertEquals(Optional.empty(), p.defaults().seccompProfile());
         assertTrue(p.exemptions().reason("team", "system:serviceaccount:ci:bot").isPresent());
         assertTrue(p.exemptions().namespaces().contains("security"));
+    }
+
+    @Test
+    void escalationSupplementalGroupsAndMutationKeysReachThePolicy() {
+        PolicyConfig p = build(Map.of("rootguard.rules.privilege-escalation.unset-action", "off",
+                "rootguard.rules.image-groups.action", "enforce", "rootguard.defaults.strict-supplemental-groups", "false",
+                "rootguard.mutation.enabled", "false"));
+        assertEquals(Action.OFF, p.escalationUnsetAction());
+        assertEquals(Action.ENFORCE, p.rules().get("image-groups").action());
+        assertEquals(false, p.defaults().strictSupplementalGroups());
+        assertEquals(false, p.mutationEnabled());
+        assertKeyError("rootguard.rules.privilege-escalation.unset-action",
+                Map.of("rootguard.rules.privilege-escalation.unset-action", "deny"));
     }
 
     @Test

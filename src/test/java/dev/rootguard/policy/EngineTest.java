@@ -35,7 +35,7 @@ class EngineTest {
         Engine.Review r = ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.NONE), POLICY);
         assertFalse(r.allowed());
         List<String> rules = r.violations().stream().map(Violation::rule).distinct().toList();
-        assertEquals(List.of("run-as-root", "privileged", "required-ids", "privilege-escalation"), rules);
+        assertEquals(List.of("run-as-root", "privileged", "required-ids", "privilege-escalation", "image-groups"), rules);
     }
 
     @Test
@@ -104,10 +104,16 @@ class EngineTest {
     }
 
     @Test
-    void defaulterLeavesWindowsPodsAndSeccompAnnotatedPodsAlone() {
+    void defaulterGivesWindowsPodsOnlyRunAsNonRootAndLeavesSeccompAnnotatedPodsAlone() {
         Pod windows = new PodBuilder().withNewSpec().withNewOs("windows").addNewContainer().withName("a").withImage("x").endContainer()
                 .endSpec().build();
-        assertFalse(ENGINE.mutate(windows, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        assertTrue(ENGINE.mutate(windows, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        // Every other field the defaulter knows is forbidden on Windows pods by the API server.
+        assertEquals(new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder().withRunAsNonRoot(true).build(),
+                windows.getSpec().getSecurityContext());
+        assertEquals(null, windows.getSpec().getContainers().get(0).getSecurityContext());
+        assertTrue(ENGINE.review(windows, ctx("team-a", NamespacePolicy.NONE), POLICY).violations().isEmpty(),
+                "a mutated Windows pod passes");
 
         Pod annotated = new PodBuilder().withNewMetadata().addToAnnotations("seccomp.security.alpha.kubernetes.io/pod", "unconfined")
                 .endMetadata().withNewSpec().addNewContainer().withName("a").withImage("x").endContainer().endSpec().build();
@@ -228,5 +234,118 @@ class EngineTest {
         assertTrue(Engine.securityUnchanged(a, relabelled));
         assertFalse(Engine.securityUnchanged(a, newImage));
         assertFalse(Engine.securityUnchanged(a, rootNow));
+    }
+    private static Pod windowsPod(Boolean podNonRoot, String podUser, String containerUser) {
+        Pod pod = new PodBuilder().withNewMetadata().withName("w").endMetadata().withNewSpec().withNewOs("windows")
+                .addNewContainer().withName("app").withImage("mcr.example/app:1").endContainer().endSpec().build();
+        if (podNonRoot != null || podUser != null) {
+            pod.getSpec().setSecurityContext(new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder().withRunAsNonRoot(podNonRoot)
+                    .withWindowsOptions(podUser == null ? null : new io.fabric8.kubernetes.api.model.WindowsSecurityContextOptionsBuilder()
+                            .withRunAsUserName(podUser).build())
+                    .build());
+        }
+        if (containerUser != null) {
+            pod.getSpec().getContainers().get(0).setSecurityContext(new io.fabric8.kubernetes.api.model.SecurityContextBuilder()
+                    .withNewWindowsOptions().withRunAsUserName(containerUser).endWindowsOptions().build());
+        }
+        return pod;
+    }
+
+    private static List<String> runAsRoot(Pod pod) {
+        Engine.Review r = ENGINE.review(pod, ctx("team-a", NamespacePolicy.NONE), POLICY);
+        return r.violations().stream().filter(v -> v.rule().equals("run-as-root")).map(v -> v.action() + " " + v.path()).toList();
+    }
+
+    @Test
+    void windowsPodsMustRunAsNonRootAsPodSecurityAdmissionRequires() {
+        assertEquals(List.of("enforce spec.securityContext.runAsNonRoot"), runAsRoot(windowsPod(null, null, null)),
+                "the image's user decides");
+        assertEquals(List.of("enforce spec.securityContext.runAsNonRoot"), runAsRoot(windowsPod(false, null, null)));
+        assertEquals(List.of("enforce spec.containers[0].securityContext.windowsOptions.runAsUserName"),
+                runAsRoot(windowsPod(true, null, "containeradministrator")), "ContainerAdministrator is root, in any case");
+        assertEquals(List.of("enforce spec.securityContext.windowsOptions.runAsUserName"),
+                runAsRoot(windowsPod(true, "ContainerAdministrator", null)));
+        assertEquals(List.of(), runAsRoot(windowsPod(true, "ContainerAdministrator", "ContainerUser")), "the container's user wins");
+        assertEquals(List.of(), runAsRoot(windowsPod(true, null, null)));
+        Engine.Review denied = ENGINE.review(windowsPod(null, null, null), ctx("team-a", NamespacePolicy.NONE), POLICY);
+        assertFalse(denied.allowed());
+        assertTrue(denied.violations().get(0).message().contains("set spec.securityContext.runAsNonRoot: true"),
+                denied.violations().get(0).line());
+    }
+
+    private static Pod escalationPod(Boolean allow) {
+        return new PodBuilder().withNewMetadata().withName("e").endMetadata().withNewSpec().withNewSecurityContext().withRunAsNonRoot(true)
+                .withRunAsUser(10000L).withRunAsGroup(10000L).withFsGroup(10000L).withSupplementalGroupsPolicy("Strict").endSecurityContext()
+                .addNewContainer().withName("app").withImage("x").withNewSecurityContext().withAllowPrivilegeEscalation(allow)
+                .endSecurityContext().endContainer().endSpec().build();
+    }
+
+    @Test
+    void explicitAllowPrivilegeEscalationIsDeniedWhileUnsetIsOnlyAWarning() {
+        Engine.Review explicit = ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.NONE), POLICY);
+        assertFalse(explicit.allowed(), explicit.violations().toString());
+        assertEquals(List.of("privilege-escalation enforce spec.containers[0].securityContext.allowPrivilegeEscalation"),
+                explicit.violations().stream().map(v -> v.rule() + " " + v.action() + " " + v.path()).toList());
+
+        Engine.Review unset = ENGINE.review(escalationPod(null), ctx("team-a", NamespacePolicy.NONE), POLICY);
+        assertTrue(unset.allowed());
+        assertEquals(List.of("privilege-escalation warn spec.containers[0].securityContext.allowPrivilegeEscalation"),
+                unset.violations().stream().map(v -> v.rule() + " " + v.action() + " " + v.path()).toList());
+
+        // The unset action is a cap: never stronger than the rule's action, and off drops only the unset case.
+        PolicyConfig ruleWarn = POLICY.withRule("privilege-escalation", new PolicyConfig.RuleSettings(Action.WARN, List.of()));
+        assertTrue(ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.NONE), ruleWarn).allowed());
+        PolicyConfig unsetOff = new PolicyConfig(POLICY.mode(), POLICY.rules(), POLICY.allowedCapabilities(), POLICY.runAsUserRange(),
+                POLICY.runAsGroupRange(), POLICY.fsGroupRange(), false, POLICY.idRange(), Action.OFF, true, POLICY.defaults(),
+                POLICY.exemptions());
+        assertEquals(List.of(), ENGINE.review(escalationPod(null), ctx("team-a", NamespacePolicy.NONE), unsetOff).violations());
+        assertFalse(ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.NONE), unsetOff).allowed());
+    }
+
+    @Test
+    void mutationMakesSupplementalGroupsStrictAndValidationWarnsWithoutIt() {
+        Pod merge = escalationPod(false);
+        merge.getSpec().getSecurityContext().setSupplementalGroupsPolicy(null);
+        Engine.Review r = ENGINE.review(merge, ctx("team-a", NamespacePolicy.NONE), POLICY);
+        assertTrue(r.allowed(), "warn by default: API servers that drop the field must not refuse every pod");
+        assertEquals(List.of("image-groups warn spec.securityContext.supplementalGroupsPolicy"),
+                r.violations().stream().map(v -> v.rule() + " " + v.action() + " " + v.path()).toList());
+
+        assertTrue(ENGINE.mutate(merge, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        assertEquals("Strict", merge.getSpec().getSecurityContext().getSupplementalGroupsPolicy());
+        assertTrue(ENGINE.review(merge, ctx("team-a", NamespacePolicy.NONE), POLICY).violations().isEmpty());
+
+        Pod explicitMerge = escalationPod(false);
+        explicitMerge.getSpec().getSecurityContext().setSupplementalGroupsPolicy("Merge");
+        ENGINE.mutate(explicitMerge, ctx("team-a", NamespacePolicy.NONE), POLICY);
+        assertEquals("Merge", explicitMerge.getSpec().getSecurityContext().getSupplementalGroupsPolicy(), "a value the user set is kept");
+        assertEquals(List.of("image-groups"), ENGINE.review(explicitMerge, ctx("team-a", NamespacePolicy.NONE), POLICY).violations()
+                .stream().map(Violation::rule).toList());
+    }
+
+    @Test
+    void anImageExemptFromImageGroupsKeepsItsWholePodOnTheImagesGroups() {
+        PolicyConfig exempt = POLICY.withRule("image-groups", new PolicyConfig.RuleSettings(Action.WARN, List.of(Glob.of("legacy/*"))));
+        Pod pod = new PodBuilder().withNewMetadata().withName("x").endMetadata().withNewSpec()
+                .addNewContainer().withName("old").withImage("legacy/agent:1").endContainer()
+                .addNewContainer().withName("new").withImage("registry.example/app:1").endContainer().endSpec().build();
+        ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), exempt);
+        assertEquals(null, pod.getSpec().getSecurityContext().getSupplementalGroupsPolicy());
+        assertTrue(ENGINE.review(pod, ctx("team-a", NamespacePolicy.NONE), exempt).violations().stream()
+                .noneMatch(v -> v.rule().equals("image-groups")));
+    }
+
+    @Test
+    void mutationTurnedOffInThePolicyMutatesNothingAnywhere() {
+        PolicyConfig off = new PolicyConfig(POLICY.mode(), POLICY.rules(), POLICY.allowedCapabilities(), POLICY.runAsUserRange(),
+                POLICY.runAsGroupRange(), POLICY.fsGroupRange(), false, POLICY.idRange(), POLICY.escalationUnsetAction(), false,
+                POLICY.defaults(), POLICY.exemptions());
+        Pod pod = new PodBuilder().withNewMetadata().withName("bare").endMetadata().withNewSpec().addNewContainer().withName("a")
+                .withImage("x").endContainer().endSpec().build();
+        assertFalse(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), off));
+        assertEquals(null, pod.getSpec().getSecurityContext());
+        assertFalse(ENGINE.mutates("CREATE", off));
+        assertTrue(ENGINE.mutates("CREATE", POLICY));
+        assertFalse(ENGINE.mutates("UPDATE", POLICY), "defaults are only added to new objects");
     }
 }

@@ -104,12 +104,15 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
         Optional<IdRange> fs = p.fsGroupRange();
         boolean strict = p.strictUserNamespaces();
         PolicyConfig.IdRangeSettings idRange = p.idRange();
+        Action unset = p.escalationUnsetAction();
         for (String c : config) {
             String key = c.substring(0, c.indexOf('='));
             String value = c.substring(c.indexOf('=') + 1);
             switch (key) {
                 case "allowed" -> caps = Set.of(value.split(","));
                 case "strict-user-namespaces" -> strict = Boolean.parseBoolean(value);
+                case "unset-action" -> unset = Action.parse(value);
+                case "action" -> settings = new PolicyConfig.RuleSettings(Action.parse(value), settings.exemptImages());
                 case "range-required" -> idRange = new PolicyConfig.IdRangeSettings(Boolean.parseBoolean(value), idRange.exemptHostUsers());
                 case "exempt-host-users" -> idRange = new PolicyConfig.IdRangeSettings(idRange.rangeRequired(), Boolean.parseBoolean(value));
                 case "run-as-user-range" -> uid = Optional.of(IdRange.parse(value));
@@ -120,7 +123,8 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
                 default -> throw new IllegalArgumentException(file + ": unknown config key " + key);
             }
         }
-        PolicyConfig built = new PolicyConfig(p.mode(), p.rules(), caps, uid, gid, fs, strict, idRange, p.defaults(), p.exemptions());
+        PolicyConfig built = new PolicyConfig(p.mode(), p.rules(), caps, uid, gid, fs, strict, idRange, unset, p.mutationEnabled(),
+                p.defaults(), p.exemptions());
         return built.withRule(rule, settings);
     }
 }

@@ -79,8 +79,8 @@ final class Oracle {
             if (action == Action.OFF) {
                 continue;
             }
-            // Windows pods: only `privileged` applies.
-            if (windows && !"privileged".equals(id)) {
+            // Windows pods: only `privileged` and `run-as-root` apply.
+            if (windows && !"privileged".equals(id) && !"run-as-root".equals(id)) {
                 continue;
             }
             List<Container> checked = all.stream()
@@ -93,20 +93,29 @@ final class Oracle {
             }
             Set<String> paths = switch (id) {
                 case "run-as-root" -> userNamespaced && !policy.strictUserNamespaces() ? Set.of()
-                        : runAsRoot(specPath, podSc, checked);
+                        : windows ? runAsRootWindows(specPath, podSc, checked) : runAsRoot(specPath, podSc, checked);
                 case "root-group" -> rootGroup(specPath, podSc, checked);
                 case "privileged" -> privileged(specPath, podSc, checked);
                 case "capabilities" -> capabilities(checked, policy.allowedCapabilities());
                 case "required-ids" -> requiredIds(specPath, podSc, checked, policy);
-                case "privilege-escalation" -> privilegeEscalation(checked);
+                case "privilege-escalation" -> privilegeEscalation(checked, true);
                 case "id-range" -> annotations == null || (userNamespaced && policy.exemptHostUsers()) ? Set.of()
                         : idRange(specPath, podSc, checked, annotations, policy.idRangeRequired());
+                // The policy is pod-wide: a container exempt from the rule exempts its pod.
+                case "image-groups" -> checked.size() < all.size() ? Set.of() : imageGroups(specPath, podSc);
                 default -> throw new IllegalStateException(id);
             };
             // "a violation's effective action is the weaker of its rule's action and the mode"
             Action effective = weaker(action, mode);
             for (String p : paths) {
                 out.add(id + " " + effective.id() + " " + p);
+            }
+            // privilege-escalation: an unset field gets at most the unset action; off drops it.
+            if ("privilege-escalation".equals(id) && policy.escalationUnsetAction() != Action.OFF) {
+                Action unset = weaker(effective, policy.escalationUnsetAction());
+                for (String p : privilegeEscalation(checked, false)) {
+                    out.add(id + " " + unset.id() + " " + p);
+                }
             }
         }
         boolean allowed = out.stream().noneMatch(v -> v.split(" ")[1].equals("enforce"));
@@ -145,6 +154,38 @@ final class Oracle {
             out.add(spec + ".securityContext.runAsUser");
         } else {
             undecided.forEach(c -> out.add(c.field("runAsUser")));
+        }
+        return out;
+    }
+
+    /**
+     * run-as-root on Windows pods (README, "Windows pods"): an effective
+     * windowsOptions.runAsUserName equal to ContainerAdministrator in any case, at the field that
+     * holds it; otherwise an effective runAsNonRoot: false at the field that holds it; a missing
+     * runAsNonRoot at the pod's field when every checked container lacks it, else at each container.
+     * runAsUser does not count.
+     */
+    private static Set<String> runAsRootWindows(String spec, JsonNode podSc, List<Container> cs) {
+        Set<String> out = new LinkedHashSet<>();
+        List<Container> missing = new ArrayList<>();
+        for (Container c : cs) {
+            String own = text(get(get(c.sc(), "windowsOptions"), "runAsUserName"));
+            String pod = text(get(get(podSc, "windowsOptions"), "runAsUserName"));
+            String user = own != null ? own : pod;
+            Boolean ownNonRoot = bool(get(c.sc(), "runAsNonRoot"));
+            Boolean podNonRoot = bool(get(podSc, "runAsNonRoot"));
+            if (user != null && user.toLowerCase(Locale.ROOT).equals("containeradministrator")) {
+                out.add(own != null ? c.field("windowsOptions.runAsUserName") : spec + ".securityContext.windowsOptions.runAsUserName");
+            } else if (ownNonRoot == null && podNonRoot == null) {
+                missing.add(c);
+            } else if (!(ownNonRoot != null ? ownNonRoot : podNonRoot)) {
+                out.add(ownNonRoot != null ? c.field("runAsNonRoot") : spec + ".securityContext.runAsNonRoot");
+            }
+        }
+        if (!missing.isEmpty() && missing.size() == cs.size()) {
+            out.add(spec + ".securityContext.runAsNonRoot");
+        } else {
+            missing.forEach(c -> out.add(c.field("runAsNonRoot")));
         }
         return out;
     }
@@ -309,15 +350,22 @@ final class Oracle {
         return v == null || v.isNull() ? null : v;
     }
 
-    /** privilege-escalation: allowPrivilegeEscalation not false. */
-    private static Set<String> privilegeEscalation(List<Container> cs) {
+    /** privilege-escalation: allowPrivilegeEscalation explicitly true ({@code explicit}), or unset. */
+    private static Set<String> privilegeEscalation(List<Container> cs, boolean explicit) {
         Set<String> out = new LinkedHashSet<>();
         for (Container c : cs) {
-            if (!Boolean.FALSE.equals(bool(get(c.sc(), "allowPrivilegeEscalation")))) {
+            Boolean ape = bool(get(c.sc(), "allowPrivilegeEscalation"));
+            if (explicit ? Boolean.TRUE.equals(ape) : ape == null) {
                 out.add(c.field("allowPrivilegeEscalation"));
             }
         }
         return out;
+    }
+
+    /** image-groups: the pod's supplementalGroupsPolicy is not Strict (absent, null or Merge). */
+    private static Set<String> imageGroups(String spec, JsonNode podSc) {
+        return "Strict".equals(text(get(podSc, "supplementalGroupsPolicy"))) ? Set.of()
+                : Set.of(spec + ".securityContext.supplementalGroupsPolicy");
     }
 
     // ---------------------------------------------------------------- plain helpers

@@ -174,14 +174,17 @@ class PolicyPropertiesTest {
     }
 
     /**
-     * Where README says mutation does not apply, the patch is empty: exempt requests, namespaces
-     * labelled {@code rootguard.dev/mutate: "false"}, workloads a controller owns, Windows pods and
-     * objects without a pod spec.
+     * Where README says mutation does not apply, the patch is empty: mutation turned off
+     * ({@code rootguard.mutation.enabled=false}), exempt requests, namespaces labelled
+     * {@code rootguard.dev/mutate: "false"}, workloads a controller owns and objects without a pod
+     * spec. Windows pods get at most {@code runAsNonRoot: true}, the one field the rules read that
+     * the API server accepts on them.
      */
     @Test
     void mutationLeavesAloneWhatItDoesNotApplyTo() {
         PropertyRunner.forAll("mutation leaves alone what it does not apply to",
-                List.of("exempt", "mutate label false", "controlled workload", "windows", "no pod spec"), RandomPods::anyCase,
+                List.of("mutation disabled", "exempt", "mutate label false", "controlled workload", "windows only runAsNonRoot",
+                        "no pod spec"), RandomPods::anyCase,
                 (c, labels) -> {
                     JsonNode raw = c.raw();
                     Oracle.Decision d = Oracle.decide(raw, c.namespace(), c.user(), c.labels(), c.annotations(), c.policy());
@@ -189,6 +192,9 @@ class PolicyPropertiesTest {
                             && raw.path("metadata").path("ownerReferences").findValues("controller").stream().anyMatch(JsonNode::asBoolean);
                     boolean windows = "windows".equals(raw.at(pointer(c.kind().podSpecPath() + ".os.name")).asText());
                     List<String> reasons = new ArrayList<>();
+                    if (!c.policy().mutationEnabled()) {
+                        reasons.add("mutation disabled");
+                    }
                     if ("EXEMPT".equals(d.outcome())) {
                         reasons.add("exempt");
                     }
@@ -201,13 +207,19 @@ class PolicyPropertiesTest {
                     if (controlled) {
                         reasons.add("controlled workload");
                     }
-                    if (windows) {
-                        reasons.add("windows");
-                    }
                     if (!reasons.isEmpty()) {
                         JsonNode patch = patch(typed(raw), c, c.policy().toPolicyConfig());
                         assertTrue(patch.isEmpty(), () -> "patched although mutation does not apply (" + reasons + "): " + patch);
                         reasons.forEach(labels::add);
+                    } else if (windows) {
+                        JsonNode patch = patch(typed(raw), c, c.policy().toPolicyConfig());
+                        for (JsonNode op : patch) {
+                            String path = op.path("path").asText();
+                            boolean nonRoot = path.endsWith("/runAsNonRoot") || (path.endsWith("/securityContext")
+                                    && op.path("value").size() == 1 && op.path("value").path("runAsNonRoot").asBoolean(false));
+                            assertTrue(nonRoot, () -> "a Windows pod got more than runAsNonRoot: " + patch);
+                        }
+                        labels.add("windows only runAsNonRoot");
                     }
                 });
     }

@@ -22,6 +22,8 @@ import java.util.Set;
  * @param strictUserNamespaces {@code rootguard.rules.run-as-root.strict-user-namespaces}
  * @param idRangeRequired    {@code rootguard.allocator.enabled}: a known namespace without a readable uid range violates {@code id-range}
  * @param exemptHostUsers    {@code rootguard.rules.id-range.exempt-host-users}
+ * @param escalationUnsetAction {@code rootguard.rules.privilege-escalation.unset-action}
+ * @param mutationEnabled    {@code rootguard.mutation.enabled}
  * @param defaults           what mutation fills in
  * @param exemptNamespaces   exempt namespaces
  * @param exemptUsers        exempt user globs
@@ -37,6 +39,8 @@ record PolicySpec(
         boolean strictUserNamespaces,
         boolean idRangeRequired,
         boolean exemptHostUsers,
+        Action escalationUnsetAction,
+        boolean mutationEnabled,
         PolicyConfig.Defaults defaults,
         Set<String> exemptNamespaces,
         List<String> exemptUsers) {
@@ -51,15 +55,16 @@ record PolicySpec(
         m.put("privileged", Action.ENFORCE);
         m.put("capabilities", Action.ENFORCE);
         m.put("required-ids", Action.ENFORCE);
-        m.put("privilege-escalation", Action.WARN);
+        m.put("privilege-escalation", Action.ENFORCE);
         m.put("id-range", Action.ENFORCE);
+        m.put("image-groups", Action.WARN);
         return java.util.Collections.unmodifiableMap(m);
     }
 
     /** The built-in configuration as README's configuration reference describes it. */
     static PolicySpec standard() {
         return new PolicySpec(Action.ENFORCE, Map.of(), Map.of(), List.of("NET_BIND_SERVICE"), Optional.empty(),
-                Optional.empty(), Optional.empty(), false, false, false, PolicyConfig.Defaults.standard(),
+                Optional.empty(), Optional.empty(), false, false, false, Action.WARN, true, PolicyConfig.Defaults.standard(),
                 Set.of("kube-system", "kube-public", "kube-node-lease"), List.of());
     }
 
@@ -81,7 +86,7 @@ record PolicySpec(
         }
         return new PolicyConfig(mode, rules, Set.copyOf(allowedCapabilities), runAsUserRange.map(PolicySpec::range),
                 runAsGroupRange.map(PolicySpec::range), fsGroupRange.map(PolicySpec::range), strictUserNamespaces,
-                new PolicyConfig.IdRangeSettings(idRangeRequired, exemptHostUsers), defaults,
+                new PolicyConfig.IdRangeSettings(idRangeRequired, exemptHostUsers), escalationUnsetAction, mutationEnabled, defaults,
                 new PolicyConfig.Exemptions(exemptNamespaces, exemptUsers.stream().map(Glob::of).toList()));
     }
 
@@ -94,7 +99,8 @@ record PolicySpec(
         return "mode=" + mode + " actions=" + actions + " exemptImages=" + exemptImages + " allowedCapabilities="
                 + allowedCapabilities + " runAsUserRange=" + show(runAsUserRange) + " runAsGroupRange=" + show(runAsGroupRange)
                 + " fsGroupRange=" + show(fsGroupRange) + " strictUserNamespaces=" + strictUserNamespaces + " idRangeRequired="
-                + idRangeRequired + " exemptHostUsers=" + exemptHostUsers + " defaults="
+                + idRangeRequired + " exemptHostUsers=" + exemptHostUsers + " escalationUnsetAction=" + escalationUnsetAction
+                + " mutationEnabled=" + mutationEnabled + " defaults="
                 + defaults + " exemptNamespaces=" + exemptNamespaces + " exemptUsers=" + exemptUsers;
     }
 

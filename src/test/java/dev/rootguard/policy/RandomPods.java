@@ -23,7 +23,9 @@ import java.util.stream.Stream;
  * explicit {@code null}s and fields rootguard does not know. Every securityContext field the rules
  * read is independently absent, {@code null} or set (to 0, small, typical or very large IDs), with
  * any number of containers, init containers and ephemeral containers, capability names in mixed
- * case with and without {@code CAP_}, Windows pods and {@code hostUsers: false} pods. The namespace
+ * case with and without {@code CAP_}, Windows pods (with {@code ContainerUser} or
+ * {@code ContainerAdministrator} in any case as {@code runAsUserName}), any
+ * {@code supplementalGroupsPolicy}, and {@code hostUsers: false} pods. The namespace
  * is unknown, or known with readable, unreadable or no ID range annotations.
  *
  * <p>Only well-typed values are generated: mistyped fields are a decoding error (HTTP 400), not a
@@ -136,7 +138,7 @@ final class RandomPods {
                 && (annotations == null || starts.contains(annotations.get(NamespaceRanges.UID_RANGE_ANNOTATION)));
         policy = new PolicySpec(policy.mode(), policy.actions(), policy.exemptImages(), policy.allowedCapabilities(),
                 policy.runAsUserRange(), policy.runAsGroupRange(), policy.fsGroupRange(), policy.strictUserNamespaces(),
-                required, policy.exemptHostUsers(), policy.defaults(), exemptNs, List.of());
+                required, policy.exemptHostUsers(), policy.escalationUnsetAction(), true, policy.defaults(), exemptNs, List.of());
         NamespacePolicy labels = new NamespacePolicy(g.labels().mode(), true, List.of());
         return new Case(g.object(kind, ns, false), kind, ns, g.pick(USERS), labels, annotations, policy);
     }
@@ -301,6 +303,13 @@ final class RandomPods {
             default -> {
             }
         }
+        switch (r.nextInt(8)) {
+            case 0, 1 -> sc.put("supplementalGroupsPolicy", "Strict");
+            case 2 -> sc.put("supplementalGroupsPolicy", "Merge");
+            case 3 -> sc.putNull("supplementalGroupsPolicy");
+            default -> {
+            }
+        }
         windowsOptions(sc);
         seccomp(sc);
         maybeUnknown(sc);
@@ -383,8 +392,13 @@ final class RandomPods {
             case 1, 2 -> {
                 ObjectNode w = sc.putObject("windowsOptions");
                 bool(w, "hostProcess");
-                if (r.nextBoolean()) {
-                    w.put("runAsUserName", "ContainerUser");
+                switch (r.nextInt(6)) {
+                    case 0, 1 -> w.put("runAsUserName", "ContainerUser");
+                    case 2 -> w.put("runAsUserName", "ContainerAdministrator");
+                    case 3 -> w.put("runAsUserName", "containeradministrator");
+                    case 4 -> w.putNull("runAsUserName");
+                    default -> {
+                    }
                 }
                 maybeUnknown(w);
             }
@@ -509,7 +523,7 @@ final class RandomPods {
         PolicyConfig.Defaults defaults = new PolicyConfig.Defaults(r.nextBoolean() || consistent, pick(List.of(10000L, 1000L, 20000L, 65534L)),
                 pick(List.of(10000L, 1000L, 20000L, 65534L)), pick(List.of(10000L, 1000L, 20000L, 65534L)),
                 r.nextBoolean() ? Optional.of("RuntimeDefault") : Optional.empty(), r.nextBoolean(),
-                consistent || r.nextInt(3) != 0);
+                consistent || r.nextInt(3) != 0, consistent || r.nextInt(3) != 0);
         Optional<long[]> users = range(consistent ? defaults.runAsUser() : -1);
         Optional<long[]> groups = range(consistent ? defaults.runAsGroup() : -1);
         Optional<long[]> fsGroups = range(consistent ? defaults.fsGroup() : -1);
@@ -533,8 +547,10 @@ final class RandomPods {
                 users2.add(u);
             }
         }
+        Action escalationUnset = r.nextInt(3) == 0 ? pick(List.of(Action.ENFORCE, Action.WARN, Action.AUDIT, Action.OFF)) : Action.WARN;
         return new PolicySpec(mode, Map.copyOf(actions), Map.copyOf(exempt), List.copyOf(caps), users, groups, fsGroups,
-                r.nextBoolean(), r.nextInt(3) == 0, r.nextBoolean(), defaults, namespaces, users2);
+                r.nextBoolean(), r.nextInt(3) == 0, r.nextBoolean(), escalationUnset, consistent || r.nextInt(8) != 0, defaults,
+                namespaces, users2);
     }
 
     /** Optionally a range; when {@code mustContain >= 0} the range contains it. */

@@ -78,7 +78,7 @@ class SmallTypesTest {
                 () -> new RuleRegistry(List.of(new PrivilegedRule(), new PrivilegedRule())));
         assertTrue(e.getMessage().contains("privileged"));
         assertEquals(List.of("run-as-root", "root-group", "privileged", "capabilities", "required-ids", "privilege-escalation",
-                "id-range"),
+                "id-range", "image-groups"),
                 List.copyOf(RuleRegistry.standard().ids()));
     }
 
