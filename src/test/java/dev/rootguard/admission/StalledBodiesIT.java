@@ -81,7 +81,12 @@ class StalledBodiesIT {
             report.append(String.format("heap used after start: %.0f MB%n", heapUsedMb(webhook)));
             long start = System.nanoTime();
             for (int i = 0; i < 40; i++) {
-                uploads.add(new RawUpload(tls, "127.0.0.1", webhook.port(), i % 2 == 0 ? "/validate" : "/mutate", 8_000_001, 8_000_000));
+                try {
+                    uploads.add(new RawUpload(tls, "127.0.0.1", webhook.port(), i % 2 == 0 ? "/validate" : "/mutate", 8_000_001, 8_000_000));
+                } catch (java.io.IOException e) {
+                    assertTrue(webhook.alive(), "the webhook exited after " + i + " uploads (see target/e2e/webhook-*.log): " + e);
+                    throw e;
+                }
             }
             for (RawUpload u : uploads) {
                 u.written().get(300, TimeUnit.SECONDS);
