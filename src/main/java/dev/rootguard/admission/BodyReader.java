@@ -43,6 +43,11 @@ final class BodyReader implements Handler<RoutingContext> {
         Upload upload = new Upload(ctx, announced);
         // Called when the response ends, fails or its connection closes: the one place the bytes go back.
         ctx.addEndHandler(ar -> upload.release());
+        if (request.isEnded()) {
+            // Nothing left to read (the router pauses requests, so this is a request without a body).
+            upload.end();
+            return;
+        }
         request.handler(upload::chunk);
         request.endHandler(v -> upload.end());
         request.exceptionHandler(upload::failed);
