@@ -3,12 +3,14 @@ package dev.rootguard.admission;
 import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.policy.Json;
 import io.quarkus.runtime.configuration.MemorySizeConverter;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.PlatformHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -17,14 +19,19 @@ import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
- * The HTTPS transport for admission, as two Vert.x routes on the event loop (deciding is CPU work on
- * memory; a JAX-RS layer cost 8-12% of the event loop's time and nothing was gained from it). Status codes:
+ * The HTTPS transport for admission, as two Vert.x routes (deciding is CPU work on memory; a JAX-RS layer
+ * cost 8-12% of the event loop's time and nothing was gained from it). Bodies are read by {@link BodyReader}
+ * within the {@link BodyBudget}; bodies under {@code rootguard.admission.inline-body-size} are decided on the
+ * event loop, larger ones on the {@link DecisionPool}, and the answer is written from the event loop either
+ * way. Status codes:
  * <ul>
  * <li>200: an AdmissionReview with a decision (including denials and evaluation failures);</li>
  * <li>400: the body is not an AdmissionReview v1 with a request (the message says what is missing);</li>
  * <li>404 and 405: another path, or another method than POST;</li>
  * <li>413: the body is larger than {@code rootguard.admission.max-body-size};</li>
  * <li>415: the content type is not {@code application/json};</li>
+ * <li>503: too many bodies are being received at once, or too many large ones wait for a decision
+ * ({@code Retry-After: 1});</li>
  * <li>500: an unexpected failure, with no detail (the log has it).</li>
  * </ul>
  * Every error body is {@code {"code": N, "message": "..."}}.
@@ -32,23 +39,31 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class AdmissionRoutes {
     private static final Logger LOG = Logger.getLogger(AdmissionRoutes.class);
+    static final String WORKERS_BUSY_MESSAGE = "too many large requests are waiting for a decision; retry";
     private final AdmissionHandler handler;
     private final long maxBody;
+    private final long inlineBody;
+    private final BodyBudget budget;
+    private final DecisionPool pool;
 
-    public AdmissionRoutes(AdmissionHandler handler, RootguardConfig config) {
+    public AdmissionRoutes(AdmissionHandler handler, RootguardConfig config, BodyBudget budget, DecisionPool pool) {
         this.handler = handler;
-        this.maxBody = new MemorySizeConverter().convert(config.admission().maxBodySize()).asLongValue();
+        MemorySizeConverter sizes = new MemorySizeConverter();
+        this.maxBody = sizes.convert(config.admission().maxBodySize()).asLongValue();
+        this.inlineBody = sizes.convert(config.admission().inlineBodySize()).asLongValue();
+        this.budget = budget;
+        this.pool = pool;
     }
 
     void routes(@Observes Router router) {
-        BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBody);
+        BodyReader body = new BodyReader(budget, maxBody);
         route(router, body, "/validate", "validate", handler::validate);
         route(router, body, "/mutate", "mutate", handler::mutate);
         router.route().last().handler(ctx -> error(ctx, 404, "Not Found"));
         router.route().last().failureHandler(AdmissionRoutes::failure);
     }
 
-    private static void route(Router router, BodyHandler body, String path, String webhook, Function<byte[], byte[]> decide) {
+    private void route(Router router, BodyReader body, String path, String webhook, Function<byte[], byte[]> decide) {
         // The content type is checked before the body is read: a form content type would otherwise be parsed as a form.
         router.post(path).order(-10).handler(new RequireJson()).handler(body).handler(ctx -> handle(ctx, webhook, decide))
                 .failureHandler(AdmissionRoutes::failure);
@@ -77,17 +92,54 @@ public class AdmissionRoutes {
         error(ctx, 415, "content type must be application/json, got " + (contentType == null ? "none" : "\"" + contentType + "\""));
     }
 
-    private static void handle(RoutingContext ctx, String webhook, Function<byte[], byte[]> decide) {
-        Buffer in = ctx.body().buffer();
-        byte[] out;
-        try {
-            out = decide.apply(in == null ? new byte[0] : in.getBytes());
-        } catch (BadRequestException e) {
-            LOG.debugf("%s: rejected request body: %s", webhook, e.getMessage());
-            error(ctx, e.status(), e.getMessage());
+    private void handle(RoutingContext ctx, String webhook, Function<byte[], byte[]> decide) {
+        byte[] body = ctx.get(BodyReader.BODY);
+        if (body.length < inlineBody) {
+            answer(ctx, webhook, decide(decide, body));
             return;
         }
-        ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Buffer.buffer(out));
+        Context loop = Vertx.currentContext();
+        boolean queued = pool.submit(() -> {
+            // A client that went away while its body waited gets no decision: the thread is free sooner.
+            if (ctx.response().closed()) {
+                return;
+            }
+            Decision d = decide(decide, body);
+            loop.runOnContext(v -> answer(ctx, webhook, d));
+        });
+        if (!queued) {
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+            error(ctx, 503, WORKERS_BUSY_MESSAGE);
+        }
+    }
+
+    /** An answer, a request the decoder refused, or an unexpected failure (answered 500 by {@link #failure}). */
+    private record Decision(byte[] out, BadRequestException bad, Throwable failure) {
+    }
+
+    private static Decision decide(Function<byte[], byte[]> decide, byte[] body) {
+        try {
+            return new Decision(decide.apply(body), null, null);
+        } catch (BadRequestException e) {
+            return new Decision(null, e, null);
+        } catch (RuntimeException | Error e) {
+            // As a route handler's would: Vert.x Web fails the context with it, which answers 500.
+            return new Decision(null, null, e);
+        }
+    }
+
+    private static void answer(RoutingContext ctx, String webhook, Decision d) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        if (d.failure() != null) {
+            ctx.fail(d.failure());
+        } else if (d.bad() != null) {
+            LOG.debugf("%s: rejected request body: %s", webhook, d.bad().getMessage());
+            error(ctx, d.bad().status(), d.bad().getMessage());
+        } else {
+            ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Buffer.buffer(d.out()));
+        }
     }
 
     private static void failure(RoutingContext ctx) {
@@ -114,8 +166,8 @@ public class AdmissionRoutes {
         return base.equalsIgnoreCase("application/json");
     }
 
-    private static void error(RoutingContext ctx, int status, String message) {
+    static Future<Void> error(RoutingContext ctx, int status, String message) {
         byte[] json = Json.MAPPER.createObjectNode().put("code", status).put("message", message).toString().getBytes(StandardCharsets.UTF_8);
-        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Buffer.buffer(json));
+        return ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Buffer.buffer(json));
     }
 }

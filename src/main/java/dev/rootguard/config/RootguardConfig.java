@@ -308,5 +308,36 @@ public interface RootguardConfig {
         @WithName("warm-up-requests")
         @WithDefault("4000")
         int warmUpRequests();
+
+        /**
+         * Most bytes of request bodies held at once, counted as they arrive, from the first byte of a body
+         * until its answer is written or its connection closes. A body that would go over it is answered
+         * 503 at once and its connection closed. The default holds eight bodies at {@link #maxBodySize()}.
+         */
+        @WithName("max-in-flight-body-size")
+        @WithDefault("64M")
+        String maxInFlightBodySize();
+
+        /**
+         * Bodies smaller than this are decided on the event loop that read them (under a millisecond
+         * or two, less than handing them to a worker costs); larger ones go to the decision workers,
+         * so that a slow decision never holds up the other connections of its event loop.
+         */
+        @WithName("inline-body-size")
+        @WithDefault("64K")
+        String inlineBodySize();
+
+        /** Threads deciding large bodies. Decisions are CPU work: more threads than CPUs only add memory. */
+        @WithName("worker-threads")
+        @WithDefault("1")
+        int workerThreads();
+
+        /**
+         * Large bodies waiting for a decision thread. When the queue is full the request is answered 503
+         * at once instead of waiting past the API server's timeout.
+         */
+        @WithName("worker-queue")
+        @WithDefault("8")
+        int workerQueue();
     }
 }

@@ -31,6 +31,7 @@ public final class WebhookProcess implements AutoCloseable {
     private final int managementPort = freePort();
     private Process process;
     private int starts;
+    private List<String> jvmOptions = List.of("-Xmx256m");
 
     public WebhookProcess(Path cert, Path key, Path kubeconfig, Map<String, String> properties) {
         this.cert = cert;
@@ -42,6 +43,12 @@ public final class WebhookProcess implements AutoCloseable {
     /** Sets the kubeconfig the webhook reads namespace labels with (before {@link #start()}). */
     public WebhookProcess kubeconfig(Path file) {
         this.kubeconfig = file;
+        return this;
+    }
+
+    /** JVM options in place of the default {@code -Xmx256m} (before {@link #start()}). */
+    public WebhookProcess jvmOptions(List<String> options) {
+        this.jvmOptions = List.copyOf(options);
         return this;
     }
 
@@ -59,7 +66,9 @@ public final class WebhookProcess implements AutoCloseable {
             throw new IllegalStateException(JAR + " is missing; run the tests through 'mvn verify' so the jar is packaged first");
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-Dquarkus.http.ssl-port=" + port,
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-Dquarkus.http.ssl-port=" + port,
                 "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.management.port=" + managementPort,
                 "-Dquarkus.management.host=127.0.0.1"));
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
