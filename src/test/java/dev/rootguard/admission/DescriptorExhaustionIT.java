@@ -127,7 +127,7 @@ class DescriptorExhaustionIT {
     /** Classes the application's class loader read from its jars after line {@code from} of the class log. */
     private static List<String> appClassesLoaded(Path classLog, long from) throws IOException {
         try (Stream<String> s = Files.lines(classLog)) {
-            return s.skip(from).filter(l -> l.contains("quarkus-app/lib/main/") || l.contains("quarkus-app/app/"))
+            return s.skip(from).filter(l -> l.contains("quarkus-app/lib/main/") || l.contains("quarkus-app/app/") || l.contains("quarkus-app/quarkus/"))
                     .map(l -> l.replaceFirst("^.*\\] ", "").split(" ")[0]).toList();
         }
     }
