@@ -69,8 +69,12 @@ class DescriptorExhaustionIT {
                 });
             }
             pool.shutdown();
+            // A wedged server stalls every handshake; fail in minutes rather than wait out 1,100 client timeouts.
+            long floodDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
             while (!pool.awaitTermination(200, TimeUnit.MILLISECONDS)) {
                 peakFds[0] = Math.max(peakFds[0], openFds(webhook.pid()));
+                assertTrue(System.nanoTime() < floodDeadline, "the flood's handshakes did not finish within 180 s (" + held.size()
+                        + " open, " + failed.get() + " failed): the server stalled; see " + webhook.log());
             }
             peakFds[0] = Math.max(peakFds[0], openFds(webhook.pid()));
             // Connections within the cap are still served while the flood holds the rest.
