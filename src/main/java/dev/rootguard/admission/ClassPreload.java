@@ -43,6 +43,7 @@ public class ClassPreload {
     }
 
     static int preload(ClassLoader loader) {
+        long start = System.nanoTime();
         int count = 0;
         int missing = 0;
         try (InputStream in = loader.getResourceAsStream(LIST)) {
@@ -66,7 +67,7 @@ public class ClassPreload {
         } catch (IOException e) {
             LOG.warnf("cannot read %s: %s", LIST, e.getMessage());
         }
-        LOG.debugf("preloaded %d classes (%d not in this build)", count, missing);
+        LOG.debugf("preloaded %d classes in %d ms (%d not in this build)", count, (System.nanoTime() - start) / 1_000_000, missing);
         return count;
     }
 }
