@@ -146,6 +146,11 @@ public class AdmissionRoutes {
         if (ctx.response().ended()) {
             return;
         }
+        if (ctx.response().closed()) {
+            // The client went away, or its connection was cut (read deadline): there is no one to answer.
+            LOG.debugf("connection closed before the request was answered: %s", ctx.failure());
+            return;
+        }
         int status = ctx.statusCode();
         if (status == 413) {
             error(ctx, 413, "Request Entity Too Large");

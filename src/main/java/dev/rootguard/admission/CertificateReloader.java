@@ -11,7 +11,6 @@ import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemTrustOptions;
@@ -56,6 +55,9 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
     @Inject
     RootguardConfig config;
 
+    @Inject
+    ConnectionGuard connections;
+
     private volatile String engine;
     private volatile RotatingKeyManager keyManager;
     private volatile RotatingTrustManager trustManager;
@@ -66,7 +68,7 @@ public class CertificateReloader implements HttpServerOptionsCustomizer {
     public void customizeHttpsServer(HttpServerOptions options) {
         TlsConfiguration tls = registry.get(ReadinessCheck.TLS_NAME).orElseThrow();
         boolean openssl = useOpenSsl(config.tls().engine(), OpenSSLEngineOptions.isAvailable());
-        options.setSslEngineOptions(openssl ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions());
+        options.setSslEngineOptions(connections.engineOptions(openssl));
         engine = openssl ? "BoringSSL" : "JDK";
         if (openssl || config.tls().engine() == RootguardConfig.Tls.Engine.JDK) {
             LOG.infof("TLS on the admission port: %s", engine);

@@ -339,5 +339,32 @@ public interface RootguardConfig {
         @WithName("worker-queue")
         @WithDefault("8")
         int workerQueue();
+
+         * How long a connection may sit with no request before it is closed. Longer than the API
+         * server's own idle keep-alive for webhook connections (Go's {@code http.Transport}
+         * {@code IdleConnTimeout}, 90 s), so the API server always closes an idle connection first and
+         * never sends a request on one that this side is closing.
+         */
+        @WithName("idle-timeout")
+        @WithDefault("120s")
+        java.time.Duration idleTimeout();
+
+        /**
+         * How long a client may take to send a whole request, headers and body, counted from the
+         * request's first byte. A client that trickles bytes is disconnected when it passes.
+         */
+        @WithName("request-read-timeout")
+        @WithDefault("10s")
+        java.time.Duration requestReadTimeout();
+
+        /**
+         * Most connections open at once (including those still in their TLS handshake); further ones
+         * are closed as soon as their handshake ends. Lowered at start-up so that a quarter of the
+         * process's file-descriptor limit, and at least 256 descriptors, stay free: accepting a
+         * connection must never run out of descriptors.
+         */
+        @WithName("max-connections")
+        @WithDefault("1000")
+        int maxConnections();
     }
 }

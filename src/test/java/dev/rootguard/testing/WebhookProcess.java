@@ -31,7 +31,9 @@ public final class WebhookProcess implements AutoCloseable {
     private final int managementPort = freePort();
     private Process process;
     private int starts;
+    private List<String> launcher = List.of();
     private List<String> jvmOptions = List.of("-Xmx256m");
+    private Path log;
 
     public WebhookProcess(Path cert, Path key, Path kubeconfig, Map<String, String> properties) {
         this.cert = cert;
@@ -52,8 +54,30 @@ public final class WebhookProcess implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Runs the JVM under a launcher command, e.g. {@code prlimit --nofile=1024:1024}, with extra JVM
+     * options besides the default {@code -Xmx256m} (before {@link #start()}).
+     */
+    public WebhookProcess launcher(List<String> command, List<String> options) {
+        this.launcher = List.copyOf(command);
+        List<String> all = new ArrayList<>(options);
+        all.add("-Xmx256m");
+        this.jvmOptions = List.copyOf(all);
+        return this;
+    }
+
     public int port() {
         return port;
+    }
+
+    /** The running process's id. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** The current start's output file. */
+    public Path log() {
+        return log;
     }
 
     public int managementPort() {
@@ -66,7 +90,8 @@ public final class WebhookProcess implements AutoCloseable {
             throw new IllegalStateException(JAR + " is missing; run the tests through 'mvn verify' so the jar is packaged first");
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java));
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.add(java);
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-Dquarkus.http.ssl-port=" + port,
                 "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.management.port=" + managementPort,
@@ -78,7 +103,7 @@ public final class WebhookProcess implements AutoCloseable {
         pb.environment().put("ROOTGUARD_TLS_KEY", key.toString());
         pb.environment().put("KUBECONFIG", kubeconfig.toString());
         try {
-            Path log = Path.of("target", "e2e", "webhook-" + port + "-" + (++starts) + ".log");
+            log = Path.of("target", "e2e", "webhook-" + port + "-" + (++starts) + ".log");
             Files.createDirectories(log.getParent());
             pb.redirectErrorStream(true).redirectOutput(log.toFile());
             process = pb.start();
