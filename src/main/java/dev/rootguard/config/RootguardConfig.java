@@ -340,6 +340,7 @@ public interface RootguardConfig {
         @WithDefault("8")
         int workerQueue();
 
+        /**
          * How long a connection may sit with no request before it is closed. Longer than the API
          * server's own idle keep-alive for webhook connections (Go's {@code http.Transport}
          * {@code IdleConnTimeout}, 90 s), so the API server always closes an idle connection first and
