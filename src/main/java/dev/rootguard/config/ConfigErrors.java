@@ -97,6 +97,9 @@ public final class ConfigErrors {
             return key + ": " + shown + " is not a whole number" + (cause.contains("SRCFG00029") ? " (up to 2147483647)" : "")
                     + "; set a number such as 10000";
         }
+        if (cause.contains(StrictBoolean.NOT_A_BOOLEAN)) {
+            return key + ": " + shown + " is not true or false; set true or false";
+        }
         if (cause.toLowerCase().contains("duration")) {
             return key + ": " + shown + " is not a duration; set a number with a unit, such as 500ms, 10s, 5m or 1h";
         }

@@ -1,6 +1,7 @@
 package dev.rootguard.config;
 
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.util.List;
@@ -100,6 +101,7 @@ public interface RootguardConfig {
         /** Do not check pods with {@code hostUsers: false}: the kubelet maps their IDs to a host range of their own. */
         @WithName("exempt-host-users")
         @WithDefault("false")
+        @WithConverter(StrictBoolean.class)
         boolean exemptHostUsers();
     }
 
@@ -123,6 +125,7 @@ public interface RootguardConfig {
         /** Also check pods with {@code hostUsers: false}, whose root maps to an unprivileged host UID. */
         @WithName("strict-user-namespaces")
         @WithDefault("false")
+        @WithConverter(StrictBoolean.class)
         boolean strictUserNamespaces();
     }
 
@@ -157,6 +160,7 @@ public interface RootguardConfig {
         /** Set pod {@code runAsNonRoot: true}. */
         @WithName("run-as-non-root")
         @WithDefault("true")
+        @WithConverter(StrictBoolean.class)
         boolean runAsNonRoot();
 
         /** Pod {@code runAsUser}. */
@@ -182,11 +186,13 @@ public interface RootguardConfig {
         /** Container {@code capabilities.drop: [ALL]} when no drop list exists. */
         @WithName("drop-all-capabilities")
         @WithDefault("true")
+        @WithConverter(StrictBoolean.class)
         boolean dropAllCapabilities();
 
         /** Container {@code allowPrivilegeEscalation: false} unless privileged. */
         @WithName("deny-privilege-escalation")
         @WithDefault("true")
+        @WithConverter(StrictBoolean.class)
         boolean denyPrivilegeEscalation();
 
         /**
@@ -196,6 +202,7 @@ public interface RootguardConfig {
          */
         @WithName("strict-supplemental-groups")
         @WithDefault("true")
+        @WithConverter(StrictBoolean.class)
         boolean strictSupplementalGroups();
     }
 
@@ -203,6 +210,7 @@ public interface RootguardConfig {
     interface Mutation {
         /** When false, {@code /mutate} allows everything unchanged and {@code rootguard fix} changes nothing. */
         @WithDefault("true")
+        @WithConverter(StrictBoolean.class)
         boolean enabled();
     }
 
@@ -220,6 +228,7 @@ public interface RootguardConfig {
     interface NamespaceLabels {
         /** Watch namespaces through the Kubernetes API. When off, or no cluster is reachable, the global mode applies. */
         @WithDefault("true")
+        @WithConverter(StrictBoolean.class)
         boolean enabled();
     }
 
@@ -282,6 +291,7 @@ public interface RootguardConfig {
     interface Allocator {
         /** Assign ranges; also makes a namespace without a readable range a violation of rule {@code id-range}. */
         @WithDefault("false")
+        @WithConverter(StrictBoolean.class)
         boolean enabled();
 
         /** The IDs ranges are taken from, {@code start/size}; the default is 1000000000 to 1999999999. */

@@ -1,6 +1,7 @@
 package dev.rootguard.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -116,6 +117,17 @@ class PolicyConfigsTest {
     }
 
     @Test
+    void switchesTakeTheUsualWordsForTrueAndFalseInAnyCase() {
+        for (String no : new String[] {"false", "FALSE", "no", "off", "0", " false "}) {
+            assertFalse(build(Map.of("rootguard.rules.run-as-root.strict-user-namespaces", "true",
+                    "rootguard.defaults.run-as-non-root", no)).defaults().runAsNonRoot(), no);
+        }
+        for (String yes : new String[] {"true", "True", "yes", "on", "1"}) {
+            assertTrue(build(Map.of("rootguard.rules.run-as-root.strict-user-namespaces", yes)).strictUserNamespaces(), yes);
+        }
+    }
+
+    @Test
     void anEmptyCapabilityAllowlistAllowsNoneAndDiffersFromUnset() {
         assertEquals(Set.of(), build(Map.of("rootguard.rules.capabilities.allowed", "")).allowedCapabilities());
         assertEquals(Set.of("NET_BIND_SERVICE"), build(Map.of()).allowedCapabilities());
@@ -134,7 +146,9 @@ class PolicyConfigsTest {
             "rootguard.mode|''|rootguard.mode: is empty, but needs a value; set one, or remove the key",
             "rootguard.defaults.fs-group|''|rootguard.defaults.fs-group: is empty, but needs a value",
             "rootguard.rules.run-as-rooot.action|warn|rootguard.rules.run-as-rooot.action: unknown key (set in ",
-            "rootguard.mode|block|rootguard.mode: " })
+            "rootguard.mode|block|rootguard.mode: ",
+            "rootguard.mutation.enabled|ture|rootguard.mutation.enabled: \"ture\" is not true or false; set true or false",
+            "rootguard.defaults.run-as-non-root|maybe|rootguard.defaults.run-as-non-root: \"maybe\" is not true or false" })
     void configurationErrorsNameTheKeyTheKindOfValueAndTheFix(String key, String value, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> build(Map.of(key, value)));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
