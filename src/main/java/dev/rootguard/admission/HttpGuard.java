@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  * <li>a request line or headers the codec could not read: 400, 414 (URI too long) or 431 (headers too
  * large), as JSON {@code {code, message}}, and the connection is closed;</li>
+ * <li>a body whose chunked framing the codec could not read (a chunk size that is not hexadecimal, say):
+ * 400, and the connection is closed;</li>
  * <li>a {@code Transfer-Encoding} other than exactly {@code chunked} (RFC 9112 §6.1: the body length
  * cannot be determined, whatever {@code Content-Length} says): 400 and close;</li>
  * <li>the end of a request's body stops the deadline; when it passes first, the connection is closed.</li>
@@ -111,6 +114,12 @@ final class HttpGuard extends ChannelDuplexHandler {
                 reject(ctx, statusFor(request.decoderResult()), problem);
                 return;
             }
+        }
+        if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
+            // Vert.x would only close the connection; the request it holds then ends as a closed connection.
+            ReferenceCountUtil.release(msg);
+            reject(ctx, 400, "Bad Request: the chunked body cannot be read");
+            return;
         }
         if (msg instanceof LastHttpContent) {
             requestRead();

@@ -47,6 +47,9 @@ class HttpEdgesTest {
                         "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
                                 + "0\r\n\r\n"),
                 Arguments.of("malformed request line", 400, "GARBAGE\r\n\r\n"),
+                Arguments.of("chunk size that is not hexadecimal", 400,
+                        "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "zz\r\n" + body + "\r\n0\r\n\r\n"),
                 Arguments.of("URI over the line limit", 414, "GET /" + "a".repeat(5_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n"),
                 Arguments.of("headers over the size limit", 431,
                         "GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "b".repeat(30_000) + "\r\n\r\n"));
