@@ -167,7 +167,7 @@ public class AdmissionHandler {
         }
         annotations.put(ANNOTATION_MODE, review.mode().id());
         annotations.put(ANNOTATION_VIOLATIONS, String.join("; ", Responses.firstItems(violations.stream()
-                .map(v -> v.rule() + "(" + v.action().id() + ") " + v.path()).toList(), n -> "and " + n + " more")));
+                .map(v -> v.rule() + "(" + v.action().id() + ") " + v.path()).toList(), Responses.MAX_ENTRY_LENGTH, n -> "and " + n + " more")));
         List<String> warnings = review.withAction(Action.WARN).stream().map(Violation::line).toList();
         if (review.allowed()) {
             AdmissionResponse r = Responses.withAnnotations(Responses.withWarnings(Responses.allowed(), warnings), annotations);
@@ -177,7 +177,7 @@ public class AdmissionHandler {
         String message = "rootguard denied " + call.kind() + " " + qualifiedName(call, object) + ": " + enforced.size()
                 + (enforced.size() == 1 ? " violation" : " violations") + "\n"
                 + String.join("\n", Responses.firstItems(enforced.stream().map(v -> "- " + v.line()).toList(),
-                        n -> "- and " + n + " more"));
+                        Responses.MAX_LINE_LENGTH, n -> "- and " + n + " more"));
         if (record) {
             LOG.infof("denied uid=%s kind=%s namespace=%s name=%s operation=%s dryRun=%s rules=%s", call.uid(), call.kind(),
                     call.namespace(), Responses.cut(call.displayName(object), MAX_NAME), call.operation(), call.dryRun(),

@@ -7,8 +7,10 @@ import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Builds AdmissionReview responses. Every response goes through {@link #review}, the one place
@@ -18,20 +20,27 @@ final class Responses {
 
     /** Warnings listed in full before the last one says how many more there were (see {@link #withWarnings}). */
     static final int MAX_WARNINGS = 15;
-    /** The API server's cut for each warning once a request's warnings exceed 4,096 characters. */
+    /** The API server's cut for each warning once a request's warnings exceed {@value #MAX_WARNINGS_TOTAL} characters. */
     static final int MAX_WARNING_LENGTH = 256;
+    /** The most characters of warnings the API server passes on for one request. */
+    static final int MAX_WARNINGS_TOTAL = 4096;
     /** Violations listed in a denial message and in the {@code violations} audit annotation. */
     static final int MAX_LISTED = 20;
-    /** Longest violation line in a denial message, and longest entry in the audit annotation. */
-    static final int MAX_ITEM_LENGTH = 256;
+    /**
+     * Longest violation line in a denial message: room for the longest message a rule writes (its fix comes
+     * last, so it must never be cut off), but not for a name or value of unbounded length.
+     */
+    static final int MAX_LINE_LENGTH = 1024;
+    /** Longest entry ({@code rule(action) path}) in the audit annotation. */
+    static final int MAX_ENTRY_LENGTH = 256;
     /**
      * Longest audit annotation value. The API server's audit backends drop an event over 100 KiB
      * ({@code --audit-log-truncate-max-event-size}, when truncation is on) and the event holds every
      * webhook's annotations: ours stays a few kilobytes.
      */
     static final int MAX_ANNOTATION_LENGTH = 4096;
-    /** Longest denial message: 20 lines of 256 characters and a heading fit. */
-    static final int MAX_MESSAGE_LENGTH = 8192;
+    /** Longest denial message: a heading and 20 lines of {@value #MAX_LINE_LENGTH} characters fit. */
+    static final int MAX_MESSAGE_LENGTH = 24 * 1024;
 
     private Responses() {
     }
@@ -62,11 +71,13 @@ final class Responses {
     }
 
     /**
-     * Adds warnings, as many as the API server keeps: it passes on at most 4,096 characters of warnings
-     * for a request, and once over that cuts each to 256 and drops the rest; it drops a warning with a
-     * control character outright. So each warning is cut to {@value #MAX_WARNING_LENGTH} characters with control
-     * characters replaced, and after the first {@value #MAX_WARNINGS} one last warning says how many were left
-     * out: at most 16 × 256 = 4,096 characters, all of them shown.
+     * Adds warnings, as many as the API server keeps: it passes on at most {@value #MAX_WARNINGS_TOTAL}
+     * characters of warnings for a request, and once over that cuts each to {@value #MAX_WARNING_LENGTH} and drops
+     * the rest; it drops a warning with a control character outright. So control characters are replaced,
+     * the first {@value #MAX_WARNINGS} warnings are kept and one last warning says how many were left out, and
+     * when those are over {@value #MAX_WARNINGS_TOTAL} characters together each is cut to
+     * {@value #MAX_WARNING_LENGTH} (at most 16 × 256 = 4,096): every warning sent is shown, and a few warnings
+     * are shown whole, with the fix at their end.
      */
     static AdmissionResponse withWarnings(AdmissionResponse r, List<String> warnings) {
         if (warnings.isEmpty()) {
@@ -74,25 +85,34 @@ final class Responses {
         }
         int listed = warnings.size() <= MAX_WARNINGS + 1 ? warnings.size() : MAX_WARNINGS;
         List<String> kept = new ArrayList<>(listed + 1);
+        long total = 0;
         for (int i = 0; i < listed; i++) {
-            kept.add(cut(warnings.get(i), MAX_WARNING_LENGTH));
+            // Cut at the total first: no warning kept whole can be longer.
+            String w = cut(warnings.get(i), MAX_WARNINGS_TOTAL);
+            total += w.codePointCount(0, w.length());
+            kept.add(w);
         }
         if (listed < warnings.size()) {
-            kept.add("rootguard: and " + (warnings.size() - listed) + " more warnings");
+            String more = "rootguard: and " + (warnings.size() - listed) + " more warnings";
+            total += more.length();
+            kept.add(more);
+        }
+        if (total > MAX_WARNINGS_TOTAL) {
+            kept.replaceAll(w -> cut(w, MAX_WARNING_LENGTH));
         }
         r.setWarnings(kept);
         return r;
     }
 
     /**
-     * The first {@value #MAX_LISTED} items, each cut to {@value #MAX_ITEM_LENGTH} characters, then
+     * The first {@value #MAX_LISTED} items, each cut to {@code maxLength} characters, then
      * {@code more.apply(n)} for the n left out: denial messages and audit annotations stay a few kilobytes
      * however many containers a pod has.
      */
-    static List<String> firstItems(List<String> items, java.util.function.IntFunction<String> more) {
+    static List<String> firstItems(List<String> items, int maxLength, IntFunction<String> more) {
         List<String> out = new ArrayList<>(Math.min(items.size(), MAX_LISTED) + 1);
         for (int i = 0; i < items.size() && i < MAX_LISTED; i++) {
-            out.add(cut(items.get(i), MAX_ITEM_LENGTH));
+            out.add(cut(items.get(i), maxLength));
         }
         if (items.size() > MAX_LISTED) {
             out.add(more.apply(items.size() - MAX_LISTED));
@@ -122,7 +142,7 @@ final class Responses {
 
     static AdmissionResponse withAnnotations(AdmissionResponse r, Map<String, String> annotations) {
         if (!annotations.isEmpty()) {
-            Map<String, String> cut = new java.util.HashMap<>(annotations.size() * 2);
+            Map<String, String> cut = new HashMap<>(annotations.size() * 2);
             annotations.forEach((k, v) -> cut.put(k, cut(v, MAX_ANNOTATION_LENGTH)));
             r.setAuditAnnotations(cut);
         }
