@@ -1,7 +1,8 @@
 package dev.rootguard;
 
-import dev.rootguard.audit.Cli;
+import dev.rootguard.cli.Cli;
 import dev.rootguard.config.ConfigErrors;
+
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import java.util.List;

@@ -1,8 +1,9 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.policy.Json;
-import dev.rootguard.policy.JsonErrors;
+import dev.rootguard.json.Json;
+import dev.rootguard.json.JsonErrors;
 import dev.rootguard.policy.PodSpecs;
+
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
@@ -25,7 +26,7 @@ import java.util.Map;
  * naming what is missing or malformed, so the transport can answer 400 with that message.
  */
 public final class AdmissionDecoder {
-    static final String API_VERSION = "admission.k8s.io/v1";
+    public static final String API_VERSION = "admission.k8s.io/v1";
     /** The body is one JSON document: anything after it would be a second one that another reader might take instead. */
     private static final ObjectReader READER = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 

@@ -1,14 +1,15 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.config.PolicyHolder;
-import dev.rootguard.policy.Json;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.rootguard.cluster.NamespaceCache;
+import dev.rootguard.config.PolicyHolder;
+import dev.rootguard.json.Json;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
-import dev.rootguard.policy.Patcher;
 import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.Violation;
+import dev.rootguard.policy.mutate.Patcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -130,7 +131,7 @@ public class AdmissionHandler {
      * Decides a request as {@link #validate} or {@link #mutate} would, but records no metric and logs
      * nothing: for {@link WarmUp} only.
      */
-    byte[] rehearse(byte[] body, boolean mutate) {
+    public byte[] rehearse(byte[] body, boolean mutate) {
         AdmissionCall call = AdmissionDecoder.decode(body);
         Decided d = mutate ? decideMutation(call) : decideValidation(call, false);
         return Responses.review(call.uid(), d.response);

@@ -1,6 +1,7 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.policy.Violation;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

@@ -1,7 +1,8 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.config.RootguardConfig;
-import dev.rootguard.policy.Json;
+import dev.rootguard.json.Json;
+
 import io.quarkus.runtime.configuration.MemorySizeConverter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

@@ -1,6 +1,7 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.config.RootguardConfig;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;

@@ -1,12 +1,13 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.json.Json;
+import dev.rootguard.json.JsonErrors;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
-import dev.rootguard.policy.Json;
-import dev.rootguard.policy.JsonErrors;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.IOException;
 import java.io.UncheckedIOException;

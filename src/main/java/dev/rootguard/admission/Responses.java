@@ -1,6 +1,7 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.policy.Json;
+import dev.rootguard.json.Json;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;

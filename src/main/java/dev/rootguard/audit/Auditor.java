@@ -1,13 +1,14 @@
 package dev.rootguard.audit;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.rootguard.json.Json;
+import dev.rootguard.json.JsonErrors;
 import dev.rootguard.policy.Engine;
-import dev.rootguard.policy.Json;
-import dev.rootguard.policy.JsonErrors;
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,7 +100,7 @@ public final class Auditor {
     }
 
 
-    static AuditReport.Summary summarize(List<AuditReport.Result> results) {
+    public static AuditReport.Summary summarize(List<AuditReport.Result> results) {
         int objects = 0;
         int with = 0;
         int exempt = 0;

@@ -1,18 +1,19 @@
 package dev.rootguard.audit;
 
+import dev.rootguard.json.Json;
+import dev.rootguard.json.JsonErrors;
+import dev.rootguard.policy.Action;
+import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.NamespacePolicy;
+import dev.rootguard.policy.PodSpecs;
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.Violation;
+import dev.rootguard.policy.mutate.Patcher;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.rootguard.policy.Action;
-import dev.rootguard.policy.Engine;
-import dev.rootguard.policy.Json;
-import dev.rootguard.policy.JsonErrors;
-import dev.rootguard.policy.NamespacePolicy;
-import dev.rootguard.policy.Patcher;
-import dev.rootguard.policy.PodSpecs;
-import dev.rootguard.policy.PolicyConfig;
-import dev.rootguard.policy.Violation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.zjsonpatch.JsonPatch;
 import java.util.ArrayList;

@@ -1,5 +1,9 @@
 package dev.rootguard.audit;
 
+import dev.rootguard.policy.Action;
+import dev.rootguard.policy.rule.Rule;
+import dev.rootguard.policy.rule.RuleRegistry;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -7,9 +11,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import dev.rootguard.policy.Action;
-import dev.rootguard.policy.Rule;
-import dev.rootguard.policy.RuleRegistry;
 import java.io.StringWriter;
 import java.util.Locale;
 import java.util.Map;

@@ -1,6 +1,7 @@
 package dev.rootguard.cluster;
 
 import dev.rootguard.policy.NamespacePolicy;
+
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.api.model.ListOptions;

@@ -2,6 +2,7 @@ package dev.rootguard.cluster;
 
 import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.policy.NamespacePolicy;
+
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;

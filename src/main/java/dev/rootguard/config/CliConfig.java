@@ -1,9 +1,10 @@
 package dev.rootguard.config;
 
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.rule.RuleRegistry;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.rootguard.policy.PolicyConfig;
-import dev.rootguard.policy.RuleRegistry;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;

@@ -1,19 +1,20 @@
 package dev.rootguard.config;
 
 import dev.rootguard.policy.Action;
-import dev.rootguard.policy.CapabilitiesRule;
 import dev.rootguard.policy.Glob;
 import dev.rootguard.policy.IdRange;
-import dev.rootguard.policy.ImageGroupsRule;
-import dev.rootguard.policy.IdRangeRule;
 import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.policy.PolicyConfig;
-import dev.rootguard.policy.PrivilegeEscalationRule;
-import dev.rootguard.policy.PrivilegedRule;
-import dev.rootguard.policy.RequiredIdsRule;
-import dev.rootguard.policy.RootGroupRule;
-import dev.rootguard.policy.RuleRegistry;
-import dev.rootguard.policy.RunAsRootRule;
+import dev.rootguard.policy.rule.CapabilitiesRule;
+import dev.rootguard.policy.rule.IdRangeRule;
+import dev.rootguard.policy.rule.ImageGroupsRule;
+import dev.rootguard.policy.rule.PrivilegeEscalationRule;
+import dev.rootguard.policy.rule.PrivilegedRule;
+import dev.rootguard.policy.rule.RequiredIdsRule;
+import dev.rootguard.policy.rule.RootGroupRule;
+import dev.rootguard.policy.rule.RuleRegistry;
+import dev.rootguard.policy.rule.RunAsRootRule;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

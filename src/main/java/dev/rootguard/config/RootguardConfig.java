@@ -1,5 +1,8 @@
 package dev.rootguard.config;
 
+import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.IdRange;
+
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;

@@ -1,5 +1,8 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.mutate.Defaulter;
+import dev.rootguard.policy.rule.RuleRegistry;
+
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.List;
 import java.util.Objects;

@@ -1,5 +1,8 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.rule.Rule;
+import dev.rootguard.policy.rule.RuleRegistry;
+
 import java.util.ArrayList;
 import java.util.List;
 

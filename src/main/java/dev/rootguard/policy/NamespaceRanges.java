@@ -1,5 +1,7 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.json.Json;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.rule.Rule;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,10 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
+import dev.rootguard.tls.CertificateReloader;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,9 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
 import io.fabric8.zjsonpatch.JsonPatch;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -29,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** /validate and /mutate over real HTTPS in the default (enforce) configuration. */
 @QuarkusTest
 @WithTestResource(TestTls.class)
-class AdmissionHttpTest {
+public class AdmissionHttpTest {
     private final WebhookClient client = WebhookClient.forDefaultCertificate();
 
     @jakarta.inject.Inject
@@ -382,7 +384,7 @@ class AdmissionHttpTest {
     }
 
     /** TLS 1.2 and 1.3 handshakes succeed on PORT; TLS 1.1 and 1.0 are refused with a protocol-version alert. */
-    static void assertOnlyTls12AndTls13(int port) throws Exception {
+    public static void assertOnlyTls12AndTls13(int port) throws Exception {
         javax.net.ssl.SSLSocketFactory f = WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
         for (String protocol : List.of("TLSv1.2", "TLSv1.3")) {
             try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) f.createSocket("localhost", port)) {

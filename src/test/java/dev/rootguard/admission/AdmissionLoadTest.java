@@ -1,14 +1,15 @@
 package dev.rootguard.admission;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.rootguard.testing.KeepAliveClient;
 import dev.rootguard.testing.RawUpload;
 import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.TestTls;
 import dev.rootguard.testing.WebhookClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;

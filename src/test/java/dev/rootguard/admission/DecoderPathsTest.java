@@ -1,14 +1,16 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.admission.HostileBodies.Case;
+
+import dev.rootguard.json.Json;
+import dev.rootguard.policy.PodSpecs;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rootguard.admission.HostileBodies.Case;
-import dev.rootguard.policy.Json;
-import dev.rootguard.policy.PodSpecs;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.Iterator;
 import java.util.List;

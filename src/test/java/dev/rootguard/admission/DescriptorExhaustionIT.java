@@ -1,12 +1,13 @@
 package dev.rootguard.admission;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.rootguard.testing.Pem;
 import dev.rootguard.testing.RawHttps;
 import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.WebhookProcess;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,11 +1,12 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.testing.Pem;
+import dev.rootguard.testing.Reviews;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rootguard.testing.Pem;
-import dev.rootguard.testing.Reviews;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;

@@ -1,19 +1,20 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.policy.Json;
+import dev.rootguard.json.Json;
+import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.Fixture;
+import dev.rootguard.policy.NamespacePolicy;
+import dev.rootguard.policy.PodSpecs;
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.Violation;
+import dev.rootguard.policy.mutate.Patcher;
+import dev.rootguard.policy.rule.RuleRegistry;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rootguard.policy.Engine;
-import dev.rootguard.policy.Fixture;
-import dev.rootguard.policy.NamespacePolicy;
-import dev.rootguard.policy.Patcher;
-import dev.rootguard.policy.PodSpecs;
-import dev.rootguard.policy.PolicyConfig;
-import dev.rootguard.policy.RuleRegistry;
-import dev.rootguard.policy.Violation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.zjsonpatch.JsonPatch;
 import java.util.Set;

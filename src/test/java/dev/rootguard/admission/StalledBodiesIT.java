@@ -1,15 +1,16 @@
 package dev.rootguard.admission;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.rootguard.testing.KeepAliveClient;
 import dev.rootguard.testing.Pem;
 import dev.rootguard.testing.RawUpload;
 import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.WebhookClient;
 import dev.rootguard.testing.WebhookProcess;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

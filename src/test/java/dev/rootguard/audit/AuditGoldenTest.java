@@ -1,5 +1,7 @@
 package dev.rootguard.audit;
 
+import dev.rootguard.cli.Cli;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,8 @@
 package dev.rootguard.audit;
 
+import dev.rootguard.admission.AdmissionDecoder;
+import dev.rootguard.admission.BadRequestException;
+
 import static dev.rootguard.audit.AuditGoldenTest.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,8 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rootguard.admission.AdmissionDecoder;
-import dev.rootguard.admission.BadRequestException;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

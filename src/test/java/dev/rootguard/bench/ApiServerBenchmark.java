@@ -2,6 +2,7 @@ package dev.rootguard.bench;
 
 import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.WebhookProcess;
+
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.LabelSelector;

@@ -1,9 +1,10 @@
 package dev.rootguard.bench;
 
+import dev.rootguard.testing.Tools;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rootguard.testing.Tools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,13 +1,14 @@
 package dev.rootguard.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.rootguard.admission.AdmissionDecoder;
+import dev.rootguard.json.Json;
 import dev.rootguard.policy.Engine;
-import dev.rootguard.policy.Json;
 import dev.rootguard.policy.NamespacePolicy;
-import dev.rootguard.policy.Patcher;
 import dev.rootguard.policy.PolicyConfig;
-import dev.rootguard.policy.RuleRegistry;
+import dev.rootguard.policy.mutate.Patcher;
+import dev.rootguard.policy.rule.RuleRegistry;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;

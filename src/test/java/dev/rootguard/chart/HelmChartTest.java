@@ -1,17 +1,18 @@
 package dev.rootguard.chart;
 
+import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.Fixture;
+import dev.rootguard.policy.NamespacePolicy;
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.rule.RuleRegistry;
+import dev.rootguard.testing.Tools;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rootguard.policy.Engine;
-import dev.rootguard.policy.Fixture;
-import dev.rootguard.policy.NamespacePolicy;
-import dev.rootguard.policy.PolicyConfig;
-import dev.rootguard.policy.RuleRegistry;
-import dev.rootguard.testing.Tools;
 import java.io.ByteArrayInputStream;
 import java.io.StringReader;
 import java.nio.file.Files;
@@ -128,7 +129,7 @@ class HelmChartTest {
                 + "\"verbs\":[\"get\",\"update\"]}]", role.path("rules").toString(), "least privilege");
         assertTrue(r.all("RoleBinding").stream().anyMatch(b -> b.at("/roleRef/name").asText().equals("rootguard-allocator")
                 && b.at("/subjects/0/name").asText().equals("rootguard")), "bound to the webhook's ServiceAccount");
-        assertEquals(List.of(dev.rootguard.cluster.LeaderAllocator.LEASE, dev.rootguard.cluster.RangeAllocator.RECORD),
+        assertEquals(List.of(dev.rootguard.allocator.LeaderAllocator.LEASE, dev.rootguard.allocator.RangeAllocator.RECORD),
                 List.of(role.at("/rules/1/resourceNames/0").asText(), role.at("/rules/3/resourceNames/0").asText()),
                 "the names the code uses");
 

@@ -1,12 +1,13 @@
 package dev.rootguard.chart;
 
+import dev.rootguard.testing.ControlPlane;
+import dev.rootguard.testing.Tools;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rootguard.testing.ControlPlane;
-import dev.rootguard.testing.Tools;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;

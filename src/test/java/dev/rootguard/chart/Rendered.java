@@ -1,9 +1,10 @@
 package dev.rootguard.chart;
 
+import dev.rootguard.testing.Tools;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.rootguard.testing.Tools;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

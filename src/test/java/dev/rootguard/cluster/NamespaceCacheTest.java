@@ -1,14 +1,15 @@
 package dev.rootguard.cluster;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.testing.ControlPlane;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

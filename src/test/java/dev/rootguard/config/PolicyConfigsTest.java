@@ -1,14 +1,15 @@
 package dev.rootguard.config;
 
+import dev.rootguard.policy.Action;
+import dev.rootguard.policy.IdRange;
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.rule.RuleRegistry;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rootguard.policy.Action;
-import dev.rootguard.policy.IdRange;
-import dev.rootguard.policy.PolicyConfig;
-import dev.rootguard.policy.RuleRegistry;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;

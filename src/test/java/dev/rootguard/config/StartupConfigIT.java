@@ -1,15 +1,16 @@
 package dev.rootguard.config;
 
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.WebhookClient;
+import dev.rootguard.testing.WebhookProcess;
+import dev.rootguard.tls.DevCertificate;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rootguard.admission.DevCertificate;
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.WebhookClient;
-import dev.rootguard.testing.WebhookProcess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

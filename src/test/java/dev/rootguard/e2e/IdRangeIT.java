@@ -1,5 +1,12 @@
 package dev.rootguard.e2e;
 
+import dev.rootguard.cli.Cli;
+import dev.rootguard.policy.IdRange;
+import dev.rootguard.policy.NamespaceRanges;
+import dev.rootguard.testing.ControlPlane;
+import dev.rootguard.testing.Tools;
+import dev.rootguard.testing.WebhookProcess;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,12 +16,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.rootguard.audit.Cli;
-import dev.rootguard.policy.IdRange;
-import dev.rootguard.policy.NamespaceRanges;
-import dev.rootguard.testing.ControlPlane;
-import dev.rootguard.testing.Tools;
-import dev.rootguard.testing.WebhookProcess;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;

@@ -1,10 +1,11 @@
 package dev.rootguard.e2e;
 
+import dev.rootguard.testing.ControlPlane;
+import dev.rootguard.testing.WebhookProcess;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rootguard.testing.ControlPlane;
-import dev.rootguard.testing.WebhookProcess;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;

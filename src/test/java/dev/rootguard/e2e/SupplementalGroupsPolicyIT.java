@@ -1,13 +1,14 @@
 package dev.rootguard.e2e;
 
+import dev.rootguard.testing.ControlPlane;
+import dev.rootguard.testing.Tools;
+import dev.rootguard.testing.WebhookProcess;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rootguard.testing.ControlPlane;
-import dev.rootguard.testing.Tools;
-import dev.rootguard.testing.WebhookProcess;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;

@@ -1,5 +1,8 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.rule.IdRangeRule;
+import dev.rootguard.policy.rule.RuleRegistry;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

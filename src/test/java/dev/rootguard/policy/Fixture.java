@@ -1,5 +1,7 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.rule.RuleRegistry;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

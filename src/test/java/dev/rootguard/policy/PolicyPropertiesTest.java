@@ -1,5 +1,9 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.json.Json;
+import dev.rootguard.policy.mutate.Patcher;
+import dev.rootguard.policy.rule.RuleRegistry;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

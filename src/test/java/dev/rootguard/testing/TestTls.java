@@ -1,6 +1,7 @@
 package dev.rootguard.testing;
 
-import dev.rootguard.admission.DevCertificate;
+import dev.rootguard.tls.DevCertificate;
+
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,0 +1,157 @@
+package dev.rootguard.server;
+
+import dev.rootguard.admission.AdmissionDecoder;
+import dev.rootguard.admission.AdmissionHandler;
+import dev.rootguard.config.RootguardConfig;
+import dev.rootguard.json.Json;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
+import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * Rehearses the decision path in the background after start-up ({@code rootguard.admission.warm-up-requests}).
+ * A cluster that creates a few pods a minute would otherwise run the decoder and the rules in the
+ * interpreter for hours, several hundred microseconds per call instead of tens; a rehearsal of a few
+ * thousand calls lets the JIT compile them within seconds of start. Rehearsals use built-in objects
+ * in no namespace and record no metric or log line; they run at the lowest thread priority and stop
+ * at shutdown.
+ */
+@ApplicationScoped
+public class WarmUp {
+    private static final Logger LOG = Logger.getLogger(WarmUp.class);
+    private final AdmissionHandler handler;
+    private final int requests;
+    private volatile Thread thread;
+    private volatile int rehearsed;
+
+    public WarmUp(AdmissionHandler handler, RootguardConfig config) {
+        this.handler = handler;
+        this.requests = config.admission().warmUpRequests();
+    }
+
+    void start(@Observes StartupEvent event) {
+        if (requests <= 0) {
+            return;
+        }
+        Thread t = new Thread(this::run, "rootguard-warm-up");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        thread = t;
+        t.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    private void run() {
+        long start = System.nanoTime();
+        int done = 0;
+        try {
+            List<byte[]> mutate = new ArrayList<>();
+            List<byte[]> validate = new ArrayList<>();
+            for (HasMetadata object : samples()) {
+                mutate.add(review("CREATE", object));
+                validate.add(review("CREATE", compliant(object)));
+            }
+            while (done < requests && !Thread.currentThread().isInterrupted()) {
+                int i = done % mutate.size();
+                handler.rehearse(mutate.get(i), true);
+                handler.rehearse(validate.get(i), false);
+                done += 2;
+                rehearsed = done;
+            }
+            LOG.debugf("warm-up: %d rehearsed decisions in %d ms", done, (System.nanoTime() - start) / 1_000_000);
+        } catch (RuntimeException e) {
+            // A rehearsal never decides a real request; a failure here only means a colder start.
+            LOG.debugf(e, "warm-up stopped after %d rehearsed decisions", done);
+        }
+    }
+
+    /** Rehearsed decisions so far. */
+    int rehearsed() {
+        return rehearsed;
+    }
+
+    /** True while the rehearsals run. */
+    boolean running() {
+        Thread t = thread;
+        return t != null && t.isAlive();
+    }
+
+    /** A pod with a few containers and the workload kinds' shapes, without the fields the mutation fills. */
+    static List<HasMetadata> samples() {
+        List<Container> containers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            containers.add(new ContainerBuilder().withName("c" + i).withImage("registry.example/app:" + i).addNewPort()
+                    .withContainerPort(8080 + i).endPort().addNewEnv().withName("MODE").withValue("production").endEnv()
+                    .withNewResources().addToRequests("cpu", new io.fabric8.kubernetes.api.model.Quantity("100m"))
+                    .addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("256Mi")).endResources().build());
+        }
+        Pod pod = new PodBuilder().withNewMetadata().withName("warm-up").withLabels(Map.of("app", "warm-up")).endMetadata()
+                .withNewSpec().withContainers(containers).endSpec().build();
+        PodSpec spec = Json.MAPPER.convertValue(pod.getSpec(), PodSpec.class);
+        return List.of(pod, new DeploymentBuilder().withNewMetadata().withName("warm-up").endMetadata().withNewSpec().withReplicas(2)
+                .withNewSelector().addToMatchLabels("app", "warm-up").endSelector().withNewTemplate().withNewMetadata()
+                .addToLabels("app", "warm-up").endMetadata().withSpec(spec).endTemplate().endSpec().build());
+    }
+
+    /** The object as the mutation would leave it, so that validation allows it. */
+    private HasMetadata compliant(HasMetadata object) {
+        byte[] response = handler.rehearse(review("CREATE", object), true);
+        try {
+            AdmissionReview r = Json.MAPPER.readValue(response, AdmissionReview.class);
+            String patch = r.getResponse().getPatch();
+            if (patch == null) {
+                return object;
+            }
+            com.fasterxml.jackson.databind.JsonNode patched = io.fabric8.zjsonpatch.JsonPatch.apply(
+                    Json.MAPPER.readTree(java.util.Base64.getDecoder().decode(patch)), Json.MAPPER.valueToTree(object));
+            return Json.MAPPER.treeToValue(patched, object.getClass());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static byte[] review(String operation, HasMetadata object) {
+        AdmissionRequest request = new AdmissionRequest();
+        request.setUid("00000000-0000-0000-0000-000000000000");
+        String apiVersion = object.getApiVersion();
+        int slash = apiVersion.indexOf('/');
+        io.fabric8.kubernetes.api.model.GroupVersionKind gvk = new io.fabric8.kubernetes.api.model.GroupVersionKind();
+        gvk.setGroup(slash < 0 ? "" : apiVersion.substring(0, slash));
+        gvk.setVersion(apiVersion.substring(slash + 1));
+        gvk.setKind(object.getKind());
+        request.setKind(gvk);
+        request.setOperation(operation);
+        request.setObject(object);
+        AdmissionReview review = new AdmissionReview();
+        review.setApiVersion(AdmissionDecoder.API_VERSION);
+        review.setKind("AdmissionReview");
+        review.setRequest(request);
+        try {
+            return Json.MAPPER.writeValueAsBytes(review);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
