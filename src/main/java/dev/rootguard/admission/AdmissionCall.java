@@ -19,7 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param oldObject   the previous object on UPDATE as read, or null
  */
 public record AdmissionCall(String uid, String group, String kind, String subResource, String operation, String namespace,
-        String name, String user, boolean dryRun, RawObject object, RawObject oldObject) {
+        String name, String user, boolean dryRun, RequestObject object, RequestObject oldObject) {
 
     /** Name for logs: the name, else the generateName prefix with an asterisk. */
     public String displayName() {

@@ -37,7 +37,7 @@ public final class AdmissionDecoder {
      * Parses and checks a request body. The body is read once, as a stream: the envelope fields become
      * small JSON nodes, and {@code request.object} / {@code request.oldObject} are bound to the model
      * class on the way when {@code request.kind} came first (as the API server writes it), else kept as
-     * tokens ({@link RawObject}); the object is never built as a JSON tree. Every problem is reported
+     * tokens ({@link RequestObject}); the object is never built as a JSON tree. Every problem is reported
      * as if the whole body had been read before any check: a body that is not JSON is always reported
      * as such, and the object's own fields are checked last.
      */
@@ -97,7 +97,7 @@ public final class AdmissionDecoder {
     }
 
     /** An object from the request, with its own kind and apiVersion values as read. */
-    private record Captured(RawObject raw, JsonNode kind, JsonNode apiVersion) {
+    private record Captured(RequestObject raw, JsonNode kind, JsonNode apiVersion) {
     }
 
     /**
@@ -167,7 +167,7 @@ public final class AdmissionDecoder {
             if (typed == null) {
                 throw new BindLater();
             }
-            return new Captured(RawObject.bound(typed), textOrNull(typed.getKind()), textOrNull(typed.getApiVersion()));
+            return new Captured(RequestObject.bound(typed), textOrNull(typed.getKind()), textOrNull(typed.getApiVersion()));
         }
 
         private static JsonNode textOrNull(String s) {
@@ -202,7 +202,7 @@ public final class AdmissionDecoder {
                 }
             }
             tokens.writeEndObject();
-            return new Captured(new RawObject(tokens), kind, apiVersion);
+            return new Captured(new RequestObject(tokens), kind, apiVersion);
         }
     }
 

@@ -169,12 +169,12 @@ public class AdmissionHandler {
         annotations.put(ANNOTATION_MODE, review.mode().id());
         annotations.put(ANNOTATION_VIOLATIONS, String.join("; ", Responses.firstItems(violations.stream()
                 .map(v -> v.rule() + "(" + v.action().id() + ") " + v.path()).toList(), Responses.MAX_ENTRY_LENGTH, n -> "and " + n + " more")));
-        List<String> warnings = review.withAction(Action.WARN).stream().map(Violation::line).toList();
+        List<String> warnings = review.violationsAt(Action.WARN).stream().map(Violation::line).toList();
         if (review.allowed()) {
             AdmissionResponse r = Responses.withAnnotations(Responses.withWarnings(Responses.allowed(), warnings), annotations);
             return new Decided(warnings.isEmpty() ? "audited" : "warned", r);
         }
-        List<Violation> enforced = review.withAction(Action.ENFORCE);
+        List<Violation> enforced = review.violationsAt(Action.ENFORCE);
         String message = "rootguard denied " + call.kind() + " " + qualifiedName(call, object) + ": " + enforced.size()
                 + (enforced.size() == 1 ? " violation" : " violations") + "\n"
                 + String.join("\n", Responses.firstItems(enforced.stream().map(v -> "- " + v.line()).toList(),

@@ -26,14 +26,6 @@ public record Document(Source source, ObjectNode raw, Map<String, Integer> lines
         public static Source cluster(String name) {
             return new Source(null, -1, -1, 0, name);
         }
-
-        /** For messages: {@code file.yaml (document 2, line 14)} or {@code cluster ctx}. */
-        public String describe() {
-            if (file == null) {
-                return "cluster " + cluster;
-            }
-            return file + " (document " + document + (item >= 0 ? ", item " + item : "") + ", line " + line + ")";
-        }
     }
 
     public static Document failed(Source source, String error) {

@@ -132,7 +132,7 @@ public final class Fixer {
         JsonNode patch = Patcher.patch(Json.MAPPER, object, copy -> engine.mutate(copy, ctx, policy));
         ObjectNode patched = patch.isEmpty() ? raw : (ObjectNode) JsonPatch.apply(patch, raw);
         HasMetadata after = Json.MAPPER.treeToValue(patched, type.get());
-        List<Violation> left = engine.review(after, ctx, policy).withAction(Action.ENFORCE);
+        List<Violation> left = engine.review(after, ctx, policy).violationsAt(Action.ENFORCE);
         String name = object.getKind() + " " + ns + "/" + (object.getMetadata() == null ? "" : object.getMetadata().getName());
         for (Violation v : left) {
             problems.add(where + ": " + name + " would still be rejected: " + v.line());

@@ -114,7 +114,7 @@ public final class Cli implements Runnable {
 
         /** Offline: nothing is known about namespaces but what the options say. */
         Function<String, NamespacePolicy> offlineNamespaces() {
-            return namespaces(ns -> NamespacePolicy.NONE);
+            return namespaces(ns -> NamespacePolicy.UNKNOWN);
         }
 
         /**
@@ -263,7 +263,7 @@ public final class Cli implements Runnable {
                 Map<String, NamespacePolicy> labels = scanner.namespacePolicies();
                 labels.forEach((ns, p) -> p.problems().forEach(problem -> io.err().println("rootguard audit: namespace " + ns + ": " + problem)));
                 Auditor auditor = new Auditor(engine, policy,
-                        policyOptions.namespaces(ns -> labels.getOrDefault(ns, NamespacePolicy.NONE)), "default");
+                        policyOptions.namespaces(ns -> labels.getOrDefault(ns, NamespacePolicy.UNKNOWN)), "default");
                 List<HasMetadata> objects = scanner.scan(allNamespaces ? null : namespace, n -> {
                     if (tty) {
                         io.err().print("\rrootguard: listed " + n + " objects...");

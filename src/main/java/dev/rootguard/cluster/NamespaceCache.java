@@ -119,12 +119,12 @@ public class NamespaceCache {
      */
     public NamespacePolicy policyFor(String namespace) {
         if (!enabled || namespace == null || namespace.isEmpty()) {
-            return NamespacePolicy.NONE;
+            return NamespacePolicy.UNKNOWN;
         }
         SharedIndexInformer<Namespace> inf = informer;
         if (inf == null || !inf.hasSynced()) {
             fallbacks.increment();
-            return NamespacePolicy.NONE;
+            return NamespacePolicy.UNKNOWN;
         }
         Namespace ns = inf.getStore().getByKey(namespace);
         if (ns == null || ns.getMetadata() == null) {

@@ -24,7 +24,7 @@ public enum Action {
     }
 
     /** The weaker of this action and {@code other}. */
-    public Action weakest(Action other) {
+    public Action weaker(Action other) {
         return ordinal() >= other.ordinal() ? this : other;
     }
 

@@ -54,9 +54,4 @@ public record ContainerView(Type type, String name, String image, String path, H
     public String field(String name) {
         return path + ".securityContext." + name;
     }
-
-    /** Quoted name for messages. */
-    public String quoted() {
-        return "\"" + name + "\"";
-    }
 }

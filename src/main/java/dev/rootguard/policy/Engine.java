@@ -28,7 +28,7 @@ public final class Engine {
      */
     public record Context(String namespace, String user, NamespacePolicy namespacePolicy) {
         public Context {
-            namespacePolicy = Objects.requireNonNullElse(namespacePolicy, NamespacePolicy.NONE);
+            namespacePolicy = Objects.requireNonNullElse(namespacePolicy, NamespacePolicy.UNKNOWN);
         }
     }
 
@@ -60,7 +60,7 @@ public final class Engine {
             return violations.stream().noneMatch(v -> v.action() == Action.ENFORCE);
         }
 
-        public List<Violation> withAction(Action action) {
+        public List<Violation> violationsAt(Action action) {
             return violations.stream().filter(v -> v.action() == action).toList();
         }
     }

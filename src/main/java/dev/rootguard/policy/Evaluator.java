@@ -39,10 +39,10 @@ public final class Evaluator {
             if (containers.isEmpty()) {
                 continue;
             }
-            Action action = settings.action().weakest(mode);
+            Action action = settings.action().weaker(mode);
             for (Violation v : rule.check(pod, containers, config, ctx)) {
                 // A rule may cap a finding below its own action (privilege-escalation's unset case).
-                Action effective = v.action().weakest(action);
+                Action effective = v.action().weaker(action);
                 if (effective != Action.OFF) {
                     out.add(v.withAction(effective));
                 }

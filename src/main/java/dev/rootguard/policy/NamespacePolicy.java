@@ -27,7 +27,7 @@ public record NamespacePolicy(Optional<Action> mode, boolean mutate, List<String
     public static final String MUTATE_LABEL = "rootguard.dev/mutate";
 
     /** Nothing known about the namespace: global settings apply, and rule {@code id-range} does not. */
-    public static final NamespacePolicy NONE = new NamespacePolicy(Optional.empty(), true, List.of());
+    public static final NamespacePolicy UNKNOWN = new NamespacePolicy(Optional.empty(), true, List.of());
 
     public NamespacePolicy {
         problems = List.copyOf(problems);
@@ -59,7 +59,7 @@ public record NamespacePolicy(Optional<Action> mode, boolean mutate, List<String
     /** What the labels say; nothing known about ID ranges. */
     public static NamespacePolicy fromLabels(Map<String, String> labels) {
         if (labels == null || (!labels.containsKey(MODE_LABEL) && !labels.containsKey(MUTATE_LABEL))) {
-            return NONE;
+            return UNKNOWN;
         }
         List<String> problems = new ArrayList<>();
         Optional<Action> mode = Optional.empty();

@@ -35,7 +35,7 @@ public record NamespaceRanges(Optional<IdRange> uids, Optional<IdRange> suppleme
     /** Nothing is known about the namespace: rule {@code id-range} does not apply. */
     public static final NamespaceRanges UNKNOWN = new NamespaceRanges(Optional.empty(), Optional.empty(), false, List.of());
     /** The namespace is known and has no range. */
-    public static final NamespaceRanges NONE = new NamespaceRanges(Optional.empty(), Optional.empty(), true, List.of());
+    public static final NamespaceRanges NO_RANGE = new NamespaceRanges(Optional.empty(), Optional.empty(), true, List.of());
 
     private static final Pattern START_SIZE = Pattern.compile("(\\d{1,18})/(\\d{1,18})");
 
@@ -52,7 +52,7 @@ public record NamespaceRanges(Optional<IdRange> uids, Optional<IdRange> suppleme
     public static NamespaceRanges fromAnnotations(Map<String, String> annotations) {
         if (annotations == null
                 || (!annotations.containsKey(UID_RANGE_ANNOTATION) && !annotations.containsKey(SUPPLEMENTAL_GROUPS_ANNOTATION))) {
-            return NONE;
+            return NO_RANGE;
         }
         List<String> problems = new ArrayList<>();
         Optional<IdRange> uids = read(annotations, UID_RANGE_ANNOTATION, problems);

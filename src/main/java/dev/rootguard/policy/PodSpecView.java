@@ -25,7 +25,7 @@ import java.util.function.Function;
 public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
 
     /** A value and the field path it came from; the path is where to set it when the value is absent. */
-    public record Effective<T>(T value, String path, boolean fromPod) {
+    public record Effective<T>(T value, String path) {
         public boolean isSet() {
             return value != null;
         }
@@ -128,14 +128,14 @@ public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
         SecurityContext sc = c.securityContext();
         T v = sc == null ? null : container.apply(sc);
         if (v != null) {
-            return new Effective<>(v, c.field(field), false);
+            return new Effective<>(v, c.field(field));
         }
         PodSecurityContext psc = podSecurityContext();
         T pv = psc == null ? null : pod.apply(psc);
         if (pv != null) {
-            return new Effective<>(pv, podField(field), true);
+            return new Effective<>(pv, podField(field));
         }
-        return new Effective<>(null, c.field(field), false);
+        return new Effective<>(null, c.field(field));
     }
 
     public Effective<Long> runAsUser(ContainerView c) {

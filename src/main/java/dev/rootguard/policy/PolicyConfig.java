@@ -177,11 +177,6 @@ public record PolicyConfig(
                 strictUserNamespaces, idRange, escalationUnsetAction, mutationEnabled, defaults, exemptions);
     }
 
-    /** A copy with other {@code id-range} settings. */
-    public PolicyConfig withIdRange(IdRangeSettings settings) {
-        return new PolicyConfig(mode, rules, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, settings, escalationUnsetAction, mutationEnabled, defaults, exemptions);
-    }
 
     /**
      * The policy in a namespace: where the namespace has a uid range, mutation defaults (and the IDs

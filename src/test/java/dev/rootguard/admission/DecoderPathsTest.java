@@ -121,7 +121,7 @@ class DecoderPathsTest {
         }
     }
 
-    private static String typed(RawObject raw, Optional<Class<? extends HasMetadata>> type, String where) {
+    private static String typed(RequestObject raw, Optional<Class<? extends HasMetadata>> type, String where) {
         if (raw == null) {
             return "none";
         }

@@ -34,7 +34,7 @@ class ErrorHandlingTest {
 
     @BeforeEach
     void faultInOneNamespace() {
-        Mockito.when(namespaces.policyFor(Mockito.anyString())).thenReturn(NamespacePolicy.NONE);
+        Mockito.when(namespaces.policyFor(Mockito.anyString())).thenReturn(NamespacePolicy.UNKNOWN);
         Mockito.when(namespaces.policyFor("broken")).thenThrow(new IllegalStateException("internal detail that must not leak"));
     }
 

@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The mutation invariants, over every fixture object. */
 class PatchInvariantsTest {
     private static final Engine ENGINE = new Engine(RuleRegistry.standard());
-    private static final Engine.Context CTX = new Engine.Context("team-a", "alice", NamespacePolicy.NONE);
+    private static final Engine.Context CTX = new Engine.Context("team-a", "alice", NamespacePolicy.UNKNOWN);
 
     static Stream<Fixture> fixtures() {
         return Fixture.all().stream();
@@ -61,11 +61,11 @@ class PatchInvariantsTest {
     @MethodSource("fixtures")
     void patchAppliesToTheRawObjectAndKeepsUnknownFields(Fixture f) {
         ObjectNode raw = rawWithUnknownFields(f);
-        HasMetadata typed = RawObject.of(raw).bind(f.object().getClass(), "object");
+        HasMetadata typed = RequestObject.of(raw).bind(f.object().getClass(), "object");
         JsonNode patch = patchFor(typed, f.policy());
         JsonNode patched = JsonPatch.apply(patch, raw);
 
-        HasMetadata expected = RawObject.of(raw).bind(f.object().getClass(), "object");
+        HasMetadata expected = RequestObject.of(raw).bind(f.object().getClass(), "object");
         ENGINE.mutate(expected, CTX, f.policy());
         assertEquals(normalized(expected), normalized(patched), "raw + patch must equal the typed mutation");
         assertEquals("kept", patched.path("xUnknownTop").asText());

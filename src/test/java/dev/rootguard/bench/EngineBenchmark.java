@@ -39,7 +39,7 @@ public class EngineBenchmark {
 
     private final Engine engine = new Engine(RuleRegistry.standard());
     private final PolicyConfig policy = PolicyConfig.standard();
-    private final Engine.Context ctx = new Engine.Context("team-a", "alice", NamespacePolicy.NONE);
+    private final Engine.Context ctx = new Engine.Context("team-a", "alice", NamespacePolicy.UNKNOWN);
     private Pod bare;
     private Pod compliant;
     private byte[] review;

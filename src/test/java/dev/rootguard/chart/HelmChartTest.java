@@ -146,7 +146,7 @@ class HelmChartTest {
         PolicyConfig policy = policyOf(r);
         var deployment = Fixture.typed(r.one("Deployment"));
         Engine.Review review = new Engine(RuleRegistry.standard())
-                .review(deployment, new Engine.Context("team-a", "someone", NamespacePolicy.NONE), policy);
+                .review(deployment, new Engine.Context("team-a", "someone", NamespacePolicy.UNKNOWN), policy);
         assertEquals(Engine.Outcome.EVALUATED, review.outcome(), "evaluated as if it were in a non-exempt namespace");
         // The one finding left is image-groups' warning: the chart does not make its own pod Strict, so the
         // webhook still starts on nodes whose runtime lacks supplementalGroupsPolicy (its image adds no groups).

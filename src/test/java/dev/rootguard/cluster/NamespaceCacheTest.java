@@ -98,7 +98,7 @@ class NamespaceCacheTest {
                 assertEquals(1, typo.problems().size(), typo.problems().toString());
                 assertEquals(typo, cache.policyFor("ns-cache-typo"), "asking again gives the same answer");
 
-                assertEquals(NamespaceRanges.NONE, cache.policyFor("ns-cache-not-seen-yet").ranges(),
+                assertEquals(NamespaceRanges.NO_RANGE, cache.policyFor("ns-cache-not-seen-yet").ranges(),
                         "a namespace the synced cache has not seen exists (the API server checked) and has no range yet");
                 assertTrue(cache.namespaces().stream().anyMatch(n -> n.getMetadata().getName().equals("ns-cache-typo")));
 
@@ -134,7 +134,7 @@ class NamespaceCacheTest {
             throw new AssertionError("client requested");
         }, false, new SimpleMeterRegistry());
         cache.start();
-        assertEquals(NamespacePolicy.NONE, cache.policyFor("anything"));
+        assertEquals(NamespacePolicy.UNKNOWN, cache.policyFor("anything"));
         assertFalse(cache.synced());
     }
 }

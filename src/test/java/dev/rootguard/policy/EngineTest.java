@@ -35,7 +35,7 @@ class EngineTest {
 
     @Test
     void enforceModeDeniesAndReportsEveryViolationNotJustTheFirst() {
-        Engine.Review r = ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.NONE), POLICY);
+        Engine.Review r = ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.UNKNOWN), POLICY);
         assertFalse(r.allowed());
         List<String> rules = r.violations().stream().map(Violation::rule).distinct().toList();
         assertEquals(List.of("run-as-root", "privileged", "required-ids", "privilege-escalation", "image-groups"), rules);
@@ -43,7 +43,7 @@ class EngineTest {
 
     @Test
     void warnAndAuditModesWeakenEveryAction() {
-        Engine.Review warn = ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.NONE), POLICY.withMode(Action.WARN));
+        Engine.Review warn = ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.UNKNOWN), POLICY.withMode(Action.WARN));
         assertTrue(warn.allowed());
         assertTrue(warn.violations().stream().allMatch(v -> v.action() == Action.WARN));
 
@@ -63,26 +63,26 @@ class EngineTest {
     @Test
     void ruleSetToOffIsNotEvaluated() {
         PolicyConfig p = POLICY.withRule("privileged", new PolicyConfig.RuleSettings(Action.OFF, List.of()));
-        assertTrue(ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.NONE), p).violations().stream()
+        assertTrue(ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.UNKNOWN), p).violations().stream()
                 .noneMatch(v -> v.rule().equals("privileged")));
     }
 
     @Test
     void exemptNamespacesAreNeitherEvaluatedNorMutated() {
         Pod pod = rootPod();
-        Engine.Review r = ENGINE.review(pod, ctx("kube-system", NamespacePolicy.NONE), POLICY);
+        Engine.Review r = ENGINE.review(pod, ctx("kube-system", NamespacePolicy.UNKNOWN), POLICY);
         assertEquals(Engine.Outcome.EXEMPT, r.outcome());
         assertTrue(r.allowed());
-        assertFalse(ENGINE.mutate(pod, ctx("kube-system", NamespacePolicy.NONE), POLICY));
+        assertFalse(ENGINE.mutate(pod, ctx("kube-system", NamespacePolicy.UNKNOWN), POLICY));
     }
 
     @Test
     void objectsWithoutPodSpecsAreNotApplicable() {
         ConfigMap cm = new ConfigMap();
-        assertEquals(Engine.Outcome.NOT_APPLICABLE, ENGINE.review(cm, ctx("team-a", NamespacePolicy.NONE), POLICY).outcome());
+        assertEquals(Engine.Outcome.NOT_APPLICABLE, ENGINE.review(cm, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY).outcome());
         Deployment noTemplate = new DeploymentBuilder().withNewMetadata().withName("d").endMetadata().withNewSpec().endSpec().build();
         assertEquals(Engine.Outcome.NOT_APPLICABLE,
-                ENGINE.review(noTemplate, ctx("team-a", NamespacePolicy.NONE), POLICY).outcome());
+                ENGINE.review(noTemplate, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY).outcome());
     }
 
     @Test
@@ -100,7 +100,7 @@ class EngineTest {
                 .addNewContainer().withName("admin").withImage("x").withNewSecurityContext().withNewCapabilities().addToAdd("CAP_SYS_ADMIN")
                 .endCapabilities().endSecurityContext().endContainer()
                 .addNewContainer().withName("plain").withImage("x").endContainer().endSpec().build();
-        assertTrue(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        assertTrue(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY));
         assertEquals(null, pod.getSpec().getContainers().get(0).getSecurityContext().getAllowPrivilegeEscalation());
         assertEquals(null, pod.getSpec().getContainers().get(1).getSecurityContext().getAllowPrivilegeEscalation());
         assertEquals(false, pod.getSpec().getContainers().get(2).getSecurityContext().getAllowPrivilegeEscalation());
@@ -110,17 +110,17 @@ class EngineTest {
     void defaulterGivesWindowsPodsOnlyRunAsNonRootAndLeavesSeccompAnnotatedPodsAlone() {
         Pod windows = new PodBuilder().withNewSpec().withNewOs("windows").addNewContainer().withName("a").withImage("x").endContainer()
                 .endSpec().build();
-        assertTrue(ENGINE.mutate(windows, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        assertTrue(ENGINE.mutate(windows, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY));
         // Every other field the defaulter knows is forbidden on Windows pods by the API server.
         assertEquals(new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder().withRunAsNonRoot(true).build(),
                 windows.getSpec().getSecurityContext());
         assertEquals(null, windows.getSpec().getContainers().get(0).getSecurityContext());
-        assertTrue(ENGINE.review(windows, ctx("team-a", NamespacePolicy.NONE), POLICY).violations().isEmpty(),
+        assertTrue(ENGINE.review(windows, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY).violations().isEmpty(),
                 "a mutated Windows pod passes");
 
         Pod annotated = new PodBuilder().withNewMetadata().addToAnnotations("seccomp.security.alpha.kubernetes.io/pod", "unconfined")
                 .endMetadata().withNewSpec().addNewContainer().withName("a").withImage("x").endContainer().endSpec().build();
-        ENGINE.mutate(annotated, ctx("team-a", NamespacePolicy.NONE), POLICY);
+        ENGINE.mutate(annotated, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY);
         assertEquals(null, annotated.getSpec().getSecurityContext().getSeccompProfile());
         assertEquals(10000L, annotated.getSpec().getSecurityContext().getRunAsUser());
     }
@@ -132,12 +132,12 @@ class EngineTest {
         Pod pod = new PodBuilder().withNewSpec()
                 .addNewContainer().withName("legacy").withImage("registry.example/legacy/agent:1").endContainer()
                 .addNewContainer().withName("app").withImage("registry.example/app:1").endContainer().endSpec().build();
-        ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), p);
+        ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.UNKNOWN), p);
         assertEquals(null, pod.getSpec().getSecurityContext().getRunAsUser());
         assertEquals(null, pod.getSpec().getSecurityContext().getRunAsNonRoot());
         assertEquals(null, pod.getSpec().getContainers().get(0).getSecurityContext().getRunAsUser());
         assertEquals(10000L, pod.getSpec().getContainers().get(1).getSecurityContext().getRunAsUser());
-        assertTrue(ENGINE.review(pod, ctx("team-a", NamespacePolicy.NONE), p).violations().stream()
+        assertTrue(ENGINE.review(pod, ctx("team-a", NamespacePolicy.UNKNOWN), p).violations().stream()
                 .noneMatch(v -> v.rule().equals("run-as-root")));
     }
 
@@ -150,14 +150,14 @@ class EngineTest {
         Pod noContainers = new PodBuilder().withNewSpec().withNewSecurityContext().withFsGroup(0L).endSecurityContext()
                 .withContainers(List.of()).endSpec().build();
         for (Pod pod : List.of(allExempt, noContainers)) {
-            assertTrue(ENGINE.review(pod, ctx("team-a", NamespacePolicy.NONE), p).violations().stream()
+            assertTrue(ENGINE.review(pod, ctx("team-a", NamespacePolicy.UNKNOWN), p).violations().stream()
                     .noneMatch(v -> v.rule().equals("root-group")), () -> "root-group reported for " + pod.getSpec().getContainers());
         }
         // The same without any exemption configured: an empty pod gave required-ids and root-group findings before.
-        assertEquals(List.of(), ENGINE.review(noContainers, ctx("team-a", NamespacePolicy.NONE), POLICY).violations());
+        assertEquals(List.of(), ENGINE.review(noContainers, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY).violations());
         Pod oneChecked = new PodBuilder(allExempt).editSpec().addNewContainer().withName("app").withImage("registry.example/app:1")
                 .endContainer().endSpec().build();
-        assertTrue(ENGINE.review(oneChecked, ctx("team-a", NamespacePolicy.NONE), p).violations().stream()
+        assertTrue(ENGINE.review(oneChecked, ctx("team-a", NamespacePolicy.UNKNOWN), p).violations().stream()
                 .anyMatch(v -> v.rule().equals("root-group") && v.path().equals("spec.securityContext.fsGroup")));
     }
 
@@ -212,13 +212,13 @@ class EngineTest {
         var rs = new io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder().withNewMetadata().withName("web-1").withOwnerReferences(owner)
                 .endMetadata().withNewSpec().withNewTemplate().withNewSpec().addNewContainer().withName("a").withImage("x").endContainer()
                 .endSpec().endTemplate().endSpec().build();
-        assertFalse(ENGINE.mutate(rs, ctx("team-a", NamespacePolicy.NONE), POLICY),
+        assertFalse(ENGINE.mutate(rs, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY),
                 "the Deployment controller would not recognise a mutated template and create ReplicaSets forever");
         Pod pod = new PodBuilder().withNewMetadata().withName("web-1-x").withOwnerReferences(owner).endMetadata().withNewSpec()
                 .addNewContainer().withName("a").withImage("x").endContainer().endSpec().build();
-        assertTrue(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        assertTrue(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY));
         var unowned = new io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder(rs).editMetadata().withOwnerReferences().endMetadata().build();
-        assertTrue(ENGINE.mutate(unowned, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        assertTrue(ENGINE.mutate(unowned, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY));
     }
 
     @Test
@@ -255,7 +255,7 @@ class EngineTest {
     }
 
     private static List<String> runAsRoot(Pod pod) {
-        Engine.Review r = ENGINE.review(pod, ctx("team-a", NamespacePolicy.NONE), POLICY);
+        Engine.Review r = ENGINE.review(pod, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY);
         return r.violations().stream().filter(v -> v.rule().equals("run-as-root")).map(v -> v.action() + " " + v.path()).toList();
     }
 
@@ -270,7 +270,7 @@ class EngineTest {
                 runAsRoot(windowsPod(true, "ContainerAdministrator", null)));
         assertEquals(List.of(), runAsRoot(windowsPod(true, "ContainerAdministrator", "ContainerUser")), "the container's user wins");
         assertEquals(List.of(), runAsRoot(windowsPod(true, null, null)));
-        Engine.Review denied = ENGINE.review(windowsPod(null, null, null), ctx("team-a", NamespacePolicy.NONE), POLICY);
+        Engine.Review denied = ENGINE.review(windowsPod(null, null, null), ctx("team-a", NamespacePolicy.UNKNOWN), POLICY);
         assertFalse(denied.allowed());
         assertTrue(denied.violations().get(0).message().contains("set spec.securityContext.runAsNonRoot: true"),
                 denied.violations().get(0).line());
@@ -285,44 +285,44 @@ class EngineTest {
 
     @Test
     void explicitAllowPrivilegeEscalationIsDeniedWhileUnsetIsOnlyAWarning() {
-        Engine.Review explicit = ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.NONE), POLICY);
+        Engine.Review explicit = ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.UNKNOWN), POLICY);
         assertFalse(explicit.allowed(), explicit.violations().toString());
         assertEquals(List.of("privilege-escalation enforce spec.containers[0].securityContext.allowPrivilegeEscalation"),
                 explicit.violations().stream().map(v -> v.rule() + " " + v.action() + " " + v.path()).toList());
 
-        Engine.Review unset = ENGINE.review(escalationPod(null), ctx("team-a", NamespacePolicy.NONE), POLICY);
+        Engine.Review unset = ENGINE.review(escalationPod(null), ctx("team-a", NamespacePolicy.UNKNOWN), POLICY);
         assertTrue(unset.allowed());
         assertEquals(List.of("privilege-escalation warn spec.containers[0].securityContext.allowPrivilegeEscalation"),
                 unset.violations().stream().map(v -> v.rule() + " " + v.action() + " " + v.path()).toList());
 
         // The unset action is a cap: never stronger than the rule's action, and off drops only the unset case.
         PolicyConfig ruleWarn = POLICY.withRule("privilege-escalation", new PolicyConfig.RuleSettings(Action.WARN, List.of()));
-        assertTrue(ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.NONE), ruleWarn).allowed());
+        assertTrue(ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.UNKNOWN), ruleWarn).allowed());
         PolicyConfig unsetOff = new PolicyConfig(POLICY.mode(), POLICY.rules(), POLICY.allowedCapabilities(), POLICY.runAsUserRange(),
                 POLICY.runAsGroupRange(), POLICY.fsGroupRange(), false, POLICY.idRange(), Action.OFF, true, POLICY.defaults(),
                 POLICY.exemptions());
-        assertEquals(List.of(), ENGINE.review(escalationPod(null), ctx("team-a", NamespacePolicy.NONE), unsetOff).violations());
-        assertFalse(ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.NONE), unsetOff).allowed());
+        assertEquals(List.of(), ENGINE.review(escalationPod(null), ctx("team-a", NamespacePolicy.UNKNOWN), unsetOff).violations());
+        assertFalse(ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.UNKNOWN), unsetOff).allowed());
     }
 
     @Test
     void mutationMakesSupplementalGroupsStrictAndValidationWarnsWithoutIt() {
         Pod merge = escalationPod(false);
         merge.getSpec().getSecurityContext().setSupplementalGroupsPolicy(null);
-        Engine.Review r = ENGINE.review(merge, ctx("team-a", NamespacePolicy.NONE), POLICY);
+        Engine.Review r = ENGINE.review(merge, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY);
         assertTrue(r.allowed(), "warn by default: API servers that drop the field must not refuse every pod");
         assertEquals(List.of("image-groups warn spec.securityContext.supplementalGroupsPolicy"),
                 r.violations().stream().map(v -> v.rule() + " " + v.action() + " " + v.path()).toList());
 
-        assertTrue(ENGINE.mutate(merge, ctx("team-a", NamespacePolicy.NONE), POLICY));
+        assertTrue(ENGINE.mutate(merge, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY));
         assertEquals("Strict", merge.getSpec().getSecurityContext().getSupplementalGroupsPolicy());
-        assertTrue(ENGINE.review(merge, ctx("team-a", NamespacePolicy.NONE), POLICY).violations().isEmpty());
+        assertTrue(ENGINE.review(merge, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY).violations().isEmpty());
 
         Pod explicitMerge = escalationPod(false);
         explicitMerge.getSpec().getSecurityContext().setSupplementalGroupsPolicy("Merge");
-        ENGINE.mutate(explicitMerge, ctx("team-a", NamespacePolicy.NONE), POLICY);
+        ENGINE.mutate(explicitMerge, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY);
         assertEquals("Merge", explicitMerge.getSpec().getSecurityContext().getSupplementalGroupsPolicy(), "a value the user set is kept");
-        assertEquals(List.of("image-groups"), ENGINE.review(explicitMerge, ctx("team-a", NamespacePolicy.NONE), POLICY).violations()
+        assertEquals(List.of("image-groups"), ENGINE.review(explicitMerge, ctx("team-a", NamespacePolicy.UNKNOWN), POLICY).violations()
                 .stream().map(Violation::rule).toList());
     }
 
@@ -332,9 +332,9 @@ class EngineTest {
         Pod pod = new PodBuilder().withNewMetadata().withName("x").endMetadata().withNewSpec()
                 .addNewContainer().withName("old").withImage("legacy/agent:1").endContainer()
                 .addNewContainer().withName("new").withImage("registry.example/app:1").endContainer().endSpec().build();
-        ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), exempt);
+        ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.UNKNOWN), exempt);
         assertEquals(null, pod.getSpec().getSecurityContext().getSupplementalGroupsPolicy());
-        assertTrue(ENGINE.review(pod, ctx("team-a", NamespacePolicy.NONE), exempt).violations().stream()
+        assertTrue(ENGINE.review(pod, ctx("team-a", NamespacePolicy.UNKNOWN), exempt).violations().stream()
                 .noneMatch(v -> v.rule().equals("image-groups")));
     }
 
@@ -345,7 +345,7 @@ class EngineTest {
                 POLICY.defaults(), POLICY.exemptions());
         Pod pod = new PodBuilder().withNewMetadata().withName("bare").endMetadata().withNewSpec().addNewContainer().withName("a")
                 .withImage("x").endContainer().endSpec().build();
-        assertFalse(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.NONE), off));
+        assertFalse(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.UNKNOWN), off));
         assertEquals(null, pod.getSpec().getSecurityContext());
         assertFalse(ENGINE.mutates("CREATE", off));
         assertTrue(ENGINE.mutates("CREATE", POLICY));

@@ -92,7 +92,7 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
     /** The evaluation context: namespace {@code team-a}, user {@code alice}, with the fixture's namespace annotations. */
     public Engine.Context context() {
         return new Engine.Context("team-a", "alice",
-                namespaceAnnotations.map(a -> NamespacePolicy.fromMetadata(Map.of(), a)).orElse(NamespacePolicy.NONE));
+                namespaceAnnotations.map(a -> NamespacePolicy.fromMetadata(Map.of(), a)).orElse(NamespacePolicy.UNKNOWN));
     }
 
     /** The standard policy with this fixture's {@code # config:} lines applied to its rule. */

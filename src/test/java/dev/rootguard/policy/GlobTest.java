@@ -81,7 +81,7 @@ class GlobTest {
         Engine engine = new Engine(RuleRegistry.standard());
         PolicyConfig p = policy;
         Engine.Review r = assertTimeoutPreemptively(BOUND,
-                () -> engine.review(pod, new Engine.Context("team-a", "alice", NamespacePolicy.NONE), p));
+                () -> engine.review(pod, new Engine.Context("team-a", "alice", NamespacePolicy.UNKNOWN), p));
         assertFalse(r.allowed());
         assertTrue(r.violations().stream().anyMatch(v -> v.rule().equals("run-as-root")), r.violations().toString());
     }

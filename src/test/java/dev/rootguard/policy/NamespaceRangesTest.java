@@ -66,9 +66,9 @@ class NamespaceRangesTest {
         NamespaceRanges both = NamespaceRanges.fromAnnotations(Map.of(UID, "1000000000/10000", GROUPS, "5000/100"));
         assertEquals(Optional.of(new IdRange(5000, 5099)), both.supplementalGroupRange());
 
-        assertEquals(NamespaceRanges.NONE, NamespaceRanges.fromAnnotations(null));
-        assertEquals(NamespaceRanges.NONE, NamespaceRanges.fromAnnotations(Map.of("team", "a")));
-        assertTrue(NamespaceRanges.NONE.known());
+        assertEquals(NamespaceRanges.NO_RANGE, NamespaceRanges.fromAnnotations(null));
+        assertEquals(NamespaceRanges.NO_RANGE, NamespaceRanges.fromAnnotations(Map.of("team", "a")));
+        assertTrue(NamespaceRanges.NO_RANGE.known());
         assertFalse(NamespaceRanges.UNKNOWN.known());
     }
 
@@ -117,7 +117,7 @@ class NamespaceRangesTest {
     @Test
     void theNamespaceRangeReplacesTheGlobalIdDefaults() {
         PolicyConfig p = PolicyConfig.standard();
-        assertEquals(p, p.forNamespace(NamespaceRanges.NONE));
+        assertEquals(p, p.forNamespace(NamespaceRanges.NO_RANGE));
         assertEquals(p, p.forNamespace(NamespaceRanges.of(null, new IdRange(5000, 5099))), "supplemental groups alone change no default");
         PolicyConfig.Defaults d = p.forNamespace(NamespaceRanges.of(new IdRange(2000000, 2009999), null)).defaults();
         assertEquals(List.of(2000000L, 2000000L, 2000000L), List.of(d.runAsUser(), d.runAsGroup(), d.fsGroup()));

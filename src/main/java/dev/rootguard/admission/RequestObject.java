@@ -17,35 +17,35 @@ import java.io.UncheckedIOException;
  * model class when the decoder knew the class on the way, else as the tokens read from the body,
  * bound on request. Either way the body is parsed once and no JSON tree of the object is built.
  */
-public final class RawObject {
+public final class RequestObject {
     private final TokenBuffer tokens;
     private final HasMetadata bound;
     private JsonNode tree;
 
-    RawObject(TokenBuffer tokens) {
+    RequestObject(TokenBuffer tokens) {
         this.tokens = tokens;
         this.bound = null;
     }
 
-    private RawObject(HasMetadata bound) {
+    private RequestObject(HasMetadata bound) {
         this.tokens = null;
         this.bound = bound;
     }
 
     /** An object the decoder already bound while reading the body. */
-    static RawObject bound(HasMetadata object) {
-        return new RawObject(object);
+    static RequestObject bound(HasMetadata object) {
+        return new RequestObject(object);
     }
 
     /** The tokens of an existing tree, for callers that hold one. */
-    public static RawObject of(JsonNode tree) {
+    public static RequestObject of(JsonNode tree) {
         TokenBuffer tb = new TokenBuffer(Json.MAPPER, false);
         try {
             Json.MAPPER.writeTree(tb, tree);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new RawObject(tb);
+        return new RequestObject(tb);
     }
 
     /** Reads the object as a model class; a wrong type or shape is a bad request naming the field. */
