@@ -1,7 +1,15 @@
 package dev.rootguard.audit;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import dev.rootguard.policy.Action;
+import java.io.IOException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -32,13 +40,32 @@ public record AuditReport(Summary summary, List<Result> results) {
      * @param kind       object kind
      * @param namespace  namespace the policy was applied for
      * @param name       object name
-     * @param status     {@code ok}, {@code violations}, {@code exempt}, {@code skipped} or {@code error}
+     * @param status     what the audit found
      * @param violations the violations, empty unless status is {@code violations}
      * @param reason     why it is exempt, skipped, or in error
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Result(Source source, String kind, String namespace, String name, String status, List<Finding> violations,
+    public record Result(Source source, String kind, String namespace, String name, Status status, List<Finding> violations,
             String reason) {
+    }
+
+    /** What the audit found for one object; written in lower case ({@code ok}, {@code violations}, ...). */
+    public enum Status {
+        /** Evaluated, no violation. */
+        OK,
+        /** Evaluated, at least one violation. */
+        VIOLATIONS,
+        /** In an exempt namespace or by an exempt user. */
+        EXEMPT,
+        /** A kind without a pod spec. */
+        SKIPPED,
+        /** The document could not be read or understood. */
+        ERROR;
+
+        @JsonValue
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     /**
@@ -70,6 +97,19 @@ public record AuditReport(Summary summary, List<Result> results) {
      * @param line    1-based line of the field (or its nearest parent) in the file, when read from a file
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Finding(String rule, String path, String message, String action, Integer line) {
+    public record Finding(String rule, String path, String message, @JsonSerialize(using = ActionId.class) Action action,
+            Integer line) {
+    }
+
+    /** Writes an action as its configuration spelling ({@code enforce}, {@code warn}, {@code audit}). */
+    static final class ActionId extends StdSerializer<Action> {
+        ActionId() {
+            super(Action.class);
+        }
+
+        @Override
+        public void serialize(Action value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+            gen.writeString(value.id());
+        }
     }
 }

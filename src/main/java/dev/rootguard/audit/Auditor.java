@@ -49,14 +49,14 @@ public final class Auditor {
             return auditDocument(d);
         } catch (RuntimeException e) {
             return new AuditReport.Result(AuditReport.Source.of(d.source()), d.raw() == null ? null : d.raw().path("kind").asText(null),
-                    null, null, "error", List.of(), "cannot evaluate: " + e);
+                    null, null, AuditReport.Status.ERROR, List.of(), "cannot evaluate: " + e);
         }
     }
 
     private AuditReport.Result auditDocument(Document d) {
         AuditReport.Source source = AuditReport.Source.of(d.source());
         if (d.error() != null) {
-            return new AuditReport.Result(source, null, null, null, "error", List.of(), d.error());
+            return new AuditReport.Result(source, null, null, null, AuditReport.Status.ERROR, List.of(), d.error());
         }
         String apiVersion = d.raw().path("apiVersion").asText("");
         String kind = d.raw().path("kind").asText("");
@@ -66,12 +66,12 @@ public final class Auditor {
             namespace = defaultNamespace;
         }
         if (apiVersion.isEmpty() || kind.isEmpty()) {
-            return new AuditReport.Result(source, kind, namespace, name, "error", List.of(),
+            return new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.ERROR, List.of(),
                     "not a Kubernetes object: apiVersion and kind are required");
         }
         Optional<Class<? extends HasMetadata>> type = PodSpecs.modelClassForApiVersion(apiVersion, kind);
         if (type.isEmpty()) {
-            return new AuditReport.Result(source, kind, namespace, name, "skipped", List.of(), "no pod spec in " + apiVersion + " " + kind);
+            return new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.SKIPPED, List.of(), "no pod spec in " + apiVersion + " " + kind);
         }
         HasMetadata object;
         try {
@@ -81,20 +81,20 @@ public final class Auditor {
             String field = e instanceof com.fasterxml.jackson.databind.JsonMappingException jm ? Json.fieldPath(jm) : "";
             AuditReport.Source at = field.isEmpty() ? source
                     : new AuditReport.Source(source.file(), source.document(), source.item(), d.lineOf(field), source.cluster());
-            return new AuditReport.Result(at, kind, namespace, name, "error", List.of(),
+            return new AuditReport.Result(at, kind, namespace, name, AuditReport.Status.ERROR, List.of(),
                     "not a valid " + kind + (field.isEmpty() ? "" : " at " + field) + ": " + msg);
         }
         Engine.Review review = engine.review(object, new Engine.Context(namespace, null, namespaces.apply(namespace)), policy);
         return switch (review.outcome()) {
-            case EXEMPT -> new AuditReport.Result(source, kind, namespace, name, "exempt", List.of(), review.exemptReason().orElse(""));
-            case NOT_APPLICABLE -> new AuditReport.Result(source, kind, namespace, name, "skipped", List.of(), "no pod template");
+            case EXEMPT -> new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.EXEMPT, List.of(), review.exemptReason().orElse(""));
+            case NOT_APPLICABLE -> new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.SKIPPED, List.of(), "no pod template");
             case EVALUATED -> {
                 List<AuditReport.Finding> findings = new ArrayList<>();
                 for (Violation v : review.violations()) {
-                    findings.add(new AuditReport.Finding(v.rule(), v.path(), v.message(), v.action().id(),
+                    findings.add(new AuditReport.Finding(v.rule(), v.path(), v.message(), v.action(),
                             d.source().file() == null ? null : d.lineOf(v.path())));
                 }
-                yield new AuditReport.Result(source, kind, namespace, name, findings.isEmpty() ? "ok" : "violations", findings, null);
+                yield new AuditReport.Result(source, kind, namespace, name, findings.isEmpty() ? AuditReport.Status.OK : AuditReport.Status.VIOLATIONS, findings, null);
             }
         };
     }
@@ -109,18 +109,18 @@ public final class Auditor {
         Map<String, Map<String, Integer>> counts = new TreeMap<>();
         for (AuditReport.Result r : results) {
             switch (r.status()) {
-                case "error" -> errors++;
-                case "exempt" -> exempt++;
-                case "skipped" -> skipped++;
-                case "violations" -> with++;
-                default -> {
+                case ERROR -> errors++;
+                case EXEMPT -> exempt++;
+                case SKIPPED -> skipped++;
+                case VIOLATIONS -> with++;
+                case OK -> {
                 }
             }
-            if (!"error".equals(r.status())) {
+            if (r.status() != AuditReport.Status.ERROR) {
                 objects++;
             }
             for (AuditReport.Finding f : r.violations()) {
-                counts.computeIfAbsent(f.rule(), k -> new TreeMap<>()).merge(f.action(), 1, Integer::sum);
+                counts.computeIfAbsent(f.rule(), k -> new TreeMap<>()).merge(f.action().id(), 1, Integer::sum);
             }
         }
         return new AuditReport.Summary(objects, with, exempt, skipped, errors, counts);

@@ -75,15 +75,15 @@ public final class Formats {
     static String table(AuditReport report) {
         StringBuilder sb = new StringBuilder();
         for (AuditReport.Result r : report.results()) {
-            if ("violations".equals(r.status())) {
+            if (r.status() == AuditReport.Status.VIOLATIONS) {
                 sb.append(objectName(r)).append("  (").append(where(r.source())).append(")\n");
                 for (AuditReport.Finding f : r.violations()) {
-                    sb.append(String.format("  %-7s  %-20s  %s%s%n", f.action().toUpperCase(Locale.ROOT), f.rule(), f.path(),
+                    sb.append(String.format("  %-7s  %-20s  %s%s%n", f.action().id().toUpperCase(Locale.ROOT), f.rule(), f.path(),
                             f.line() == null ? "" : "  (line " + f.line() + ")"));
                     sb.append("           ").append(f.message()).append('\n');
                 }
                 sb.append('\n');
-            } else if ("error".equals(r.status())) {
+            } else if (r.status() == AuditReport.Status.ERROR) {
                 sb.append("ERROR ").append(where(r.source())).append(": ").append(r.reason()).append("\n\n");
             }
         }
@@ -118,11 +118,11 @@ public final class Formats {
                 StringBuilder lines = new StringBuilder();
                 boolean failed = false;
                 for (AuditReport.Finding f : r.violations()) {
-                    lines.append('[').append(f.action()).append("] [").append(f.rule()).append("] ").append(f.path()).append(": ")
+                    lines.append('[').append(f.action().id()).append("] [").append(f.rule()).append("] ").append(f.path()).append(": ")
                             .append(f.message()).append('\n');
-                    failed |= failOn != null && Action.parse(f.action()).atLeast(failOn);
+                    failed |= failOn != null && f.action().atLeast(failOn);
                 }
-                if ("error".equals(r.status())) {
+                if (r.status() == AuditReport.Status.ERROR) {
                     Element e = doc.createElement("error");
                     e.setAttribute("message", r.reason());
                     e.setTextContent(where(r.source()) + ": " + r.reason());
@@ -135,7 +135,7 @@ public final class Formats {
                     f.setTextContent(lines.toString());
                     tc.appendChild(f);
                     failures++;
-                } else if ("skipped".equals(r.status()) || "exempt".equals(r.status())) {
+                } else if (r.status() == AuditReport.Status.SKIPPED || r.status() == AuditReport.Status.EXEMPT) {
                     Element s = doc.createElement("skipped");
                     s.setAttribute("message", r.reason());
                     tc.appendChild(s);
@@ -178,12 +178,12 @@ public final class Formats {
             ObjectNode rn = ruleList.addObject();
             rn.put("id", r.id());
             rn.putObject("shortDescription").put("text", r.summary());
-            rn.putObject("defaultConfiguration").put("level", level(r.defaultAction().id()));
+            rn.putObject("defaultConfiguration").put("level", level(r.defaultAction()));
         }
         ArrayNode results = run.putArray("results");
         ArrayNode notifications = JSON.createArrayNode();
         for (AuditReport.Result r : report.results()) {
-            if ("error".equals(r.status())) {
+            if (r.status() == AuditReport.Status.ERROR) {
                 ObjectNode n = notifications.addObject();
                 n.put("level", "error");
                 n.putObject("message").put("text", where(r.source()) + ": " + r.reason());
@@ -219,11 +219,11 @@ public final class Formats {
         return root;
     }
 
-    private static String level(String action) {
+    private static String level(Action action) {
         return switch (action) {
-            case "enforce" -> "error";
-            case "warn" -> "warning";
-            default -> "note";
+            case ENFORCE -> "error";
+            case WARN -> "warning";
+            case AUDIT, OFF -> "note";
         };
     }
 

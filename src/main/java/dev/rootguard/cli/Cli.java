@@ -247,7 +247,7 @@ public final class Cli implements Runnable {
                 return ERROR;
             }
             boolean failing = threshold != null && results.stream().flatMap(r -> r.violations().stream())
-                    .anyMatch(f -> Action.parse(f.action()).atLeast(threshold));
+                    .anyMatch(f -> f.action().atLeast(threshold));
             return failing ? VIOLATIONS : OK;
         }
 
