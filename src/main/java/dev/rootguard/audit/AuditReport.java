@@ -2,12 +2,7 @@ package dev.rootguard.audit;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonValue;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.annotation.JsonSerialize;
-import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import dev.rootguard.policy.Action;
-import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -97,19 +92,6 @@ public record AuditReport(Summary summary, List<Result> results) {
      * @param line    1-based line of the field (or its nearest parent) in the file, when read from a file
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Finding(String rule, String path, String message, @JsonSerialize(using = ActionId.class) Action action,
-            Integer line) {
-    }
-
-    /** Writes an action as its configuration spelling ({@code enforce}, {@code warn}, {@code audit}). */
-    static final class ActionId extends StdSerializer<Action> {
-        ActionId() {
-            super(Action.class);
-        }
-
-        @Override
-        public void serialize(Action value, JsonGenerator gen, SerializerProvider provider) throws IOException {
-            gen.writeString(value.id());
-        }
+    public record Finding(String rule, String path, String message, Action action, Integer line) {
     }
 }

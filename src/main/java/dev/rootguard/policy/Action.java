@@ -1,5 +1,6 @@
 package dev.rootguard.policy;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
@@ -18,7 +19,8 @@ public enum Action {
     /** Do not evaluate the rule. */
     OFF;
 
-    /** The configuration spelling: {@code enforce}, {@code warn}, {@code audit}, {@code off}. */
+    /** The configuration spelling, also used in JSON: {@code enforce}, {@code warn}, {@code audit}, {@code off}. */
+    @JsonValue
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

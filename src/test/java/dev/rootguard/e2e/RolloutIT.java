@@ -3,6 +3,7 @@ package dev.rootguard.e2e;
 import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.WebhookProcess;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,7 +66,16 @@ class RolloutIT {
     void unregister() {
         client.admissionRegistration().v1().validatingWebhookConfigurations().withName("rootguard").delete();
         client.admissionRegistration().v1().mutatingWebhookConfigurations().withName("rootguard").delete();
-        client.pods().inNamespace(NS).withGracePeriod(0).delete();
+        // Removing the thousands of pods a test creates can take longer than the 10 s request timeout on a busy
+        // machine, and the next test must not meet this one's pods: delete with a longer timeout and wait until
+        // none is left.
+        io.fabric8.kubernetes.client.Config config = io.fabric8.kubernetes.client.Config.fromKubeconfig(ControlPlane.get().kubeconfig());
+        config.setRequestTimeout((int) Duration.ofMinutes(2).toMillis());
+        try (KubernetesClient cleanup = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config).build()) {
+            cleanup.pods().inNamespace(NS).withGracePeriod(0).delete();
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> cleanup.pods().inNamespace(NS).list().getItems().isEmpty());
+        }
     }
 
     /** Shutdown delay 4 s: longer than haproxy needs to see readiness go false (two checks 300 ms apart, 1 s timeout). */
