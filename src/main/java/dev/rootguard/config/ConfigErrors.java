@@ -65,7 +65,7 @@ public final class ConfigErrors {
         m = UNKNOWN.matcher(text);
         if (m.find()) {
             return m.group(1) + ": unknown key (set in " + source(m.group(2)) + "); check its spelling against the"
-                    + " configuration reference in README.md, or remove it";
+                    + " configuration reference in docs/configuration.md, or remove it";
         }
         m = MISSING.matcher(text);
         if (m.find()) {
