@@ -5,16 +5,15 @@ import dev.rootguard.policy.Glob;
 import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.policy.PolicyConfig;
-import dev.rootguard.policy.rule.CapabilitiesRule;
-import dev.rootguard.policy.rule.IdRangeRule;
-import dev.rootguard.policy.rule.ImageGroupsRule;
-import dev.rootguard.policy.rule.PrivilegeEscalationRule;
-import dev.rootguard.policy.rule.PrivilegedRule;
-import dev.rootguard.policy.rule.RequiredIdsRule;
-import dev.rootguard.policy.rule.RootGroupRule;
+import dev.rootguard.policy.mutate.Mutation;
 import dev.rootguard.policy.rule.RuleRegistry;
-import dev.rootguard.policy.rule.RunAsRootRule;
+import dev.rootguard.policy.rule.SettingsSource;
 
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -23,8 +22,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** Turns the configuration keys into the engine's {@link PolicyConfig}, failing with the key name on bad values. */
+/**
+ * Turns the configuration keys into the engine's {@link PolicyConfig}, failing with the key name on bad values.
+ *
+ * <p>The keys of {@code rootguard.rules.*}, {@code rootguard.defaults.*} and {@code rootguard.mutation.*}
+ * stay typed groups in {@link RootguardConfig}, so that the configuration library keeps converting
+ * values, reading environment variables and rejecting unknown keys with their names; their values
+ * are handed, by full key, to each rule's settings parser ({@link dev.rootguard.policy.rule.Rule#settings}),
+ * which does all the checking.
+ */
 public final class PolicyConfigs {
+    private static final String RULES = "rootguard.rules.";
+    private static final String DEFAULTS = "rootguard.defaults.";
+    private static final String MUTATION = "rootguard.mutation.";
 
     private PolicyConfigs() {
     }
@@ -35,54 +45,79 @@ public final class PolicyConfigs {
      * @throws IllegalArgumentException naming the offending key and value
      */
     public static PolicyConfig from(RootguardConfig c, RuleRegistry registry) {
-        Map<String, PolicyConfig.RuleSettings> rules = new LinkedHashMap<>();
-        RootguardConfig.Rules r = c.rules();
-        put(rules, registry, RunAsRootRule.ID, r.runAsRoot());
-        put(rules, registry, RootGroupRule.ID, r.rootGroup());
-        put(rules, registry, PrivilegedRule.ID, r.privileged());
-        put(rules, registry, CapabilitiesRule.ID, r.capabilities());
-        put(rules, registry, RequiredIdsRule.ID, r.requiredIds());
-        put(rules, registry, PrivilegeEscalationRule.ID, r.privilegeEscalation());
-        put(rules, registry, IdRangeRule.ID, r.idRange());
-        put(rules, registry, ImageGroupsRule.ID, r.imageGroups());
-        Action escalationUnset = parse("rootguard.rules.privilege-escalation.unset-action", r.privilegeEscalation().unsetAction(), false);
         Allocation allocation = allocation(c);
+        SettingsSource source = new SettingsSource(values(c),
+                allocation.enabled() ? Optional.of(allocation.block()) : Optional.empty());
+        Mutation mutation = Mutation.from(source);
+        Map<String, PolicyConfig.RuleSettings> rules = registry.settings(source);
 
         Set<String> namespaces = new LinkedHashSet<>(c.exemptions().namespaces());
         namespaces.add(c.namespace());
-        List<Glob> users = globs("rootguard.exemptions.users", c.exemptions().users());
+        List<Glob> users = globs(c.exemptions().users());
+        return new PolicyConfig(mode(c.mode()), rules, mutation, new PolicyConfig.Exemptions(namespaces, users));
+    }
 
-        RootguardConfig.Defaults d = c.defaults();
-        String seccomp = d.seccompProfile().trim();
-        PolicyConfig.Defaults defaults = new PolicyConfig.Defaults(d.runAsNonRoot(), id("rootguard.defaults.run-as-user", d.runAsUser()),
-                id("rootguard.defaults.run-as-group", d.runAsGroup()), id("rootguard.defaults.fs-group", d.fsGroup()),
-                seccomp.equalsIgnoreCase("none") || seccomp.isEmpty() ? Optional.empty() : Optional.of(seccomp),
-                d.dropAllCapabilities(), d.denyPrivilegeEscalation(), d.strictSupplementalGroups());
-
-        Optional<IdRange> uidRange = range("rootguard.rules.required-ids.run-as-user-range", r.requiredIds().runAsUserRange());
-        Optional<IdRange> gidRange = range("rootguard.rules.required-ids.run-as-group-range", r.requiredIds().runAsGroupRange());
-        Optional<IdRange> fsRange = range("rootguard.rules.required-ids.fs-group-range", r.requiredIds().fsGroupRange());
-        inside("rootguard.defaults.run-as-user", defaults.runAsUser(), "rootguard.rules.required-ids.run-as-user-range", uidRange);
-        inside("rootguard.defaults.run-as-group", defaults.runAsGroup(), "rootguard.rules.required-ids.run-as-group-range", gidRange);
-        inside("rootguard.defaults.fs-group", defaults.fsGroup(), "rootguard.rules.required-ids.fs-group-range", fsRange);
-        if (allocation.enabled()) {
-            within(allocation.block(), "rootguard.rules.required-ids.run-as-user-range", uidRange);
-            within(allocation.block(), "rootguard.rules.required-ids.run-as-group-range", gidRange);
-            within(allocation.block(), "rootguard.rules.required-ids.fs-group-range", fsRange);
+    /** The values of the rule, defaults and mutation groups, by full key. */
+    static Map<String, Object> values(RootguardConfig c) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Method group : getters(RootguardConfig.Rules.class)) {
+            flatten(RULES + name(group) + ".", group.getReturnType(), invoke(group, c.rules()), out);
         }
-        return new PolicyConfig(
-                parse("rootguard.mode", c.mode(), true),
-                rules,
-                new LinkedHashSet<>(r.capabilities().allowed().orElse(List.of())),
-                uidRange,
-                gidRange,
-                fsRange,
-                r.runAsRoot().strictUserNamespaces(),
-                new PolicyConfig.IdRangeSettings(allocation.enabled(), r.idRange().exemptHostUsers()),
-                escalationUnset,
-                c.mutation().enabled(),
-                defaults,
-                new PolicyConfig.Exemptions(namespaces, users));
+        flatten(DEFAULTS, RootguardConfig.Defaults.class, c.defaults(), out);
+        flatten(MUTATION, RootguardConfig.Mutation.class, c.mutation(), out);
+        return out;
+    }
+
+    /**
+     * Every key of the rule, defaults and mutation groups with its {@code @WithDefault} value ("" for
+     * none), as the configuration library sees them: what the rules' declared keys are checked against.
+     */
+    static Map<String, String> declaredKeys() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Method group : getters(RootguardConfig.Rules.class)) {
+            keys(RULES + name(group) + ".", group.getReturnType(), out);
+        }
+        keys(DEFAULTS, RootguardConfig.Defaults.class, out);
+        keys(MUTATION, RootguardConfig.Mutation.class, out);
+        return out;
+    }
+
+    private static void keys(String prefix, Class<?> type, Map<String, String> out) {
+        for (Method m : getters(type)) {
+            WithDefault d = m.getAnnotation(WithDefault.class);
+            out.put(prefix + name(m), d == null ? "" : d.value());
+        }
+    }
+
+    private static void flatten(String prefix, Class<?> type, Object group, Map<String, Object> out) {
+        for (Method m : getters(type)) {
+            out.put(prefix + name(m), invoke(m, group));
+        }
+    }
+
+    private static List<Method> getters(Class<?> type) {
+        List<Method> out = new ArrayList<>();
+        for (Method m : type.getMethods()) {
+            if (m.getParameterCount() == 0 && !m.isDefault() && !Modifier.isStatic(m.getModifiers())) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private static String name(Method m) {
+        WithName n = m.getAnnotation(WithName.class);
+        return n == null ? m.getName() : n.value();
+    }
+
+    private static Object invoke(Method m, Object target) {
+        try {
+            return m.invoke(target);
+        } catch (InvocationTargetException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -119,61 +154,21 @@ public final class PolicyConfigs {
         return new Allocation(a.enabled(), block, a.rangeSize());
     }
 
-    /** With the allocator on, a required-ids range that excludes part of the block would deny pods that use their namespace's range. */
-    private static void within(IdRange block, String rangeKey, Optional<IdRange> range) {
-        if (range.isPresent() && !range.get().contains(block)) {
-            throw new IllegalArgumentException(rangeKey + ": " + range.get() + " does not contain rootguard.allocator.block ("
-                    + block + "), so pods using their namespace's range would be denied; widen it or move the block");
-        }
-    }
-
-    private static void put(Map<String, PolicyConfig.RuleSettings> rules, RuleRegistry registry, String id,
-            RootguardConfig.RuleSettings s) {
-        String prefix = "rootguard.rules." + id + ".";
-        Action action = s.action().map(a -> parse(prefix + "action", a, false))
-                .orElseGet(() -> registry.get(id).orElseThrow().defaultAction());
-        rules.put(id, new PolicyConfig.RuleSettings(action, globs(prefix + "exempt-images", s.exemptImages())));
-    }
-
-    private static Action parse(String key, String value, boolean mode) {
+    private static Action mode(String value) {
         try {
-            return mode ? Action.parseMode(value) : Action.parse(value);
+            return Action.parseMode(value);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("rootguard.mode: " + e.getMessage(), e);
         }
     }
 
-    private static List<Glob> globs(String key, Optional<List<String>> values) {
+    private static List<Glob> globs(Optional<List<String>> values) {
         List<Glob> out = new ArrayList<>();
         for (String v : values.orElse(List.of())) {
-            if (v.isBlank()) {
-                continue;
+            if (!v.isBlank()) {
+                out.add(Glob.of(v));
             }
-            out.add(Glob.of(v));
         }
         return out;
-    }
-
-    private static Optional<IdRange> range(String key, Optional<String> value) {
-        try {
-            return value.filter(v -> !v.isBlank()).map(IdRange::parse);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** A default outside its allowed range would make every defaulted pod be denied. */
-    private static void inside(String key, long value, String rangeKey, Optional<IdRange> range) {
-        if (range.isPresent() && !range.get().contains(value)) {
-            throw new IllegalArgumentException(key + ": " + value + " is outside " + rangeKey + " (" + range.get()
-                    + "), so every pod it defaults would be denied; choose a default inside the range");
-        }
-    }
-
-    private static long id(String key, long value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException(key + ": " + value + " would default to root or an invalid ID; use a positive number such as 10000");
-        }
-        return value;
     }
 }

@@ -13,9 +13,11 @@ import java.util.Optional;
  * exemptions, then pod spec extraction, then rule evaluation or defaulting.
  */
 public final class Engine {
+    private final RuleRegistry registry;
     private final Evaluator evaluator;
 
     public Engine(RuleRegistry registry) {
+        this.registry = registry;
         this.evaluator = new Evaluator(registry);
     }
 
@@ -76,8 +78,7 @@ public final class Engine {
         if (pod.isEmpty()) {
             return new Review(Outcome.NOT_APPLICABLE, mode, Optional.empty(), List.of());
         }
-        PolicyConfig here = config.forNamespace(ctx.namespacePolicy().ranges());
-        return new Review(Outcome.EVALUATED, mode, Optional.empty(), evaluator.evaluate(pod.get(), here, mode, ctx));
+        return new Review(Outcome.EVALUATED, mode, Optional.empty(), evaluator.evaluate(pod.get(), config, mode, ctx));
     }
 
     /**
@@ -88,7 +89,7 @@ public final class Engine {
      * {@code rootguard fix} (whose manifests are objects to be created) follows it too.
      */
     public boolean mutates(String operation, PolicyConfig config) {
-        return config.mutationEnabled() && "CREATE".equals(operation);
+        return config.mutation().enabled() && "CREATE".equals(operation);
     }
 
     /**
@@ -103,12 +104,13 @@ public final class Engine {
      * <p>In a namespace with a uid range, the IDs default to the range's start.
      */
     public boolean mutate(HasMetadata object, Context ctx, PolicyConfig config) {
-        if (!config.mutationEnabled() || !ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()
+        if (!config.mutation().enabled() || !ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()
                 || (!(object instanceof io.fabric8.kubernetes.api.model.Pod) && controlled(object))) {
             return false;
         }
-        PolicyConfig here = config.forNamespace(ctx.namespacePolicy().ranges());
-        return PodSpecs.extract(object).map(pod -> Defaulter.apply(pod, here)).orElse(false);
+        Action mode = ctx.namespacePolicy().modeOr(config.mode());
+        return PodSpecs.extract(object).map(pod -> Defaulter.apply(pod, config, registry, Evaluator.scope(config, mode, ctx)))
+                .orElse(false);
     }
 
     private static boolean controlled(HasMetadata object) {

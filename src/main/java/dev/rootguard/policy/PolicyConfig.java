@@ -1,63 +1,50 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.mutate.Mutation;
 import dev.rootguard.policy.rule.Rule;
+import dev.rootguard.policy.rule.RuleRegistry;
 
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 
 /**
  * Everything the engine needs to decide, as plain values. The admission and audit layers build
  * it from the same configuration keys, so both decide alike.
  *
- * @param mode                  global mode: enforce, warn or audit
- * @param rules                 per rule ID: action and image exemptions; rules not listed use their defaults
- * @param allowedCapabilities   capabilities that may be added, normalised by {@link #normalizeCapability}
- * @param runAsUserRange        optional allowed range for runAsUser (rule {@code required-ids})
- * @param runAsGroupRange       optional allowed range for runAsGroup (rule {@code required-ids})
- * @param fsGroupRange          optional allowed range for fsGroup (rule {@code required-ids})
- * @param strictUserNamespaces  keep {@code run-as-root} strict for pods with {@code hostUsers: false}
- * @param idRange               settings of rule {@code id-range}
- * @param escalationUnsetAction the strongest action rule {@code privilege-escalation} takes where
- *                              {@code allowPrivilegeEscalation} is unset (an explicit {@code true} gets the
- *                              rule's action); {@link Action#OFF} reports only explicit {@code true}
- * @param mutationEnabled       whether {@code /mutate} and {@code rootguard fix} fill in defaults at all
- * @param defaults              what mutation fills in
- * @param exemptions            namespaces and users that are never evaluated
+ * @param mode       global mode: enforce, warn or audit
+ * @param rules      per rule ID: action, image exemptions and the rule's own settings; rules not listed use their defaults
+ * @param mutation   whether mutation runs at all, and the pod-level defaults no single rule owns
+ * @param exemptions namespaces and users that are never evaluated
  */
-public record PolicyConfig(
-        Action mode,
-        Map<String, RuleSettings> rules,
-        Set<String> allowedCapabilities,
-        Optional<IdRange> runAsUserRange,
-        Optional<IdRange> runAsGroupRange,
-        Optional<IdRange> fsGroupRange,
-        boolean strictUserNamespaces,
-        IdRangeSettings idRange,
-        Action escalationUnsetAction,
-        boolean mutationEnabled,
-        Defaults defaults,
-        Exemptions exemptions) {
+public record PolicyConfig(Action mode, Map<String, RuleSettings> rules, Mutation mutation, Exemptions exemptions) {
 
     public PolicyConfig {
         if (mode == Action.OFF) {
             throw new IllegalArgumentException("mode must be enforce, warn or audit");
         }
-        java.util.Objects.requireNonNull(escalationUnsetAction, "escalationUnsetAction");
         rules = Map.copyOf(rules);
-        Set<String> caps = new TreeSet<>();
-        allowedCapabilities.forEach(c -> caps.add(normalizeCapability(c)));
-        allowedCapabilities = Set.copyOf(caps);
     }
 
-    /** Per-rule settings. */
-    public record RuleSettings(Action action, List<Glob> exemptImages) {
+    /**
+     * One rule's settings.
+     *
+     * @param action       the rule's action
+     * @param exemptImages globs over the images whose containers the rule skips
+     * @param settings     the rule's own settings, of its {@code Settings} type
+     */
+    public record RuleSettings(Action action, List<Glob> exemptImages, Object settings) {
         public RuleSettings {
             exemptImages = List.copyOf(exemptImages);
+            java.util.Objects.requireNonNull(settings, "settings");
+        }
+
+        /** A rule's default action and settings, with no exemptions. */
+        public static RuleSettings standard(Rule<?> rule) {
+            return new RuleSettings(rule.defaultAction(), List.of(), rule.defaults());
         }
 
         public boolean exempts(String image) {
@@ -68,52 +55,17 @@ public record PolicyConfig(
             }
             return false;
         }
-    }
 
-    /**
-     * Settings of rule {@code id-range}.
-     *
-     * @param rangeRequired   every namespace must have a uid range ({@code rootguard.allocator.enabled}): in a
-     *                        namespace known to have none (not assigned yet, or unreadable) pods are a violation
-     * @param exemptHostUsers pods with {@code hostUsers: false} are not checked: their IDs are remapped on the host
-     */
-    public record IdRangeSettings(boolean rangeRequired, boolean exemptHostUsers) {
-        public static IdRangeSettings standard() {
-            return new IdRangeSettings(false, false);
-        }
-    }
-
-    /**
-     * What {@code /mutate} and {@code rootguard fix} fill in where absent.
-     *
-     * @param runAsNonRoot             set pod {@code runAsNonRoot: true}
-     * @param runAsUser                pod {@code runAsUser}
-     * @param runAsGroup               pod {@code runAsGroup}
-     * @param fsGroup                  pod {@code fsGroup}
-     * @param seccompProfile           pod {@code seccompProfile.type}, empty for none
-     * @param dropAllCapabilities      container {@code capabilities.drop: [ALL]} when no drop list exists
-     * @param denyPrivilegeEscalation  container {@code allowPrivilegeEscalation: false} unless privileged
-     * @param strictSupplementalGroups pod {@code supplementalGroupsPolicy: Strict}, so the image's
-     *                                 {@code /etc/group} adds no groups
-     */
-    public record Defaults(
-            boolean runAsNonRoot,
-            long runAsUser,
-            long runAsGroup,
-            long fsGroup,
-            Optional<String> seccompProfile,
-            boolean dropAllCapabilities,
-            boolean denyPrivilegeEscalation,
-            boolean strictSupplementalGroups) {
-
-        public static Defaults standard() {
-            return new Defaults(true, 10000, 10000, 10000, Optional.of("RuntimeDefault"), true, true, true);
+        public RuleSettings withAction(Action newAction) {
+            return new RuleSettings(newAction, exemptImages, settings);
         }
 
-        /** A copy whose IDs all default to {@code id}. */
-        Defaults withIds(long id) {
-            return new Defaults(runAsNonRoot, id, id, id, seccompProfile, dropAllCapabilities, denyPrivilegeEscalation,
-                    strictSupplementalGroups);
+        public RuleSettings withExemptImages(List<Glob> images) {
+            return new RuleSettings(action, images, settings);
+        }
+
+        public RuleSettings withSettings(Object newSettings) {
+            return new RuleSettings(action, exemptImages, newSettings);
         }
     }
 
@@ -152,51 +104,32 @@ public record PolicyConfig(
 
     /** The built-in defaults: every rule at its default action, nothing exempt but system namespaces. */
     public static PolicyConfig standard() {
-        return new PolicyConfig(Action.ENFORCE, Map.of(), Set.of("NET_BIND_SERVICE"), Optional.empty(),
-                Optional.empty(), Optional.empty(), false, IdRangeSettings.standard(), Action.WARN, true, Defaults.standard(),
-                Exemptions.standard());
+        return new PolicyConfig(Action.ENFORCE, RuleRegistry.standard().standardSettings(), Mutation.standard(), Exemptions.standard());
     }
 
-    /** The settings for a rule: configured ones, or the rule's default action with no exemptions. */
-    public RuleSettings rule(Rule rule) {
+    /** The settings for a rule: configured ones, or the rule's defaults with no exemptions. */
+    public RuleSettings rule(Rule<?> rule) {
         RuleSettings s = rules.get(rule.id());
-        return s != null ? s : new RuleSettings(rule.defaultAction(), List.of());
+        return s != null ? s : RuleSettings.standard(rule);
     }
 
-    /** A copy with different rule settings for one rule (used by tests and the CLI). */
-    public PolicyConfig withRule(String id, RuleSettings settings) {
-        Map<String, RuleSettings> copy = new LinkedHashMap<>(rules);
-        copy.put(id, settings);
-        return new PolicyConfig(mode, copy, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, idRange, escalationUnsetAction, mutationEnabled, defaults, exemptions);
-    }
-
-    /** A copy with another global mode. */
-    public PolicyConfig withMode(Action newMode) {
-        return new PolicyConfig(newMode, rules, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, idRange, escalationUnsetAction, mutationEnabled, defaults, exemptions);
-    }
-
-
-    /**
-     * The policy in a namespace: where the namespace has a uid range, mutation defaults (and the IDs
-     * that messages suggest) are its start instead of the global defaults.
-     */
-    public PolicyConfig forNamespace(NamespaceRanges ranges) {
-        if (ranges.uids().isEmpty()) {
-            return this;
+    /** A rule's own settings, by ID. */
+    public <S> S settings(String id, Class<S> type) {
+        RuleSettings s = rules.get(id);
+        if (s == null) {
+            throw new IllegalArgumentException("no settings for rule " + id);
         }
-        return new PolicyConfig(mode, rules, allowedCapabilities, runAsUserRange, runAsGroupRange, fsGroupRange,
-                strictUserNamespaces, idRange, escalationUnsetAction, mutationEnabled, defaults.withIds(ranges.uids().get().min()),
-                exemptions);
+        return type.cast(s.settings());
     }
 
-    /**
-     * Normalises a capability name as the container runtimes do: upper case, without the
-     * {@code CAP_} prefix. {@code ALL} stays {@code ALL}.
-     */
-    public static String normalizeCapability(String name) {
-        String n = name == null ? "" : name.trim().toUpperCase(Locale.ROOT);
-        return n.startsWith("CAP_") ? n.substring(4) : n;
+    /** A copy with one rule's settings changed (used by tests and the CLI). */
+    public PolicyConfig withRule(String id, UnaryOperator<RuleSettings> change) {
+        RuleSettings s = rules.get(id);
+        if (s == null) {
+            throw new IllegalArgumentException("no settings for rule " + id);
+        }
+        Map<String, RuleSettings> copy = new LinkedHashMap<>(rules);
+        copy.put(id, change.apply(s));
+        return new PolicyConfig(mode, copy, mutation, exemptions);
     }
 }

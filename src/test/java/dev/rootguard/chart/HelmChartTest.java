@@ -4,6 +4,9 @@ import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.Fixture;
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.rule.CapabilitiesRule;
+import dev.rootguard.policy.rule.IdRangeRule;
+import dev.rootguard.policy.rule.RequiredIdsRule;
 import dev.rootguard.policy.rule.RuleRegistry;
 import dev.rootguard.testing.Tools;
 
@@ -114,7 +117,7 @@ class HelmChartTest {
     void theAllocatorIsOnWithOnlyItsLeaseItsRecordAndNamespaceUpdates() throws Exception {
         Rendered r = Rendered.template();
         PolicyConfig policy = policyOf(r);
-        assertTrue(policy.idRange().rangeRequired(), "the allocator is on by default");
+        assertTrue(policy.settings(IdRangeRule.ID, IdRangeRule.Settings.class).rangeRequired(), "the allocator is on by default");
         String properties = r.one("ConfigMap").at("/data/application.properties").asText();
         assertTrue(properties.contains("rootguard.allocator.block=1000000000/1000000000\n"), properties);
         assertTrue(properties.contains("rootguard.allocator.range-size=10000\n"), properties);
@@ -136,7 +139,7 @@ class HelmChartTest {
         Rendered off = Rendered.template("--set", "allocator.enabled=false", "--set", "allocator.block=5000/100",
                 "--set", "allocator.rangeSize=10");
         assertTrue(allocatorRole(off).isEmpty());
-        assertFalse(policyOf(off).idRange().rangeRequired());
+        assertFalse(policyOf(off).settings(IdRangeRule.ID, IdRangeRule.Settings.class).rangeRequired());
         assertTrue(off.one("ConfigMap").at("/data/application.properties").asText().contains("rootguard.allocator.range-size=10\n"));
     }
 
@@ -168,8 +171,8 @@ class HelmChartTest {
 
     @Test
     void anEmptyCapabilityListInTheValuesIsAnEmptyAllowlist() throws Exception {
-        assertEquals(Set.of(), policyOf(Rendered.template("--set-json", "policy.rules.capabilities.allowed=[]")).allowedCapabilities());
-        assertEquals(Set.of("NET_BIND_SERVICE"), policyOf(Rendered.template()).allowedCapabilities());
+        assertEquals(Set.of(), policyOf(Rendered.template("--set-json", "policy.rules.capabilities.allowed=[]")).settings(CapabilitiesRule.ID, CapabilitiesRule.Settings.class).allowed());
+        assertEquals(Set.of("NET_BIND_SERVICE"), policyOf(Rendered.template()).settings(CapabilitiesRule.ID, CapabilitiesRule.Settings.class).allowed());
     }
 
     @Test
@@ -180,8 +183,8 @@ class HelmChartTest {
                 "--set", "policy.exemptions.users={system:serviceaccount:ci:*}"));
         assertEquals("warn", p.mode().id());
         assertEquals("audit", p.rules().get("privileged").action().id());
-        assertEquals(Set.of("NET_BIND_SERVICE", "NET_RAW"), p.allowedCapabilities());
-        assertEquals("10000-1999999999", p.runAsUserRange().orElseThrow().toString());
+        assertEquals(Set.of("NET_BIND_SERVICE", "NET_RAW"), p.settings(CapabilitiesRule.ID, CapabilitiesRule.Settings.class).allowed());
+        assertEquals("10000-1999999999", p.settings(RequiredIdsRule.ID, RequiredIdsRule.Settings.class).runAsUserRange().orElseThrow().toString());
         assertTrue(p.exemptions().reason("x", "system:serviceaccount:ci:deploy").isPresent());
     }
 

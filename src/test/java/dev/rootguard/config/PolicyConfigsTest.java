@@ -3,16 +3,29 @@ package dev.rootguard.config;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.mutate.Mutation;
+import dev.rootguard.policy.rule.CapabilitiesRule;
+import dev.rootguard.policy.rule.IdRangeRule;
+import dev.rootguard.policy.rule.ImageGroupsRule;
+import dev.rootguard.policy.rule.PrivilegeEscalationRule;
+import dev.rootguard.policy.rule.RequiredIdsRule;
+import dev.rootguard.policy.rule.Rule;
 import dev.rootguard.policy.rule.RuleRegistry;
+import dev.rootguard.policy.rule.RunAsRootRule;
+import dev.rootguard.policy.rule.SettingKey;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** Configuration keys become the engine's policy; bad values fail naming the key. */
@@ -29,11 +42,14 @@ class PolicyConfigsTest {
         RuleRegistry r = RuleRegistry.standard();
         assertEquals(Action.ENFORCE, p.rule(r.get("run-as-root").orElseThrow()).action());
         assertEquals(Action.ENFORCE, p.rule(r.get("privilege-escalation").orElseThrow()).action());
-        assertEquals(Action.WARN, p.escalationUnsetAction());
+        assertEquals(Action.WARN, p.settings(PrivilegeEscalationRule.ID, PrivilegeEscalationRule.Settings.class).unsetAction());
         assertEquals(Action.WARN, p.rule(r.get("image-groups").orElseThrow()).action());
-        assertTrue(p.mutationEnabled());
-        assertEquals(Set.of("NET_BIND_SERVICE"), p.allowedCapabilities());
-        assertEquals(PolicyConfig.Defaults.standard(), p.defaults());
+        assertTrue(p.mutation().enabled());
+        assertEquals(Set.of("NET_BIND_SERVICE"), p.settings(CapabilitiesRule.ID, CapabilitiesRule.Settings.class).allowed());
+        assertEquals(Mutation.standard(), p.mutation());
+        for (Rule<?> rule : r.rules()) {
+            assertEquals(rule.defaults(), p.rule(rule).settings(), rule.id());
+        }
         assertEquals(Set.of("kube-system", "kube-public", "kube-node-lease", "rootguard"), p.exemptions().namespaces());
     }
 
@@ -54,11 +70,11 @@ class PolicyConfigsTest {
         var privileged = p.rules().get("privileged");
         assertEquals(Action.AUDIT, privileged.action());
         assertTrue(privileged.exempts("registry.example/csi/driver:1"));
-        assertEquals(Set.of("NET_RAW", "NET_BIND_SERVICE"), p.allowedCapabilities());
-        assertEquals(Optional.of(new IdRange(10000, 20000)), p.runAsUserRange());
-        assertTrue(p.strictUserNamespaces());
-        assertEquals(12345, p.defaults().runAsUser());
-        assertEquals(Optional.empty(), p.defaults().seccompProfile());
+        assertEquals(Set.of("NET_RAW", "NET_BIND_SERVICE"), p.settings(CapabilitiesRule.ID, CapabilitiesRule.Settings.class).allowed());
+        assertEquals(Optional.of(new IdRange(10000, 20000)), p.settings(RequiredIdsRule.ID, RequiredIdsRule.Settings.class).runAsUserRange());
+        assertTrue(p.settings(RunAsRootRule.ID, RunAsRootRule.Settings.class).strictUserNamespaces());
+        assertEquals(12345, p.mutation().ids().runAsUser());
+        assertEquals(Optional.empty(), p.mutation().seccompProfile());
         assertTrue(p.exemptions().reason("team", "system:serviceaccount:ci:bot").isPresent());
         assertTrue(p.exemptions().namespaces().contains("security"));
     }
@@ -68,10 +84,10 @@ class PolicyConfigsTest {
         PolicyConfig p = build(Map.of("rootguard.rules.privilege-escalation.unset-action", "off",
                 "rootguard.rules.image-groups.action", "enforce", "rootguard.defaults.strict-supplemental-groups", "false",
                 "rootguard.mutation.enabled", "false"));
-        assertEquals(Action.OFF, p.escalationUnsetAction());
+        assertEquals(Action.OFF, p.settings(PrivilegeEscalationRule.ID, PrivilegeEscalationRule.Settings.class).unsetAction());
         assertEquals(Action.ENFORCE, p.rules().get("image-groups").action());
-        assertEquals(false, p.defaults().strictSupplementalGroups());
-        assertEquals(false, p.mutationEnabled());
+        assertEquals(false, p.settings(ImageGroupsRule.ID, ImageGroupsRule.Settings.class).fillStrict());
+        assertEquals(false, p.mutation().enabled());
         assertKeyError("rootguard.rules.privilege-escalation.unset-action",
                 Map.of("rootguard.rules.privilege-escalation.unset-action", "deny"));
     }
@@ -89,11 +105,11 @@ class PolicyConfigsTest {
     @Test
     void idRangeAndAllocatorKeysReachThePolicy() {
         PolicyConfig off = build(Map.of());
-        assertEquals(new PolicyConfig.IdRangeSettings(false, false), off.idRange());
+        assertEquals(new IdRangeRule.Settings(false, false), off.settings(IdRangeRule.ID, IdRangeRule.Settings.class));
         assertEquals(Action.ENFORCE, off.rule(RuleRegistry.standard().get("id-range").orElseThrow()).action());
         PolicyConfig p = build(Map.of("rootguard.allocator.enabled", "true", "rootguard.rules.id-range.exempt-host-users", "true",
                 "rootguard.rules.id-range.action", "warn", "rootguard.rules.required-ids.run-as-user-range", "1-2147483647"));
-        assertEquals(new PolicyConfig.IdRangeSettings(true, true), p.idRange(), "the allocator makes a range required");
+        assertEquals(new IdRangeRule.Settings(true, true), p.settings(IdRangeRule.ID, IdRangeRule.Settings.class), "the allocator makes a range required");
         assertEquals(Action.WARN, p.rules().get("id-range").action());
     }
 
@@ -110,6 +126,23 @@ class PolicyConfigsTest {
         build(Map.of("rootguard.rules.required-ids.run-as-user-range", "10000-65535"));
     }
 
+    /** The keys each rule declares for the configuration reference are exactly those the configuration library reads, with its defaults. */
+    @Test
+    void everyRuleDeclaresTheKeysOfItsGroupWithTheirDefaults() {
+        Map<String, String> config = PolicyConfigs.declaredKeys();
+        RuleRegistry registry = RuleRegistry.standard();
+        List<SettingKey> declared = new ArrayList<>(Mutation.keys());
+        registry.rules().forEach(rule -> declared.addAll(registry.keys(rule)));
+        for (SettingKey k : declared) {
+            assertTrue(config.containsKey(k.name()), k.name() + " is declared but no configuration key");
+            // An unset action means the rule's default action, which the declaration names.
+            if (!k.name().endsWith(".action")) {
+                assertEquals(config.get(k.name()), k.defaultValue(), k.name());
+            }
+        }
+        assertEquals(new TreeSet<>(config.keySet()), declared.stream().map(SettingKey::name).collect(Collectors.toCollection(TreeSet::new)));
+    }
+
     @Test
     void unknownKeysAreRejected() {
         RuntimeException e = assertThrows(RuntimeException.class,
@@ -121,18 +154,18 @@ class PolicyConfigsTest {
     void switchesTakeTheUsualWordsForTrueAndFalseInAnyCase() {
         for (String no : new String[] {"false", "FALSE", "no", "off", "0", " false "}) {
             assertFalse(build(Map.of("rootguard.rules.run-as-root.strict-user-namespaces", "true",
-                    "rootguard.defaults.run-as-non-root", no)).defaults().runAsNonRoot(), no);
+                    "rootguard.defaults.run-as-non-root", no)).settings(RunAsRootRule.ID, RunAsRootRule.Settings.class).fillRunAsNonRoot(), no);
         }
         for (String yes : new String[] {"true", "True", "yes", "on", "1"}) {
-            assertTrue(build(Map.of("rootguard.rules.run-as-root.strict-user-namespaces", yes)).strictUserNamespaces(), yes);
+            assertTrue(build(Map.of("rootguard.rules.run-as-root.strict-user-namespaces", yes)).settings(RunAsRootRule.ID, RunAsRootRule.Settings.class).strictUserNamespaces(), yes);
         }
     }
 
     @Test
     void anEmptyCapabilityAllowlistAllowsNoneAndDiffersFromUnset() {
-        assertEquals(Set.of(), build(Map.of("rootguard.rules.capabilities.allowed", "")).allowedCapabilities());
-        assertEquals(Set.of("NET_BIND_SERVICE"), build(Map.of()).allowedCapabilities());
-        assertEquals(Set.of("NET_RAW"), build(Map.of("rootguard.rules.capabilities.allowed", "NET_RAW")).allowedCapabilities());
+        assertEquals(Set.of(), build(Map.of("rootguard.rules.capabilities.allowed", "")).settings(CapabilitiesRule.ID, CapabilitiesRule.Settings.class).allowed());
+        assertEquals(Set.of("NET_BIND_SERVICE"), build(Map.of()).settings(CapabilitiesRule.ID, CapabilitiesRule.Settings.class).allowed());
+        assertEquals(Set.of("NET_RAW"), build(Map.of("rootguard.rules.capabilities.allowed", "NET_RAW")).settings(CapabilitiesRule.ID, CapabilitiesRule.Settings.class).allowed());
     }
 
     /** Each bad value: the message names the key, the kind of value it needs and the fix; never a library code. */

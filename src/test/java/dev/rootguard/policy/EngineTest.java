@@ -1,6 +1,8 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.mutate.Mutation;
 import dev.rootguard.policy.rule.IdRangeRule;
+import dev.rootguard.policy.rule.PrivilegeEscalationRule;
 import dev.rootguard.policy.rule.RuleRegistry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,6 +31,10 @@ class EngineTest {
                 .withPrivileged(true).endSecurityContext().endContainer().endSpec().build();
     }
 
+    private static PolicyConfig withMode(PolicyConfig p, Action mode) {
+        return new PolicyConfig(mode, p.rules(), p.mutation(), p.exemptions());
+    }
+
     private static Engine.Context ctx(String ns, NamespacePolicy p) {
         return new Engine.Context(ns, "alice", p);
     }
@@ -43,7 +49,7 @@ class EngineTest {
 
     @Test
     void warnAndAuditModesWeakenEveryAction() {
-        Engine.Review warn = ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.UNKNOWN), POLICY.withMode(Action.WARN));
+        Engine.Review warn = ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.UNKNOWN), withMode(POLICY, Action.WARN));
         assertTrue(warn.allowed());
         assertTrue(warn.violations().stream().allMatch(v -> v.action() == Action.WARN));
 
@@ -57,12 +63,12 @@ class EngineTest {
     @Test
     void namespaceModeCanAlsoBeStricterThanTheGlobalMode() {
         NamespacePolicy enforce = new NamespacePolicy(Optional.of(Action.ENFORCE), true, List.of());
-        assertFalse(ENGINE.review(rootPod(), ctx("team-a", enforce), POLICY.withMode(Action.AUDIT)).allowed());
+        assertFalse(ENGINE.review(rootPod(), ctx("team-a", enforce), withMode(POLICY, Action.AUDIT)).allowed());
     }
 
     @Test
     void ruleSetToOffIsNotEvaluated() {
-        PolicyConfig p = POLICY.withRule("privileged", new PolicyConfig.RuleSettings(Action.OFF, List.of()));
+        PolicyConfig p = POLICY.withRule("privileged", s -> new PolicyConfig.RuleSettings(Action.OFF, List.of(), s.settings()));
         assertTrue(ENGINE.review(rootPod(), ctx("team-a", NamespacePolicy.UNKNOWN), p).violations().stream()
                 .noneMatch(v -> v.rule().equals("privileged")));
     }
@@ -128,7 +134,7 @@ class EngineTest {
     @Test
     void containerExemptFromRunAsRootKeepsItsImageUserWhileOthersGetTheDefault() {
         PolicyConfig p = POLICY.withRule("run-as-root",
-                new PolicyConfig.RuleSettings(Action.ENFORCE, List.of(Glob.of("registry.example/legacy/*"))));
+                s -> new PolicyConfig.RuleSettings(Action.ENFORCE, List.of(Glob.of("registry.example/legacy/*")), s.settings()));
         Pod pod = new PodBuilder().withNewSpec()
                 .addNewContainer().withName("legacy").withImage("registry.example/legacy/agent:1").endContainer()
                 .addNewContainer().withName("app").withImage("registry.example/app:1").endContainer().endSpec().build();
@@ -144,7 +150,7 @@ class EngineTest {
     @Test
     void aRuleWithNoContainerLeftToCheckReportsNothingPodFieldsIncluded() {
         PolicyConfig p = POLICY.withRule("root-group",
-                new PolicyConfig.RuleSettings(Action.ENFORCE, List.of(Glob.of("registry.example/csi/*"))));
+                s -> new PolicyConfig.RuleSettings(Action.ENFORCE, List.of(Glob.of("registry.example/csi/*")), s.settings()));
         Pod allExempt = new PodBuilder().withNewSpec().withNewSecurityContext().withFsGroup(0L).endSecurityContext()
                 .addNewContainer().withName("csi").withImage("registry.example/csi/driver:1").endContainer().endSpec().build();
         Pod noContainers = new PodBuilder().withNewSpec().withNewSecurityContext().withFsGroup(0L).endSecurityContext()
@@ -192,7 +198,8 @@ class EngineTest {
         NamespacePolicy warn = NamespacePolicy.fromMetadata(Map.of(NamespacePolicy.MODE_LABEL, "warn"),
                 Map.of(NamespaceRanges.UID_RANGE_ANNOTATION, "1000000000/10000"));
         assertTrue(ENGINE.review(pod, ctx("team-a", warn), POLICY).allowed());
-        PolicyConfig off = POLICY.withRule(IdRangeRule.ID, new PolicyConfig.RuleSettings(Action.OFF, List.of()));
+        PolicyConfig off = POLICY.withRule(IdRangeRule.ID,
+                s -> new PolicyConfig.RuleSettings(Action.OFF, List.of(), s.settings()));
         assertTrue(ENGINE.review(pod, ctx("team-a", TEAM_A_RANGE), off).violations().stream().noneMatch(x -> x.rule().equals("id-range")));
     }
 
@@ -296,11 +303,11 @@ class EngineTest {
                 unset.violations().stream().map(v -> v.rule() + " " + v.action() + " " + v.path()).toList());
 
         // The unset action is a cap: never stronger than the rule's action, and off drops only the unset case.
-        PolicyConfig ruleWarn = POLICY.withRule("privilege-escalation", new PolicyConfig.RuleSettings(Action.WARN, List.of()));
+        PolicyConfig ruleWarn = POLICY.withRule("privilege-escalation",
+                s -> new PolicyConfig.RuleSettings(Action.WARN, List.of(), s.settings()));
         assertTrue(ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.UNKNOWN), ruleWarn).allowed());
-        PolicyConfig unsetOff = new PolicyConfig(POLICY.mode(), POLICY.rules(), POLICY.allowedCapabilities(), POLICY.runAsUserRange(),
-                POLICY.runAsGroupRange(), POLICY.fsGroupRange(), false, POLICY.idRange(), Action.OFF, true, POLICY.defaults(),
-                POLICY.exemptions());
+        PolicyConfig unsetOff = POLICY.withRule("privilege-escalation",
+                s -> s.withSettings(new PrivilegeEscalationRule.Settings(Action.OFF, true)));
         assertEquals(List.of(), ENGINE.review(escalationPod(null), ctx("team-a", NamespacePolicy.UNKNOWN), unsetOff).violations());
         assertFalse(ENGINE.review(escalationPod(true), ctx("team-a", NamespacePolicy.UNKNOWN), unsetOff).allowed());
     }
@@ -328,7 +335,8 @@ class EngineTest {
 
     @Test
     void anImageExemptFromImageGroupsKeepsItsWholePodOnTheImagesGroups() {
-        PolicyConfig exempt = POLICY.withRule("image-groups", new PolicyConfig.RuleSettings(Action.WARN, List.of(Glob.of("legacy/*"))));
+        PolicyConfig exempt = POLICY.withRule("image-groups",
+                s -> new PolicyConfig.RuleSettings(Action.WARN, List.of(Glob.of("legacy/*")), s.settings()));
         Pod pod = new PodBuilder().withNewMetadata().withName("x").endMetadata().withNewSpec()
                 .addNewContainer().withName("old").withImage("legacy/agent:1").endContainer()
                 .addNewContainer().withName("new").withImage("registry.example/app:1").endContainer().endSpec().build();
@@ -340,9 +348,9 @@ class EngineTest {
 
     @Test
     void mutationTurnedOffInThePolicyMutatesNothingAnywhere() {
-        PolicyConfig off = new PolicyConfig(POLICY.mode(), POLICY.rules(), POLICY.allowedCapabilities(), POLICY.runAsUserRange(),
-                POLICY.runAsGroupRange(), POLICY.fsGroupRange(), false, POLICY.idRange(), POLICY.escalationUnsetAction(), false,
-                POLICY.defaults(), POLICY.exemptions());
+        Mutation m = POLICY.mutation();
+        PolicyConfig off = new PolicyConfig(POLICY.mode(), POLICY.rules(), new Mutation(false, m.ids(), m.seccompProfile()),
+                POLICY.exemptions());
         Pod pod = new PodBuilder().withNewMetadata().withName("bare").endMetadata().withNewSpec().addNewContainer().withName("a")
                 .withImage("x").endContainer().endSpec().build();
         assertFalse(ENGINE.mutate(pod, ctx("team-a", NamespacePolicy.UNKNOWN), off));

@@ -1,5 +1,6 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.config.CliConfig;
 import dev.rootguard.policy.rule.RuleRegistry;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,12 +23,14 @@ import java.util.stream.Stream;
 /**
  * A YAML fixture under {@code src/test/resources/testdata/<rule>/{pass,fail}/}: one Kubernetes
  * object, with header comments {@code # expect: <path>} (the paths where the rule must report),
- * {@code # config: key=value} (policy settings for this case) and optionally
+ * {@code # message: <text>} (in a fail fixture, each message the rule must give, one line per violation),
+ * {@code # config: key=value} (a real configuration key such as {@code rootguard.rules.capabilities.allowed},
+ * read by the CLI's configuration loader) and optionally
  * {@code # namespace-annotations: {"key": "value"}} (a JSON object: the object's namespace exists
  * with these annotations; without the line nothing is known about the namespace).
  */
-public record Fixture(String rule, boolean pass, String name, Path file, ObjectNode raw, Set<String> expected, List<String> config,
-        Optional<Map<String, String>> namespaceAnnotations) {
+public record Fixture(String rule, boolean pass, String name, Path file, ObjectNode raw, Set<String> expected, List<String> messages,
+        List<String> config, Optional<Map<String, String>> namespaceAnnotations) {
     public static final Path ROOT = Path.of("src/test/resources/testdata");
     private static final ObjectMapper YAML = new YAMLMapper();
 
@@ -50,11 +53,14 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
         try {
             String text = Files.readString(file);
             Set<String> expected = new TreeSet<>();
+            List<String> messages = new ArrayList<>();
             List<String> config = new ArrayList<>();
             Optional<Map<String, String>> annotations = Optional.empty();
             for (String line : text.split("\n")) {
                 if (line.startsWith("# expect: ")) {
                     expected.add(line.substring("# expect: ".length()).trim());
+                } else if (line.startsWith("# message: ")) {
+                    messages.add(line.substring("# message: ".length()));
                 } else if (line.startsWith("# config: ")) {
                     config.add(line.substring("# config: ".length()).trim());
                 } else if (line.startsWith("# namespace-annotations: ")) {
@@ -67,7 +73,7 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
             String outcome = rel.getName(1).toString();
             String name = rel.getFileName().toString().replace(".yaml", "");
             return new Fixture(rel.getName(0).toString(), "pass".equals(outcome), name, file, (ObjectNode) YAML.readTree(text),
-                    expected, config, annotations);
+                    expected, messages, config, annotations);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -95,38 +101,12 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
                 namespaceAnnotations.map(a -> NamespacePolicy.fromMetadata(Map.of(), a)).orElse(NamespacePolicy.UNKNOWN));
     }
 
-    /** The standard policy with this fixture's {@code # config:} lines applied to its rule. */
+    /** The policy from this fixture's {@code # config:} lines alone, read as the CLI reads a configuration file. */
     public PolicyConfig policy() {
-        PolicyConfig p = PolicyConfig.standard();
-        PolicyConfig.RuleSettings settings = new PolicyConfig.RuleSettings(
-                RuleRegistry.standard().get(rule).orElseThrow().defaultAction(), List.of());
-        Set<String> caps = p.allowedCapabilities();
-        Optional<IdRange> uid = p.runAsUserRange();
-        Optional<IdRange> gid = p.runAsGroupRange();
-        Optional<IdRange> fs = p.fsGroupRange();
-        boolean strict = p.strictUserNamespaces();
-        PolicyConfig.IdRangeSettings idRange = p.idRange();
-        Action unset = p.escalationUnsetAction();
+        Map<String, String> properties = new java.util.LinkedHashMap<>();
         for (String c : config) {
-            String key = c.substring(0, c.indexOf('='));
-            String value = c.substring(c.indexOf('=') + 1);
-            switch (key) {
-                case "allowed" -> caps = Set.of(value.split(","));
-                case "strict-user-namespaces" -> strict = Boolean.parseBoolean(value);
-                case "unset-action" -> unset = Action.parse(value);
-                case "action" -> settings = new PolicyConfig.RuleSettings(Action.parse(value), settings.exemptImages());
-                case "range-required" -> idRange = new PolicyConfig.IdRangeSettings(Boolean.parseBoolean(value), idRange.exemptHostUsers());
-                case "exempt-host-users" -> idRange = new PolicyConfig.IdRangeSettings(idRange.rangeRequired(), Boolean.parseBoolean(value));
-                case "run-as-user-range" -> uid = Optional.of(IdRange.parse(value));
-                case "run-as-group-range" -> gid = Optional.of(IdRange.parse(value));
-                case "fs-group-range" -> fs = Optional.of(IdRange.parse(value));
-                case "exempt-images" -> settings = new PolicyConfig.RuleSettings(settings.action(),
-                        Stream.of(value.split(",")).map(Glob::of).toList());
-                default -> throw new IllegalArgumentException(file + ": unknown config key " + key);
-            }
+            properties.put(c.substring(0, c.indexOf('=')), c.substring(c.indexOf('=') + 1));
         }
-        PolicyConfig built = new PolicyConfig(p.mode(), p.rules(), caps, uid, gid, fs, strict, idRange, unset, p.mutationEnabled(),
-                p.defaults(), p.exemptions());
-        return built.withRule(rule, settings);
+        return CliConfig.fromProperties(properties, RuleRegistry.standard());
     }
 }

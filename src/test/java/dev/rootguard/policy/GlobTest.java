@@ -73,7 +73,8 @@ class GlobTest {
         String image = ".dkr.ecr.".repeat(1_000_000 / 9);
         PolicyConfig policy = PolicyConfig.standard();
         for (String rule : List.of("run-as-root", "root-group", "privileged", "capabilities", "required-ids", "privilege-escalation")) {
-            policy = policy.withRule(rule, new PolicyConfig.RuleSettings(Action.ENFORCE, List.of(Glob.of("*.dkr.ecr.*.amazonaws.com/*"))));
+            policy = policy.withRule(rule,
+                    s -> new PolicyConfig.RuleSettings(Action.ENFORCE, List.of(Glob.of("*.dkr.ecr.*.amazonaws.com/*")), s.settings()));
         }
         Pod pod = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewSpec()
                 .addNewContainer().withName("a").withImage(image).withNewSecurityContext().withRunAsUser(0L).endSecurityContext().endContainer()

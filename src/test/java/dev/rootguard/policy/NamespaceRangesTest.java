@@ -1,5 +1,7 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.rule.Scope;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -116,11 +118,11 @@ class NamespaceRangesTest {
 
     @Test
     void theNamespaceRangeReplacesTheGlobalIdDefaults() {
-        PolicyConfig p = PolicyConfig.standard();
-        assertEquals(p, p.forNamespace(NamespaceRanges.NO_RANGE));
-        assertEquals(p, p.forNamespace(NamespaceRanges.of(null, new IdRange(5000, 5099))), "supplemental groups alone change no default");
-        PolicyConfig.Defaults d = p.forNamespace(NamespaceRanges.of(new IdRange(2000000, 2009999), null)).defaults();
+        // The seccomp default is no ID: it lives in Mutation, which a namespace range does not touch.
+        Scope.Ids p = PolicyConfig.standard().mutation().ids();
+        assertEquals(p, p.in(NamespaceRanges.NO_RANGE));
+        assertEquals(p, p.in(NamespaceRanges.of(null, new IdRange(5000, 5099))), "supplemental groups alone change no default");
+        Scope.Ids d = p.in(NamespaceRanges.of(new IdRange(2000000, 2009999), null));
         assertEquals(List.of(2000000L, 2000000L, 2000000L), List.of(d.runAsUser(), d.runAsGroup(), d.fsGroup()));
-        assertEquals(p.defaults().seccompProfile(), d.seccompProfile());
     }
 }

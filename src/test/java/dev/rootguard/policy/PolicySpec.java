@@ -1,5 +1,15 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.mutate.Mutation;
+import dev.rootguard.policy.rule.CapabilitiesRule;
+import dev.rootguard.policy.rule.IdRangeRule;
+import dev.rootguard.policy.rule.ImageGroupsRule;
+import dev.rootguard.policy.rule.PrivilegeEscalationRule;
+import dev.rootguard.policy.rule.RequiredIdsRule;
+import dev.rootguard.policy.rule.Rule;
+import dev.rootguard.policy.rule.RunAsRootRule;
+import dev.rootguard.policy.rule.Scope;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,9 +51,17 @@ record PolicySpec(
         boolean exemptHostUsers,
         Action escalationUnsetAction,
         boolean mutationEnabled,
-        PolicyConfig.Defaults defaults,
+        Defaults defaults,
         Set<String> exemptNamespaces,
         List<String> exemptUsers) {
+
+    /** What mutation fills in ({@code rootguard.defaults.*}), as a user writes it. */
+    record Defaults(boolean runAsNonRoot, long runAsUser, long runAsGroup, long fsGroup, Optional<String> seccompProfile,
+            boolean dropAllCapabilities, boolean denyPrivilegeEscalation, boolean strictSupplementalGroups) {
+        static Defaults standard() {
+            return new Defaults(true, 10000, 10000, 10000, Optional.of("RuntimeDefault"), true, true, true);
+        }
+    }
 
     /** Rule IDs in README order, with their default actions (README, section "Rules"). */
     static final Map<String, Action> DEFAULT_ACTIONS = defaultActions();
@@ -64,7 +82,7 @@ record PolicySpec(
     /** The built-in configuration as README's configuration reference describes it. */
     static PolicySpec standard() {
         return new PolicySpec(Action.ENFORCE, Map.of(), Map.of(), List.of("NET_BIND_SERVICE"), Optional.empty(),
-                Optional.empty(), Optional.empty(), false, false, false, Action.WARN, true, PolicyConfig.Defaults.standard(),
+                Optional.empty(), Optional.empty(), false, false, false, Action.WARN, true, Defaults.standard(),
                 Set.of("kube-system", "kube-public", "kube-node-lease"), List.of());
     }
 
@@ -79,14 +97,22 @@ record PolicySpec(
     /** The engine's configuration for this policy. */
     PolicyConfig toPolicyConfig() {
         Map<String, PolicyConfig.RuleSettings> rules = new LinkedHashMap<>();
+        Map<String, Object> settings = Map.of(
+                "run-as-root", new RunAsRootRule.Settings(strictUserNamespaces, defaults.runAsNonRoot()),
+                "root-group", Rule.NoSettings.INSTANCE,
+                "privileged", Rule.NoSettings.INSTANCE,
+                "capabilities", new CapabilitiesRule.Settings(Set.copyOf(allowedCapabilities), defaults.dropAllCapabilities()),
+                "required-ids", new RequiredIdsRule.Settings(runAsUserRange.map(PolicySpec::range), runAsGroupRange.map(PolicySpec::range),
+                        fsGroupRange.map(PolicySpec::range)),
+                "privilege-escalation", new PrivilegeEscalationRule.Settings(escalationUnsetAction, defaults.denyPrivilegeEscalation()),
+                "id-range", new IdRangeRule.Settings(idRangeRequired, exemptHostUsers),
+                "image-groups", new ImageGroupsRule.Settings(defaults.strictSupplementalGroups()));
         for (String rule : DEFAULT_ACTIONS.keySet()) {
-            if (actions.containsKey(rule) || exemptImages.containsKey(rule)) {
-                rules.put(rule, new PolicyConfig.RuleSettings(action(rule), exemptImages(rule).stream().map(Glob::of).toList()));
-            }
+            rules.put(rule, new PolicyConfig.RuleSettings(action(rule), exemptImages(rule).stream().map(Glob::of).toList(),
+                    settings.get(rule)));
         }
-        return new PolicyConfig(mode, rules, Set.copyOf(allowedCapabilities), runAsUserRange.map(PolicySpec::range),
-                runAsGroupRange.map(PolicySpec::range), fsGroupRange.map(PolicySpec::range), strictUserNamespaces,
-                new PolicyConfig.IdRangeSettings(idRangeRequired, exemptHostUsers), escalationUnsetAction, mutationEnabled, defaults,
+        return new PolicyConfig(mode, rules, new Mutation(mutationEnabled, new Scope.Ids(defaults.runAsUser(), defaults.runAsGroup(),
+                defaults.fsGroup()), defaults.seccompProfile()),
                 new PolicyConfig.Exemptions(exemptNamespaces, exemptUsers.stream().map(Glob::of).toList()));
     }
 

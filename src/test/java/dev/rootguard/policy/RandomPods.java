@@ -520,7 +520,7 @@ final class RandomPods {
         for (int i = 0, n = r.nextInt(4); i < n; i++) {
             caps.add(capabilitySpelling(pick(CAPABILITIES)));
         }
-        PolicyConfig.Defaults defaults = new PolicyConfig.Defaults(r.nextBoolean() || consistent, pick(List.of(10000L, 1000L, 20000L, 65534L)),
+        PolicySpec.Defaults defaults = new PolicySpec.Defaults(r.nextBoolean() || consistent, pick(List.of(10000L, 1000L, 20000L, 65534L)),
                 pick(List.of(10000L, 1000L, 20000L, 65534L)), pick(List.of(10000L, 1000L, 20000L, 65534L)),
                 r.nextBoolean() ? Optional.of("RuntimeDefault") : Optional.empty(), r.nextBoolean(),
                 consistent || r.nextInt(3) != 0, consistent || r.nextInt(3) != 0);

@@ -38,6 +38,20 @@ class RuleFixturesTest {
         }
     }
 
+    /** As Pod Security Admission's fixtures assert reason and detail, a fail fixture asserts each message's text. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void ruleGivesExactlyTheExpectedMessages(Fixture f) {
+        List<String> messages = ENGINE.review(f.object(), f.context(), f.policy()).violations().stream()
+                .filter(v -> v.rule().equals(f.rule())).map(Violation::message).sorted().toList();
+        if (f.pass()) {
+            assertTrue(f.messages().isEmpty(), "a pass fixture must not list messages");
+        } else {
+            assertEquals(f.expected().size(), f.messages().size(), "a fail fixture must list one message per expected path");
+            assertEquals(f.messages().stream().sorted().toList(), messages);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixtures")
     void everyMessageNamesItsFieldAndAFix(Fixture f) {

@@ -1,5 +1,6 @@
 package dev.rootguard.policy;
 
+import dev.rootguard.policy.rule.CapabilitiesRule;
 import dev.rootguard.policy.rule.PrivilegedRule;
 import dev.rootguard.policy.rule.RuleRegistry;
 
@@ -54,9 +55,9 @@ class SmallTypesTest {
 
     @Test
     void capabilityNamesNormaliseCaseAndPrefix() {
-        assertEquals("NET_ADMIN", PolicyConfig.normalizeCapability("cap_net_admin"));
-        assertEquals("NET_ADMIN", PolicyConfig.normalizeCapability(" Net_Admin "));
-        assertEquals("ALL", PolicyConfig.normalizeCapability("all"));
+        assertEquals("NET_ADMIN", CapabilitiesRule.normalize("cap_net_admin"));
+        assertEquals("NET_ADMIN", CapabilitiesRule.normalize(" Net_Admin "));
+        assertEquals("ALL", CapabilitiesRule.normalize("all"));
     }
 
     @Test

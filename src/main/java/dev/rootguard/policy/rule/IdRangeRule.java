@@ -1,11 +1,9 @@
 package dev.rootguard.policy.rule;
 
 import dev.rootguard.policy.ContainerView;
-import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.policy.PodSpecView;
-import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
 
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
@@ -28,8 +26,19 @@ import java.util.Optional;
  * {@code hostUsers: false} are skipped when {@code exempt-host-users} is set, since their IDs are
  * remapped on the host.
  */
-public final class IdRangeRule implements Rule {
+public final class IdRangeRule implements Rule<IdRangeRule.Settings> {
     public static final String ID = "id-range";
+    static final String EXEMPT_HOST_USERS = "rootguard.rules.id-range.exempt-host-users";
+
+    /**
+     * Settings of {@code id-range}.
+     *
+     * @param rangeRequired   every namespace must have a uid range ({@code rootguard.allocator.enabled}): in a
+     *                        namespace known to have none (not assigned yet, or unreadable) pods are a violation
+     * @param exemptHostUsers pods with {@code hostUsers: false} are not checked: their IDs are remapped on the host
+     */
+    public record Settings(boolean rangeRequired, boolean exemptHostUsers) {
+    }
 
     @Override
     public String id() {
@@ -42,15 +51,32 @@ public final class IdRangeRule implements Rule {
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
-        NamespaceRanges ranges = ctx.namespacePolicy().ranges();
-        if (!ranges.known() || (config.idRange().exemptHostUsers() && pod.isUserNamespaced())) {
+    public List<SettingKey> keys() {
+        return List.of(new SettingKey(EXEMPT_HOST_USERS, "false",
+                "Do not check pods with hostUsers: false: the kubelet maps their IDs to a host range of their own."));
+    }
+
+    @Override
+    public Settings defaults() {
+        return new Settings(false, false);
+    }
+
+    /** A range is required when the allocator is on ({@code rootguard.allocator.enabled}): it assigns one to every namespace. */
+    @Override
+    public Settings settings(SettingsSource source) {
+        return new Settings(source.allocatorBlock().isPresent(), source.bool(EXEMPT_HOST_USERS));
+    }
+
+    @Override
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, Settings settings, Scope scope) {
+        NamespaceRanges ranges = scope.ranges();
+        if (!ranges.known() || (settings.exemptHostUsers() && pod.isUserNamespaced())) {
             return List.of();
         }
         Findings findings = new Findings(ID);
-        String ns = ctx.namespace();
+        String ns = scope.namespace();
         Optional<IdRange> uids = ranges.uids();
-        if (uids.isEmpty() && config.idRange().rangeRequired()) {
+        if (uids.isEmpty() && settings.rangeRequired()) {
             String field = pod.podField("runAsUser");
             Optional<String> unreadable = ranges.problems().stream().filter(p -> p.contains(NamespaceRanges.UID_RANGE_ANNOTATION))
                     .findFirst();

@@ -2,13 +2,12 @@ package dev.rootguard.policy.rule;
 
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.ContainerView;
-import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.PodSpecView;
-import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
 
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * {@code image-groups}: the image must not decide a container's groups.
@@ -25,9 +24,21 @@ import java.util.List;
  * <p>The policy is pod-wide, so a container whose image is exempt from this rule exempts its pod:
  * that image needs its groups, and {@code Strict} would take them from every container. Windows
  * pods are not checked (the API server forbids the field on them).
+ *
+ * <p>Mutation fills in {@code supplementalGroupsPolicy: Strict} ({@code rootguard.defaults.strict-supplemental-groups}),
+ * unless a container's image is exempt from this rule.
  */
-public final class ImageGroupsRule implements Rule {
+public final class ImageGroupsRule implements Rule<ImageGroupsRule.Settings> {
     public static final String ID = "image-groups";
+    static final String STRICT = "rootguard.defaults.strict-supplemental-groups";
+
+    /**
+     * Settings of {@code image-groups}.
+     *
+     * @param fillStrict mutation sets pod {@code supplementalGroupsPolicy: Strict}
+     */
+    public record Settings(boolean fillStrict) {
+    }
 
     @Override
     public String id() {
@@ -45,7 +56,34 @@ public final class ImageGroupsRule implements Rule {
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
+    public List<SettingKey> keys() {
+        return List.of(new SettingKey(STRICT, "true", "Mutation sets pod supplementalGroupsPolicy: Strict, so the image's"
+                + " /etc/group adds no groups; nodes need containerd 2.0 or CRI-O 1.31 or later."));
+    }
+
+    @Override
+    public Settings defaults() {
+        return new Settings(true);
+    }
+
+    @Override
+    public Settings settings(SettingsSource source) {
+        return new Settings(source.bool(STRICT));
+    }
+
+    @Override
+    public boolean fix(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, Settings settings, Scope scope) {
+        PodSecurityContext existing = pod.podSecurityContext();
+        if (settings.fillStrict() && (existing == null || existing.getSupplementalGroupsPolicy() == null)
+                && containers.stream().noneMatch(exempt)) {
+            pod.podSecurityContextForWrite().setSupplementalGroupsPolicy("Strict");
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, Settings settings, Scope scope) {
         if (containers.size() < pod.containers().size()) {
             return List.of();
         }

@@ -1,9 +1,7 @@
 package dev.rootguard.policy.rule;
 
 import dev.rootguard.policy.ContainerView;
-import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.PodSpecView;
-import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
 
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
@@ -18,7 +16,7 @@ import java.util.List;
  *
  * <p>Allowed: unset or {@code false}. This rule also applies to Windows pods.
  */
-public final class PrivilegedRule implements Rule {
+public final class PrivilegedRule implements Rule<Rule.NoSettings> {
     public static final String ID = "privileged";
 
     @Override
@@ -37,7 +35,17 @@ public final class PrivilegedRule implements Rule {
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
+    public NoSettings defaults() {
+        return NoSettings.INSTANCE;
+    }
+
+    @Override
+    public NoSettings settings(SettingsSource source) {
+        return NoSettings.INSTANCE;
+    }
+
+    @Override
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, NoSettings settings, Scope scope) {
         Findings findings = new Findings(ID);
         for (ContainerView c : containers) {
             SecurityContext sc = c.securityContext();

@@ -1,13 +1,14 @@
 package dev.rootguard.policy.rule;
 
 import dev.rootguard.policy.ContainerView;
-import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.PodSpecView;
-import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
 
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * {@code run-as-root}: containers must not run as root.
@@ -28,9 +29,15 @@ import java.util.List;
  *
  * <p>Pods with {@code hostUsers: false} are skipped unless {@code strict-user-namespaces} is set,
  * as Pod Security Admission does: their UID 0 maps to an unprivileged UID on the host.
+ *
+ * <p>Mutation fills in pod {@code runAsNonRoot: true} (also on Windows) and {@code runAsUser}
+ * ({@code rootguard.defaults.run-as-user}, or the namespace's range start); where a container's image
+ * is exempt, on the other containers instead.
  */
-public final class RunAsRootRule implements Rule {
+public final class RunAsRootRule implements Rule<RunAsRootRule.Settings> {
     public static final String ID = "run-as-root";
+    static final String STRICT_USER_NAMESPACES = "rootguard.rules.run-as-root.strict-user-namespaces";
+    static final String RUN_AS_NON_ROOT = "rootguard.defaults.run-as-non-root";
     /** The Windows account the kubelet counts as root for {@code runAsNonRoot}. */
     static final String WINDOWS_ROOT = "ContainerAdministrator";
 
@@ -45,20 +52,62 @@ public final class RunAsRootRule implements Rule {
                 + " runAsNonRoot: true so the image cannot decide";
     }
 
+    /**
+     * Settings of {@code run-as-root}.
+     *
+     * @param strictUserNamespaces also check pods with {@code hostUsers: false}
+     * @param fillRunAsNonRoot     mutation sets pod {@code runAsNonRoot: true} ({@code rootguard.defaults.run-as-non-root})
+     */
+    public record Settings(boolean strictUserNamespaces, boolean fillRunAsNonRoot) {
+    }
+
     @Override
     public boolean appliesToWindows() {
         return true;
     }
 
     @Override
-    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, PolicyConfig config, Engine.Context ctx) {
-        if (pod.isUserNamespaced() && !config.strictUserNamespaces()) {
+    public List<SettingKey> keys() {
+        return List.of(new SettingKey(STRICT_USER_NAMESPACES, "false",
+                        "Also check pods with hostUsers: false, whose root maps to an unprivileged host UID."),
+                new SettingKey(RUN_AS_NON_ROOT, "true", "Mutation sets pod runAsNonRoot: true."),
+                new SettingKey(Scope.Ids.RUN_AS_USER, "10000", "Mutation sets pod runAsUser (shared: other rules suggest it)."));
+    }
+
+    @Override
+    public Settings defaults() {
+        return new Settings(false, true);
+    }
+
+    @Override
+    public Settings settings(SettingsSource source) {
+        return new Settings(source.bool(STRICT_USER_NAMESPACES), source.bool(RUN_AS_NON_ROOT));
+    }
+
+    @Override
+    public boolean fix(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, Settings settings, Scope scope) {
+        boolean changed = false;
+        if (settings.fillRunAsNonRoot()) {
+            changed |= PodFields.fill(pod, containers, exempt, PodSecurityContext::getRunAsNonRoot, PodSecurityContext::setRunAsNonRoot,
+                    SecurityContext::getRunAsNonRoot, SecurityContext::setRunAsNonRoot, true);
+        }
+        // The API server forbids runAsUser on Windows pods.
+        if (!pod.isWindows()) {
+            changed |= PodFields.fill(pod, containers, exempt, PodSecurityContext::getRunAsUser, PodSecurityContext::setRunAsUser,
+                    SecurityContext::getRunAsUser, SecurityContext::setRunAsUser, scope.ids().runAsUser());
+        }
+        return changed;
+    }
+
+    @Override
+    public List<Violation> check(PodSpecView pod, List<ContainerView> containers, Settings settings, Scope scope) {
+        if (pod.isUserNamespaced() && !settings.strictUserNamespaces()) {
             return List.of();
         }
         if (pod.isWindows()) {
             return checkWindows(pod, containers);
         }
-        long suggestion = config.defaults().runAsUser();
+        long suggestion = scope.ids().runAsUser();
         Findings findings = new Findings(ID);
         List<ContainerView> undecided = new ArrayList<>();
         for (ContainerView c : containers) {
