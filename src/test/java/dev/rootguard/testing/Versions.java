@@ -10,11 +10,11 @@ import java.util.Map;
 /**
  * The tool versions pinned in {@code provision/versions.env}, the file the provisioning scripts read
  * too, so tests look for exactly what the scripts installed. Maven passes the file's path as the
- * system property {@code rootguard.versions}; run from an IDE, it is found relative to the checkout.
+ * system property {@code provision.versions}; run from an IDE, it is found relative to the checkout.
  */
 public final class Versions {
     /** The versions file. */
-    public static final Path FILE = Path.of(System.getProperty("rootguard.versions", "provision/versions.env"));
+    public static final Path FILE = Path.of(System.getProperty("provision.versions", "provision/versions.env"));
     /** The provisioning scripts' folder. */
     public static final Path PROVISION = FILE.toAbsolutePath().getParent();
 
