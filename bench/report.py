@@ -127,7 +127,7 @@ def write(args):
             if base and ours:
                 floor = float(r['create_p50_ms']) - float(base['create_p50_ms'])
                 added = float(ours['create_p50_ms']) - float(base['create_p50_ms'])
-                lines.append(f"- {r['clients']} client(s): the floor, a webhook with no policy (bench/targets/echo-webhook) registered the "
+                lines.append(f"- {r['clients']} client(s): the floor, a webhook with no policy (provision/echo-webhook) registered the "
                              f"same way, adds {floor:.2f} ms to the p50 create; rootguard adds {added:.2f} ms, {added - floor:.2f} ms "
                              "above the floor")
     lines += ["", "The targets take turns: each level runs in rounds, and in every round each target (no webhook, the floor, "

@@ -46,8 +46,8 @@ trap cleanup EXIT
 # ---- prerequisites (each is a no-op when already present)
 jar="$root/target/quarkus-app/quarkus-run.jar"
 [ -f "$jar" ] || (cd "$root" && ./mvnw -B -q -ntp package -DskipTests)
-bash "$here/targets/apt-install.sh" wrk nginx >&2
-opa="$(bash "$here/targets/install-opa.sh")/opa"
+bash "$root/provision/apt-install.sh" wrk nginx >&2
+opa="$(bash "$root/provision/install-opa.sh")/opa"
 certs="$work/certs"
 bash "$root/certs/generate.sh" --out "$certs" >/dev/null
 corpus="$work/corpus"
@@ -171,12 +171,8 @@ log "footprint: ready in ${ready_ms} ms, RSS ${idle} MB idle, ${after} MB after 
 cp_file="$work/classpath.txt"
 (cd "$root" && { [ -f target/test-classes/dev/rootguard/bench/ApiServerBenchmark.class ] || ./mvnw -B -q -ntp test-compile; } \
   && ./mvnw -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null)
-bash "$root/src/test/k8s/install-control-plane.sh" >/dev/null
-echo_bin="$HOME/.cache/rootguard/bench/echo-webhook"
-if [ ! -x "$echo_bin" ] || [ "$here/targets/echo-webhook/main.go" -nt "$echo_bin" ]; then
-  mkdir -p "$(dirname "$echo_bin")"
-  (cd "$here/targets/echo-webhook" && go build -o "$echo_bin" main.go)
-fi
+bash "$root/provision/install-control-plane.sh" >/dev/null
+echo_bin="$(bash "$root/provision/install-echo-webhook.sh")"
 (cd "$root" && java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -Dbench.echo="$echo_bin" -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
   dev.rootguard.bench.ApiServerBenchmark "$apiserver_pods" "1 8" "$work/apiserver.tsv" > "$work/apiserver.log" 2>&1) \
   || { log "API server benchmark failed"; tail -20 "$work/apiserver.log" >&2; failures=$((failures + 1)); }

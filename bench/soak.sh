@@ -44,7 +44,7 @@ trap cleanup EXIT
 
 jar="$root/target/quarkus-app/quarkus-run.jar"
 [ -f "$jar" ] || (cd "$root" && ./mvnw -B -q -ntp package -DskipTests)
-bash "$here/targets/apt-install.sh" wrk >&2
+bash "$here/../provision/apt-install.sh" wrk >&2
 certs="$work/certs"
 bash "$root/certs/generate.sh" --out "$certs" >/dev/null
 python3 "$here/corpus/generate.py" "$work/corpus" >/dev/null

@@ -11,7 +11,7 @@
 # committed file drifts from the chart, ignoring the generated certificate material.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-helm="${HELM:-$(bash "$here/../src/test/k8s/install-helm.sh")/helm}"
+helm="${HELM:-$(bash "$here/../provision/install-helm.sh")/helm}"
 render() {
   cat <<'NS'
 # Rendered from charts/rootguard by deploy/render.sh with default values. Do not edit by hand.

@@ -12,7 +12,7 @@
 # PID), error.log and the temp paths; nothing is written elsewhere. nginx runs with daemon off, as
 # a child of this script that is left running in the background (or, with --foreground, as this
 # process). Stop it with --stop DIR, or `kill "$(cat DIR/nginx.pid)"` then rm -rf DIR. When
-# started as root, the workers run as nobody. Installs nginx through apt-install.sh when missing.
+# started as root, the workers run as nobody. Installs nginx through provision/apt-install.sh when missing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { echo "start-nginx: $*" >&2; }
@@ -42,7 +42,7 @@ port="$1" cert="$2" key="$3"
 cert="$(cd "$(dirname "$cert")" && pwd)/$(basename "$cert")"
 key="$(cd "$(dirname "$key")" && pwd)/$(basename "$key")"
 
-bash "$here/apt-install.sh" nginx=nginx
+bash "$here/../../provision/apt-install.sh" nginx=nginx
 nginx="$(command -v nginx || echo /usr/sbin/nginx)"
 [ -x "$nginx" ] || die "nginx not found after install"
 

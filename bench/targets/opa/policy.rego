@@ -1,6 +1,6 @@
 # rootguard's admission policy in Rego (OPA v1 syntax), for the admission benchmark's OPA target.
 #
-# Start (OPA from bench/targets/install-opa.sh; cert and key e.g. from certs/generate.sh):
+# Start (OPA from provision/install-opa.sh; cert and key e.g. from certs/generate.sh):
 #
 #   opa run --server --addr 127.0.0.1:PORT \
 #     --tls-cert-file tls.crt --tls-private-key-file tls.key \

@@ -47,9 +47,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * time inside rootguard's handlers per mutating and validating call (from its own
  * {@code rootguard_admission_duration_seconds} sum and count). The webhook runs as in production
  * (the packaged jar, HTTP/1.1; -Dbench.http2=true to offer HTTP/2, which the API server uses for
- * loopback webhook URLs only). With -Dbench.echo=PATH (bench/targets/echo-webhook, built by
- * bench/run.sh), the floor takes part: the same registrations answered by a webhook with no policy,
- * what any webhook adds here. With -Dbench.compliant=true the pods already carry every field
+ * loopback webhook URLs only). With -Dbench.echo=PATH (provision/echo-webhook, built by
+ * provision/install-echo-webhook.sh), the floor takes part: the same registrations answered by a
+ * webhook with no policy, what any webhook adds here. With -Dbench.compliant=true the pods already carry every field
  * rootguard would default, so its mutating webhook returns no patch.
  */
 public final class ApiServerBenchmark {

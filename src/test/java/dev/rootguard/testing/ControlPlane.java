@@ -9,19 +9,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real kube-apiserver and etcd on loopback, shared by every test class that uses this extension
  * and stopped at the end of the test run. The binaries are built from the Go module proxy by
- * {@code src/test/k8s/install-control-plane.sh} (Maven runs it before the tests) into
+ * {@code provision/install-control-plane.sh} (Maven runs it before the integration tests) into
  * {@code ~/.cache/rootguard/k8s/<version>-linux-amd64}, where kube-api-test finds them offline.
  */
 public final class ControlPlane implements BeforeAllCallback {
-    private static final Path SCRIPT = Path.of("src/test/k8s/install-control-plane.sh");
+    private static final Path SCRIPT = Versions.PROVISION.resolve("install-control-plane.sh");
     private static final Path AUDIT_LOG = Path.of("target", "e2e", "audit.log").toAbsolutePath();
     /** The audit policy the end-to-end clusters use: pods and workloads at Metadata level. */
     public static final String AUDIT_POLICY = """
@@ -97,21 +95,9 @@ public final class ControlPlane implements BeforeAllCallback {
         return handle;
     }
 
-    /** The Kubernetes version the install script builds, read from the script so there is one source. */
+    /** The Kubernetes version the install script builds: {@code KUBERNETES_VERSION} in provision/versions.env. */
     public static String version() {
-        String env = System.getenv("ROOTGUARD_K8S_VERSION");
-        if (env != null && !env.isBlank()) {
-            return env.startsWith("v") ? env.substring(1) : env;
-        }
-        try {
-            Matcher m = Pattern.compile("DEFAULT_K8S_VERSION=v([0-9.]+)").matcher(Files.readString(SCRIPT));
-            if (!m.find()) {
-                throw new IllegalStateException("no DEFAULT_K8S_VERSION in " + SCRIPT);
-            }
-            return m.group(1);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Versions.version("ROOTGUARD_K8S_VERSION", "KUBERNETES_VERSION");
     }
 
     /** Where the binaries live: {@code $ROOTGUARD_CACHE} or {@code ~/.cache/rootguard}. */

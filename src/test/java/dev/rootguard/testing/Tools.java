@@ -3,14 +3,11 @@ package dev.rootguard.testing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** The helm and kubectl binaries the install scripts put in the cache, run as processes. */
 public final class Tools {
@@ -27,18 +24,10 @@ public final class Tools {
         }
     }
 
+    /** Where {@code provision/install-helm.sh} puts the pinned helm ({@code HELM_VERSION}, or {@code $ROOTGUARD_HELM_VERSION}). */
     public static Path helm() {
-        try {
-            Matcher m = Pattern.compile("DEFAULT_HELM_VERSION=v([0-9.]+)")
-                    .matcher(Files.readString(Path.of("src/test/k8s/install-helm.sh")));
-            if (!m.find()) {
-                throw new IllegalStateException("no DEFAULT_HELM_VERSION in install-helm.sh");
-            }
-            String version = System.getenv().getOrDefault("ROOTGUARD_HELM_VERSION", "v" + m.group(1)).replaceFirst("^v", "");
-            return ControlPlane.cacheDir().resolve("helm").resolve(version).resolve("helm");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        String version = Versions.version("ROOTGUARD_HELM_VERSION", "HELM_VERSION");
+        return ControlPlane.cacheDir().resolve("helm").resolve(version).resolve("helm");
     }
 
     public static Path kubectl() {

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * rootguard.tls.engine=jdk: the admission port falls back to the JDK's TLS (the path platforms
- * without BoringSSL take under auto) and still decides, with the same protocols. The choice itself
- * is checked for every setting.
+ * without BoringSSL take under auto) and still decides, with the same protocols (TLS 1.1 and 1.0
+ * refused: {@code OldTlsProtocolsIT}). The choice itself is checked for every setting.
  */
 @QuarkusTest
 @TestProfile(JdkTlsEngineTest.Jdk.class)
@@ -43,11 +43,11 @@ class JdkTlsEngineTest {
     CertificateReloader reloader;
 
     @Test
-    void theJdkEngineServesAdmissionWithOnlyTls12AndTls13() throws Exception {
+    void theJdkEngineServesAdmissionOverTls12AndTls13() throws Exception {
         assertEquals("JDK", reloader.engine());
         JsonNode r = WebhookClient.forDefaultCertificate().review("/validate", Reviews.recorded("pod-create-root"));
         assertFalse(r.path("allowed").asBoolean(), r.toString());
-        AdmissionHttpTest.assertOnlyTls12AndTls13(ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
+        AdmissionHttpTest.assertTls12AndTls13(ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
     }
 
     @Test

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs Debian packages for the benchmark targets when their command is missing, without
-# letting a package start its system service.
+# Installs Debian packages when their command is missing, without letting a package start its
+# system service: the integration tests' (install-packages.sh) and the benchmark targets'.
 #
-#   bench/targets/apt-install.sh COMMAND=PACKAGE ...     e.g. apt-install.sh nginx=nginx wrk=wrk
+#   provision/apt-install.sh COMMAND=PACKAGE ...     e.g. apt-install.sh nginx=nginx wrk=wrk
 #
 # For each pair, nothing happens when COMMAND is already on PATH (or in /usr/sbin). Otherwise it
 # runs apt-get update (once) and apt-get install -y --no-install-recommends PACKAGE, with a
@@ -36,7 +36,7 @@ command -v apt-get >/dev/null 2>&1 || { log "apt-get not found; install ${missin
 policy=/usr/sbin/policy-rc.d
 made_policy=""
 if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\n# temporary, from rootguard bench/targets/apt-install.sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  printf '#!/bin/sh\n# temporary, from rootguard provision/apt-install.sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
   $sudo chmod 755 "$policy"
   made_policy=1
 fi

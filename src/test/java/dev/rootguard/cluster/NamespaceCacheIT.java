@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The namespace cache against a real kube-apiserver. */
 @ExtendWith(ControlPlane.class)
-class NamespaceCacheTest {
+class NamespaceCacheIT {
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

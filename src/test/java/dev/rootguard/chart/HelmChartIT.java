@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The chart, rendered with helm (built from the Go module proxy) and checked without a cluster. */
-class HelmChartTest {
+class HelmChartIT {
 
     private static Set<String> excluded(JsonNode webhookConfig) {
         Set<String> out = new TreeSet<>();

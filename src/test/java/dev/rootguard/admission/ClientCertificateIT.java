@@ -27,11 +27,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * With {@code rootguard.tls.client-ca} set, only clients with a certificate from that CA get past
- * the TLS handshake; the CA file is reloaded like the serving certificate.
+ * the TLS handshake; the CA file is reloaded like the serving certificate. The certificates come
+ * from certs/generate.sh, which needs the openssl command: an integration test.
  */
 @QuarkusTest
-@WithTestResource(MutualTlsTest.Certs.class)
-class MutualTlsTest {
+@WithTestResource(ClientCertificateIT.Certs.class)
+class ClientCertificateIT {
     static final Path DIR = Path.of("target/test-tls/mtls").toAbsolutePath();
     static final Path OTHER = Path.of("target/test-tls/mtls-other").toAbsolutePath();
     static final Path CLIENT_CA = DIR.resolve("client-ca.crt");

@@ -5,53 +5,27 @@
 #   $ROOTGUARD_CACHE/helm/<version without v>/helm
 #
 # Environment:
-#   ROOTGUARD_HELM_VERSION  helm version to build (default: DEFAULT_HELM_VERSION below)
+#   ROOTGUARD_HELM_VERSION  helm version to build (default: HELM_VERSION in provision/versions.env)
 #   ROOTGUARD_CACHE         cache root (default: ~/.cache/rootguard)
 #
 # The first build takes a couple of minutes; if helm is already installed the script exits
 # without touching the network or even needing Go.
 set -euo pipefail
 
-# Newest helm v3 release available from the module proxy when this was written.
-readonly DEFAULT_HELM_VERSION=v3.22.0
-# Lowest Go worth trying; the module's own go directive is checked after download.
-readonly MIN_GO=1.24
-
 log() { echo "install-helm: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# version_ge A B: true if version A >= version B.
-version_ge() { [[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" == "$2" ]]; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-require_go() {
-  command -v go >/dev/null 2>&1 || die "'go' not found on PATH; install Go >= $1"
-  local have
-  have="$(GOTOOLCHAIN=local go env GOVERSION)" || die "'go env GOVERSION' failed"
-  have="${have%% *}"
-  have="${have#go}"
-  # Development toolchains ("devel ...") are assumed to be new enough.
-  [[ "$have" == devel* ]] || version_ge "$have" "$1" \
-    || die "Go $have is too old; need Go >= $1 (GOTOOLCHAIN=local is enforced, no automatic toolchain download)"
-}
-
-# go_directive GO_MOD_FILE: the 'go' version a module declares.
-go_directive() { sed -nE 's/^go[[:space:]]+([0-9][0-9.]*)[[:space:]]*$/\1/p' "$1" | head -n1; }
-
-# module_dir MODULE@VERSION: downloads the module (zip and go.mod, checksum-verified) and prints its directory.
-module_dir() {
-  local json
-  if ! json="$(go mod download -json "$1")"; then
-    die "cannot download $1: $(sed -nE 's/^[[:space:]]*"Error": "(.*)",?$/\1/p' <<<"$json")"
-  fi
-  sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p' <<<"$json"
-}
+DEFAULT_HELM_VERSION="$(pinned HELM_VERSION)"
+# Lowest Go worth trying; the module's own go directive is checked after download.
+MIN_GO="$(pinned MIN_GO_VERSION)"
 
 helm_version="${ROOTGUARD_HELM_VERSION:-$DEFAULT_HELM_VERSION}"
 helm_version="v${helm_version#v}"
 [[ "$helm_version" =~ ^v3\.[0-9]+\.[0-9]+$ ]] \
   || die "ROOTGUARD_HELM_VERSION must be a helm v3 release like 3.22.0 or v3.22.0, got '${ROOTGUARD_HELM_VERSION:-}'"
 
-cache_root="${ROOTGUARD_CACHE:-$HOME/.cache/rootguard}"
 bin_dir="$cache_root/helm/${helm_version#v}"
 helm_bin="$bin_dir/helm"
 

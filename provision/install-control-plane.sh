@@ -8,7 +8,7 @@
 # kube-api-test defaults to ~/.jenvtest, so point its kubeAPITestDir at $ROOTGUARD_CACHE.
 #
 # Environment:
-#   ROOTGUARD_K8S_VERSION   Kubernetes version to build (default: DEFAULT_K8S_VERSION below)
+#   ROOTGUARD_K8S_VERSION   Kubernetes version to build (default: KUBERNETES_VERSION in provision/versions.env)
 #   ROOTGUARD_ETCD_VERSION  etcd version (default: the one that Kubernetes release ships with,
 #                           read from its build/dependencies.yaml)
 #   ROOTGUARD_CACHE         cache root (default: ~/.cache/rootguard)
@@ -18,40 +18,14 @@
 # already installed the script exits without touching the network or even needing Go.
 set -euo pipefail
 
-# Newest v1.34 patch whose k8s.io/kubernetes module is fully available from the module proxy
-# (some newer tags are listed but cannot be fetched or fail checksum-database verification).
-readonly DEFAULT_K8S_VERSION=v1.34.10
-# Lowest Go that can build Kubernetes 1.34 / etcd 3.6; the modules' own go directives are checked too.
-readonly MIN_GO=1.24
-
 log() { echo "install-control-plane: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# version_ge A B: true if version A >= version B.
-version_ge() { [[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" == "$2" ]]; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-require_go() {
-  command -v go >/dev/null 2>&1 || die "'go' not found on PATH; install Go >= $1"
-  local have
-  have="$(GOTOOLCHAIN=local go env GOVERSION)" || die "'go env GOVERSION' failed"
-  have="${have%% *}"
-  have="${have#go}"
-  # Development toolchains ("devel ...") are assumed to be new enough.
-  [[ "$have" == devel* ]] || version_ge "$have" "$1" \
-    || die "Go $have is too old; need Go >= $1 (GOTOOLCHAIN=local is enforced, no automatic toolchain download)"
-}
-
-# go_directive GO_MOD_FILE: the 'go' version a module declares.
-go_directive() { sed -nE 's/^go[[:space:]]+([0-9][0-9.]*)[[:space:]]*$/\1/p' "$1" | head -n1; }
-
-# module_dir MODULE@VERSION: downloads the module (zip and go.mod, checksum-verified) and prints its directory.
-module_dir() {
-  local json
-  if ! json="$(go mod download -json "$1")"; then
-    die "cannot download $1: $(sed -nE 's/^[[:space:]]*"Error": "(.*)",?$/\1/p' <<<"$json")"
-  fi
-  sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p' <<<"$json"
-}
+DEFAULT_K8S_VERSION="$(pinned KUBERNETES_VERSION)"
+# Lowest Go that can build Kubernetes 1.34 / etcd 3.6; the modules' own go directives are checked too.
+MIN_GO="$(pinned MIN_GO_VERSION)"
 
 # Platform naming follows kube-api-test's OSInfo (os.name lower-cased, Go-style arch).
 case "$(uname -s)" in
@@ -75,7 +49,6 @@ k8s_minor="${BASH_REMATCH[1]}"
 staging_version="v0.${k8s_version#v1.}"
 etcd_version="${ROOTGUARD_ETCD_VERSION:+v${ROOTGUARD_ETCD_VERSION#v}}"
 
-cache_root="${ROOTGUARD_CACHE:-$HOME/.cache/rootguard}"
 bin_dir="$cache_root/k8s/${k8s_version#v}-$os-$arch"
 
 installed() {

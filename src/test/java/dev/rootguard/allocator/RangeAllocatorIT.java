@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
  * namespace it sees, so it must not share one with other tests). Each test uses its own block and
  * record namespace.
  */
-class RangeAllocatorTest {
+class RangeAllocatorIT {
     private static ControlPlane.Handle cluster;
     private static KubernetesClient client;
 

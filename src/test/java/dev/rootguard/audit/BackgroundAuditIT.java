@@ -23,7 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The background audit against a real kube-apiserver. */
 @ExtendWith(ControlPlane.class)
-class BackgroundAuditTest {
+class BackgroundAuditIT {
 
     private static Pod rootPod(String name) {
         return new PodBuilder().withNewMetadata().withName(name).endMetadata().withNewSpec().addNewContainer().withName("app")
