@@ -6,6 +6,7 @@ import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.TestTls;
 import dev.rootguard.testing.WebhookClient;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -59,16 +61,6 @@ class AdmissionLoadTest {
                 .anyMatch(f -> f.getClassName().equals(AdmissionHandler.class.getName()) && f.getMethodName().equals("validate")));
     }
 
-    static void await(String what, java.util.function.BooleanSupplier condition, long seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + seconds + " s: " + what);
-            }
-            Thread.sleep(5);
-        }
-    }
-
     static long inFlightBytes() {
         String metrics = WebhookClient.management("/q/metrics").body();
         Matcher m = IN_FLIGHT.matcher(metrics);
@@ -87,7 +79,8 @@ class AdmissionLoadTest {
             assertEquals(200, a.status(), a::toString);
             return System.nanoTime();
         });
-        await("the huge request is being decided", AdmissionLoadTest::deciding, 60);
+        await("the huge request is being decided").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+                .until(AdmissionLoadTest::deciding);
 
         // Sixteen new connections spread over every event loop, so some share the huge request's.
         List<CompletableFuture<Long>> smalls = new ArrayList<>();
@@ -124,7 +117,8 @@ class AdmissionLoadTest {
             for (RawUpload u : uploads) {
                 u.written().get(120, TimeUnit.SECONDS);
             }
-            await("the ninth upload is answered", () -> uploads.stream().anyMatch(u -> u.answer().isDone()), 60);
+            await("the ninth upload is answered").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> uploads.stream().anyMatch(u -> u.answer().isDone()));
             List<RawUpload.Answer> answers = uploads.stream().filter(u -> u.answer().isDone()).map(u -> u.answer().join()).toList();
             assertEquals(1, answers.size(), "one upload refused, eight stalled: " + answers);
             RawUpload.Answer refused = answers.get(0);
@@ -134,14 +128,16 @@ class AdmissionLoadTest {
             assertTrue(json.path("message").asText().contains("too many request bodies"), json.toString());
 
             // The stalled bodies are held (and counted) although none is complete; the last bytes may still be on the way.
-            await("the eight stalled bodies are counted", () -> inFlightBytes() == 8 * 8_000_000L, 30);
+            await("the eight stalled bodies are counted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> inFlightBytes() == 8 * 8_000_000L);
             // A normal request still fits and is decided.
             JsonNode r = new WebhookClient(TestTls.certFile(TestTls.DIR)).review("/validate", Reviews.recorded("pod-create-root"));
             assertTrue(!r.path("allowed").asBoolean(true), r.toString());
         } finally {
             uploads.forEach(RawUpload::close);
         }
-        await("the budget is back at zero once the stalled connections close", () -> inFlightBytes() == 0, 30);
+        await("the budget is back at zero once the stalled connections close").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(5)).until(() -> inFlightBytes() == 0);
     }
 
     @Test
@@ -163,8 +159,8 @@ class AdmissionLoadTest {
             for (RawUpload u : uploads) {
                 u.written().get(120, TimeUnit.SECONDS);
             }
-            await("some upload was refused over the budget", () -> uploads.stream().anyMatch(u -> u.answer().isDone()
-                    && u.answer().join().status() == 503), 60);
+            await("some upload was refused over the budget").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> uploads.stream().anyMatch(u -> u.answer().isDone() && u.answer().join().status() == 503));
             for (RawUpload u : uploads.subList(uploads.size() - 5, uploads.size())) {
                 RawUpload.Answer a = u.answer().get(60, TimeUnit.SECONDS);
                 assertTrue(a.status() == 400 || a.status() == 503, a.toString());
@@ -172,6 +168,7 @@ class AdmissionLoadTest {
         } finally {
             uploads.forEach(RawUpload::close);
         }
-        await("the budget is back at zero", () -> inFlightBytes() == 0, 30);
+        await("the budget is back at zero").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+                .until(() -> inFlightBytes() == 0);
     }
 }

@@ -3,6 +3,7 @@ package dev.rootguard.admission;
 import dev.rootguard.testing.Pem;
 import dev.rootguard.testing.Reviews;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import javax.net.ssl.SSLContext;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
@@ -110,34 +112,17 @@ class ClientCertificateIT {
     void aReplacedClientCaIsUsedForNewConnections() throws Exception {
         try {
             Files.copy(OTHER.resolve("ca.crt"), CLIENT_CA, StandardCopyOption.REPLACE_EXISTING);
-            assertEquals("", eventually(() -> validate(intruder()).statusCode() == 200), "the new CA's client is accepted after the reload");
+            eventually("the new CA's client is accepted after the reload", () -> validate(intruder()).statusCode() == 200);
             assertThrows(IOException.class, () -> validate(apiServer()), "the old CA's client is refused after the reload");
         } finally {
             // Restored even when an assertion above failed, so the other tests see the original CA.
             Files.copy(DIR.resolve("ca.crt"), CLIENT_CA, StandardCopyOption.REPLACE_EXISTING);
         }
-        assertEquals("", eventually(() -> validate(apiServer()).statusCode() == 200), "the original CA's client is accepted again");
+        eventually("the original CA's client is accepted again", () -> validate(apiServer()).statusCode() == 200);
     }
 
-    interface Probe {
-        boolean ok() throws Exception;
-    }
-
-    /** Empty when the probe held within 30 s, else what the last attempt saw. */
-    private static String eventually(Probe probe) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        String last = "never probed";
-        while (System.nanoTime() < deadline) {
-            try {
-                if (probe.ok()) {
-                    return "";
-                }
-                last = "probe returned false";
-            } catch (Exception e) {
-                last = e.toString();
-            }
-            Thread.sleep(100);
-        }
-        return "still failing after 30 s: " + last;
+    /** Waits up to 30 s for the probe to hold; an attempt that throws (a refused handshake) is retried. */
+    private static void eventually(String what, Callable<Boolean> probe) {
+        await(what).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(probe);
     }
 }

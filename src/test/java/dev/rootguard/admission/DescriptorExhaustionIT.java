@@ -5,6 +5,7 @@ import dev.rootguard.testing.RawHttps;
 import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.WebhookProcess;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,13 +13,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
@@ -71,12 +72,11 @@ class DescriptorExhaustionIT {
             }
             pool.shutdown();
             // A wedged server stalls every handshake; fail in minutes rather than wait out 1,100 client timeouts.
-            long floodDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-            while (!pool.awaitTermination(200, TimeUnit.MILLISECONDS)) {
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
                 peakFds[0] = Math.max(peakFds[0], openFds(webhook.pid()));
-                assertTrue(System.nanoTime() < floodDeadline, "the flood's handshakes did not finish within 180 s (" + held.size()
+                assertTrue(pool.isTerminated(), () -> "the flood's handshakes did not finish within 180 s (" + held.size()
                         + " open, " + failed.get() + " failed): the server stalled; see " + webhook.log());
-            }
+            });
             peakFds[0] = Math.max(peakFds[0], openFds(webhook.pid()));
             // Connections within the cap are still served while the flood holds the rest.
             List<RawHttps> open = new ArrayList<>();

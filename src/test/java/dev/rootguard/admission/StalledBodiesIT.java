@@ -7,6 +7,7 @@ import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.WebhookClient;
 import dev.rootguard.testing.WebhookProcess;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -121,7 +123,8 @@ class StalledBodiesIT {
                     + " heap used while they stall: %.0f MB%n", sentMs, refused, held, heapStalled));
 
             uploads.forEach(RawUpload::close);
-            AdmissionLoadTest.await("the budget is back at zero once the connections close", () -> metric(webhook, IN_FLIGHT) == 0, 30);
+            await("the budget is back at zero once the connections close").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> metric(webhook, IN_FLIGHT) == 0);
             assertTrue(webhook.alive());
             report.append(String.format("after the connections closed: 0 bytes held, heap used %.0f MB%n", heapUsedMb(webhook)));
         } finally {

@@ -5,6 +5,7 @@ import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.TestTls;
 import dev.rootguard.testing.WebhookClient;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +16,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocketFactory;
@@ -46,7 +48,8 @@ public class WorkersBusyTest {
         assertTrue(large.length >= 64 * 1024, "over the inline size: " + large.length);
         try (RawUpload first = new RawUpload(tls, "localhost", port, "/validate", huge);
                 RawUpload second = new RawUpload(tls, "localhost", port, "/mutate", huge)) {
-            AdmissionLoadTest.await("both huge requests are with the pool", () -> pool.pending() == 2, 120);
+            await("both huge requests are with the pool").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> pool.pending() == 2);
             try (RawUpload third = new RawUpload(tls, "localhost", port, "/validate", large)) {
                 RawUpload.Answer refused = third.answer().get(30, TimeUnit.SECONDS);
                 assertFalse(first.answer().isDone(), "refused while the first was still being decided");

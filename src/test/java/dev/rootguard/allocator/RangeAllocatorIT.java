@@ -5,6 +5,7 @@ import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.testing.ControlPlane;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -30,8 +31,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,16 +83,6 @@ class RangeAllocatorIT {
         return Long.parseLong(cm.getData().get(RangeAllocator.NEXT));
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
     private static void assertDistinctAlignedInside(IdRange block, long size, List<IdRange> ranges) {
         for (int i = 0; i < ranges.size(); i++) {
             IdRange r = ranges.get(i);
@@ -112,7 +101,8 @@ class RangeAllocatorIT {
             ns.getSpec().setFinalizers(List.of());
             client.raw("/api/v1/namespaces/" + name + "/finalize", "PUT", ns);
         }
-        await(() -> client.namespaces().withName(name).get() == null, name + " is gone");
+        await(name + " is gone").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                .until(() -> client.namespaces().withName(name).get() == null);
     }
 
     @Test
@@ -239,7 +229,7 @@ class RangeAllocatorIT {
                 """;
         client.resource(policy).create();
         client.resource(binding).create();
-        await(() -> {
+        await("the policy refusing updates of namespace stuck").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
             try {
                 client.namespaces().withName("stuck").edit(n -> new NamespaceBuilder(n).editMetadata().addToLabels("probe", "x").endMetadata()
                         .build());
@@ -247,7 +237,7 @@ class RangeAllocatorIT {
             } catch (KubernetesClientException e) {
                 return true;
             }
-        }, "the policy refusing updates of namespace stuck");
+        });
 
         IdRange block = new IdRange(7_000_000, 7_099_999);
         RangeAllocator a = allocator(client, "stuck-records", block, 1000, Set.of());
@@ -260,14 +250,14 @@ class RangeAllocatorIT {
 
         client.resource(binding).delete();
         RangeAllocator.Result[] last = new RangeAllocator.Result[1];
-        await(() -> {
+        await("namespace stuck annotated once the policy is gone").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
             try {
                 last[0] = a.ensureRange("stuck");
                 return true;
             } catch (KubernetesClientException e) {
                 return false;
             }
-        }, "namespace stuck annotated once the policy is gone");
+        });
         assertEquals(new RangeAllocator.Result(RangeAllocator.Outcome.ASSIGNED, Optional.of(new IdRange(7_000_000, 7_000_999))), last[0]);
         assertEquals(next, recordNext("stuck-records"));
     }
@@ -320,7 +310,8 @@ class RangeAllocatorIT {
                 replicas.add(replica);
                 replica.start();
             }
-            await(() -> replicas.stream().filter(LeaderAllocator::leading).count() == 1, "one replica leads");
+            await("one replica leads").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> replicas.stream().filter(LeaderAllocator::leading).count() == 1);
             List<String> names = IntStream.range(0, 12).mapToObj(i -> "tenant-" + i).toList();
             ExecutorService pool = Executors.newFixedThreadPool(6);
             try {
@@ -333,22 +324,26 @@ class RangeAllocatorIT {
             } finally {
                 pool.shutdownNow();
             }
-            await(() -> names.stream().allMatch(n -> rangeOf(n).isPresent()), "every new namespace has a range");
+            await("every new namespace has a range").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> names.stream().allMatch(n -> rangeOf(n).isPresent()));
             Map<String, IdRange> before = new HashMap<>();
             names.forEach(n -> before.put(n, rangeOf(n).orElseThrow()));
             assertDistinctAlignedInside(block, 10_000, new ArrayList<>(before.values()));
             assertEquals(Optional.empty(), rangeOf("kube-system"), "excluded namespaces get no range");
             // The API server creates "default" itself, shortly after start-up, so its range may come after the tenants'.
-            await(() -> rangeOf("default").isPresent(), "namespaces that existed before are given one too");
+            await("namespaces that existed before are given one too").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> rangeOf("default").isPresent());
             assertEquals(1, replicas.stream().filter(LeaderAllocator::leading).count(), "still exactly one leader");
 
             LeaderAllocator leader = replicas.stream().filter(LeaderAllocator::leading).findFirst().orElseThrow();
             LeaderAllocator other = replicas.get(1 - replicas.indexOf(leader));
             leader.close();
             assertFalse(leader.leading());
-            await(other::leading, "the other replica takes over the released lease");
+            await("the other replica takes over the released lease").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(other::leading);
             namespace("tenant-after-failover", Map.of());
-            await(() -> rangeOf("tenant-after-failover").isPresent(), "the new leader assigns ranges");
+            await("the new leader assigns ranges").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> rangeOf("tenant-after-failover").isPresent());
             IdRange after = rangeOf("tenant-after-failover").orElseThrow();
             before.values().forEach(r -> assertFalse(r.overlaps(after), after + " overlaps " + r));
             names.forEach(n -> assertEquals(before.get(n), rangeOf(n).orElseThrow(), n + " keeps its range"));

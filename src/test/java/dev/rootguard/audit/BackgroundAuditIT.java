@@ -6,6 +6,7 @@ import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.rule.RuleRegistry;
 import dev.rootguard.testing.ControlPlane;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,7 +18,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -29,19 +29,6 @@ class BackgroundAuditIT {
         return new PodBuilder().withNewMetadata().withName(name).endMetadata().withNewSpec().addNewContainer().withName("app")
                 .withImage("registry.example/app:1").withNewSecurityContext().withRunAsUser(0L).endSecurityContext().endContainer()
                 .endSpec().build();
-    }
-
-    private static <T> T await(Supplier<T> value, java.util.function.Predicate<T> done, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        T v = value.get();
-        while (!done.test(v)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what + "; last value " + v);
-            }
-            Thread.sleep(100);
-            v = value.get();
-        }
-        return v;
     }
 
     private static double gauge(SimpleMeterRegistry registry, String rule, String ns, String action) {
@@ -65,7 +52,8 @@ class BackgroundAuditIT {
                     namespaces::policyFor, registry);
             try {
                 audit.start();
-                await(() -> audit.synced() && namespaces.synced(), s -> s, "caches are synced");
+                await("caches are synced").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> audit.synced() && namespaces.synced());
                 List<String> first = audit.runOnce();
                 assertTrue(first.contains("Pod bg-audit/one"), first.toString());
                 assertTrue(first.contains("Pod bg-audit-warn/two"), first.toString());
@@ -78,15 +66,15 @@ class BackgroundAuditIT {
                 client.pods().inNamespace("bg-audit").resource(rootPod("three")).create();
                 client.pods().inNamespace("bg-audit-warn").withName("two").delete();
                 List<String> logged = new java.util.ArrayList<>();
-                await(() -> {
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                     logged.addAll(audit.runOnce());
-                    return gauge(registry, "run-as-root", "bg-audit", "enforce");
-                }, v -> v == 2.0, "the new pod is counted");
+                    assertEquals(2.0, gauge(registry, "run-as-root", "bg-audit", "enforce"), "the new pod is counted");
+                });
                 assertEquals(List.of("Pod bg-audit/three"), logged.stream().filter(k -> k.contains("bg-audit")).toList());
-                await(() -> {
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                     audit.runOnce();
-                    return gauge(registry, "run-as-root", "bg-audit-warn", "warn");
-                }, v -> v == 0.0, "the deleted pod is no longer counted");
+                    assertEquals(0.0, gauge(registry, "run-as-root", "bg-audit-warn", "warn"), "the deleted pod is no longer counted");
+                });
             } finally {
                 audit.stop();
                 namespaces.stop();

@@ -3,6 +3,7 @@ package dev.rootguard.chart;
 import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.Tools;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -17,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,16 +70,6 @@ class HelmInstallIT {
 
     private static Pod create(String ns, String name) {
         return client.pods().inNamespace(ns).resource(pod(name + "-" + System.nanoTime())).create();
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(250);
-        }
     }
 
     private static boolean refusedByUnreachableWebhook() {
@@ -142,7 +132,8 @@ class HelmInstallIT {
         assertNotNull(client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(FULLNAME).get());
 
         // No webhook pod can run here, so failurePolicy Fail refuses pods in intercepted namespaces...
-        await(HelmInstallIT::refusedByUnreachableWebhook, "pods in an intercepted namespace are refused");
+        await("pods in an intercepted namespace are refused").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(HelmInstallIT::refusedByUnreachableWebhook);
         // ...while kube-system and the release namespace are never intercepted.
         assertNotNull(create("kube-system", "system"));
         assertNotNull(create(NS, "own"));
@@ -166,6 +157,7 @@ class HelmInstallIT {
         assertNull(client.secrets().inNamespace(NS).withName(FULLNAME + "-tls").get());
         assertNull(client.rbac().clusterRoles().withName(FULLNAME).get());
         assertNull(client.apps().deployments().inNamespace(NS).withName(FULLNAME).get());
-        await(() -> !refusedByUnreachableWebhook(), "pods are admitted again after uninstall");
+        await("pods are admitted again after uninstall").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> !refusedByUnreachableWebhook());
     }
 }

@@ -6,6 +6,7 @@ import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.testing.ControlPlane;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,23 +20,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The namespace cache against a real kube-apiserver. */
 @ExtendWith(ControlPlane.class)
 class NamespaceCacheIT {
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
 
     @Test
     void labelsSetTheModeAndMutationAndChangesArriveThroughTheWatch() throws Exception {
@@ -47,7 +37,8 @@ class NamespaceCacheIT {
             NamespaceCache cache = new NamespaceCache(() -> client, true, registry);
             try {
                 cache.start();
-                await(cache::synced, "the cache is synced");
+                await("the cache is synced").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(cache::synced);
                 assertEquals(1.0, registry.get("rootguard.namespace.cache.synced").gauge().value());
 
                 NamespacePolicy p = cache.policyFor("ns-cache-warn");
@@ -60,12 +51,14 @@ class NamespaceCacheIT {
 
                 client.namespaces().withName("ns-cache-warn").edit(n -> new NamespaceBuilder(n).editMetadata()
                         .addToLabels(NamespacePolicy.MODE_LABEL, "audit").removeFromLabels(NamespacePolicy.MUTATE_LABEL).endMetadata().build());
-                await(() -> cache.policyFor("ns-cache-warn").mode().equals(Optional.of(Action.AUDIT)), "the relabel is seen");
+                await("the relabel is seen").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> cache.policyFor("ns-cache-warn").mode().equals(Optional.of(Action.AUDIT)));
                 assertTrue(cache.policyFor("ns-cache-warn").mutate());
 
                 client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("ns-cache-new")
                         .addToLabels(NamespacePolicy.MODE_LABEL, "enforce").endMetadata().build()).create();
-                await(() -> cache.policyFor("ns-cache-new").mode().isPresent(), "a new namespace is seen");
+                await("a new namespace is seen").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> cache.policyFor("ns-cache-new").mode().isPresent());
             } finally {
                 cache.stop();
             }
@@ -87,7 +80,8 @@ class NamespaceCacheIT {
                 assertEquals(NamespaceRanges.UNKNOWN, cache.policyFor("ns-cache-ranged").ranges(), "not synced: nothing known");
                 assertFalse(cache.addHandler(new Recorder(seen)), "no informer yet");
                 cache.start();
-                await(cache::synced, "the cache is synced");
+                await("the cache is synced").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(cache::synced);
 
                 NamespaceRanges ranged = cache.policyFor("ns-cache-ranged").ranges();
                 assertEquals(Optional.of(new IdRange(1000000000, 1000009999)), ranged.uids());
@@ -103,11 +97,14 @@ class NamespaceCacheIT {
                 assertTrue(cache.namespaces().stream().anyMatch(n -> n.getMetadata().getName().equals("ns-cache-typo")));
 
                 assertTrue(cache.addHandler(new Recorder(seen)));
-                await(() -> seen.contains("ns-cache-ranged"), "a new handler hears of the cached namespaces");
+                await("a new handler hears of the cached namespaces").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> seen.contains("ns-cache-ranged"));
                 client.namespaces().withName("ns-cache-typo").edit(n -> new NamespaceBuilder(n).editMetadata()
                         .addToAnnotations(NamespaceRanges.UID_RANGE_ANNOTATION, "1000010000/10000").endMetadata().build());
-                await(() -> cache.policyFor("ns-cache-typo").ranges().uids().isPresent(), "the fixed annotation is seen");
-                await(() -> seen.stream().filter("ns-cache-typo"::equals).count() >= 2, "the handler hears of the update");
+                await("the fixed annotation is seen").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> cache.policyFor("ns-cache-typo").ranges().uids().isPresent());
+                await("the handler hears of the update").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> seen.stream().filter("ns-cache-typo"::equals).count() >= 2);
             } finally {
                 cache.stop();
             }

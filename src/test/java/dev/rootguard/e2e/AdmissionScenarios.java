@@ -3,6 +3,7 @@ package dev.rootguard.e2e;
 import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.WebhookProcess;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -117,15 +118,16 @@ abstract class AdmissionScenarios {
 
         // The API server picks up webhook configurations asynchronously, and the webhook's namespace
         // cache syncs asynchronously: wait until both are visibly in effect.
-        await(() -> denied(() -> create(NS, rootPod("probe")).toString()), "the validating webhook is active");
-        await(() -> {
+        await("the validating webhook is active").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> denied(() -> create(NS, rootPod("probe")).toString()));
+        await("the namespace labels are in effect").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
             try {
                 client.pods().inNamespace(NS_WARN).resource(rootPod("probe")).dryRun().create();
                 return true;
             } catch (KubernetesClientException e) {
                 return false;
             }
-        }, "the namespace labels are in effect");
+        });
     }
 
     @AfterAll
@@ -157,21 +159,6 @@ abstract class AdmissionScenarios {
             throw new IllegalStateException(command + " failed: " + out);
         }
         return out;
-    }
-
-    private static void await(Supplier<Boolean> condition, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.get()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
     }
 
     private static boolean denied(Supplier<String> action) {
@@ -313,7 +300,7 @@ abstract class AdmissionScenarios {
     void auditNamespaceAdmitsAndTheApiServerAuditLogCarriesTheAnnotations() {
         create(NS_AUDIT, rootPod("audited"));
         List<JsonNode> events = new ArrayList<>();
-        await(() -> {
+        await("the audit event is written").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
             events.clear();
             try {
                 for (String line : cluster.auditLog()) {
@@ -327,7 +314,7 @@ abstract class AdmissionScenarios {
                 return false;
             }
             return !events.isEmpty();
-        }, "the audit event is written");
+        });
         JsonNode annotations = events.get(0).path("annotations");
         assertEquals("audit", annotations.path(Webhooks.VALIDATING_NAME + "/mode").asText(), annotations.toString());
         assertTrue(annotations.path(Webhooks.VALIDATING_NAME + "/violations").asText()

@@ -7,6 +7,7 @@ import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.Tools;
 import dev.rootguard.testing.WebhookProcess;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -40,7 +41,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,8 +95,8 @@ class IdRangeIT {
         List<String> excluded = List.of("kube-system", OWN_NS);
         client.resource(Webhooks.mutating(url, caBundle, excluded)).serverSideApply();
         client.resource(Webhooks.validating(url, caBundle, excluded)).serverSideApply();
-        await(() -> denied(() -> client.pods().inNamespace("legacy").resource(pod("probe", 0L)).dryRun().create()),
-                "the validating webhook is active");
+        await("the validating webhook is active").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                .until(() -> denied(() -> client.pods().inNamespace("legacy").resource(pod("probe", 0L)).dryRun().create()));
     }
 
     @AfterAll
@@ -145,23 +145,9 @@ class IdRangeIT {
     }
 
     private IdRange awaitRange(String namespace) {
-        await(() -> rangeOf(namespace).isPresent(), namespace + " has a range");
+        await(namespace + " has a range").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                .until(() -> rangeOf(namespace).isPresent());
         return rangeOf(namespace).orElseThrow();
-    }
-
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
     }
 
     private static boolean denied(Runnable create) {
@@ -266,8 +252,8 @@ class IdRangeIT {
         namespace("typo", Map.of(NamespaceRanges.UID_RANGE_ANNOTATION, "1000000000-1000009999"));
         String expected = "[id-range] spec.securityContext.runAsUser: namespace typo has no usable ID range";
         // Until the webhook's cache has seen the namespace, it is denied as one whose range is not assigned yet.
-        await(() -> rejection(() -> client.pods().inNamespace("typo").resource(pod("x", null)).dryRun().create()).contains(expected),
-                "the unreadable annotation is seen");
+        await("the unreadable annotation is seen").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                .until(() -> rejection(() -> client.pods().inNamespace("typo").resource(pod("x", null)).dryRun().create()).contains(expected));
         String message = rejection(() -> client.pods().inNamespace("typo").resource(pod("x", null)).create());
         assertTrue(message.contains(expected) && message.contains("set the annotation to <start>/<size> or remove it"), message);
         assertEquals("1000000000-1000009999", client.namespaces().withName("typo").get().getMetadata().getAnnotations()
@@ -276,14 +262,14 @@ class IdRangeIT {
         client.namespaces().withName("typo").edit(n -> new NamespaceBuilder(n).editMetadata()
                 .removeFromAnnotations(NamespaceRanges.UID_RANGE_ANNOTATION).endMetadata().build());
         IdRange assigned = awaitRange("typo");
-        await(() -> {
+        await("pods are admitted once the namespace has a range").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
             try {
                 client.pods().inNamespace("typo").resource(pod("x", null)).dryRun().create();
                 return true;
             } catch (KubernetesClientException e) {
                 return false;
             }
-        }, "pods are admitted once the namespace has a range");
+        });
         assertEquals(assigned.min(), client.pods().inNamespace("typo").resource(pod("x", null)).create().getSpec().getSecurityContext()
                 .getRunAsUser());
     }
@@ -317,7 +303,8 @@ class IdRangeIT {
         createConcurrently(List.of("before-restart-1", "before-restart-2"));
         awaitRange("before-restart-1");
         awaitRange("before-restart-2");
-        await(() -> leaders() == 1, "one replica leads");
+        await("one replica leads").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                .until(() -> leaders() == 1);
         Map<String, IdRange> before = allRanges();
         long highest = before.values().stream().mapToLong(IdRange::max).max().orElseThrow();
 
@@ -336,7 +323,8 @@ class IdRangeIT {
         namespace("after-restart", Map.of());
         IdRange later = awaitRange("after-restart");
         assertTrue(later.min() > failover.max(), later + " is above every range handed out before the restart");
-        await(() -> leaders() == 1, "one replica leads after the restart");
+        await("one replica leads after the restart").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                .until(() -> leaders() == 1);
         Map<String, IdRange> after = allRanges();
         before.forEach((ns, r) -> assertEquals(r, after.get(ns), ns + " keeps its range"));
         assertDistinctAndAligned(new ArrayList<>(after.values()));

@@ -3,6 +3,7 @@ package dev.rootguard.e2e;
 import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.WebhookProcess;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,22 +82,18 @@ class IdleKeepAliveIT {
 
     /** In effect once a root pod is denied. */
     private static void awaitInEffect(KubernetesClient client) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         Pod root = new PodBuilder().withNewMetadata().withName("probe").endMetadata().withNewSpec().addNewContainer().withName("app")
                 .withImage("registry.example/app:1").withNewSecurityContext().withRunAsUser(0L).endSecurityContext().endContainer()
                 .endSpec().build();
-        while (System.nanoTime() < deadline) {
+        await("webhooks in effect").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
             try {
                 client.pods().inNamespace(NS).resource(root).create();
                 client.pods().inNamespace(NS).withName("probe").withGracePeriod(0).delete();
+                return false;
             } catch (KubernetesClientException e) {
-                if (String.valueOf(e.getMessage()).contains("rootguard denied")) {
-                    return;
-                }
+                return String.valueOf(e.getMessage()).contains("rootguard denied");
             }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("webhooks not in effect within 30 s");
+        });
     }
 
     /** Compliant once the mutating webhook fills in the IDs. */

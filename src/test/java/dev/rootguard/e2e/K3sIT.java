@@ -2,11 +2,14 @@ package dev.rootguard.e2e;
 
 import dev.rootguard.testing.ControlPlane;
 
+import static org.awaitility.Awaitility.await;
+
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.testcontainers.Testcontainers;
 import org.testcontainers.images.builder.Transferable;
@@ -43,9 +46,8 @@ class K3sIT extends AdmissionScenarios {
         return new Cluster() {
             /** k3s creates each namespace's default service account asynchronously, and pods need it. */
             public void namespaceCreated(String namespace) throws InterruptedException {
-                for (int i = 0; i < 300 && client.serviceAccounts().inNamespace(namespace).withName("default").get() == null; i++) {
-                    Thread.sleep(200);
-                }
+                await("the default service account of " + namespace).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> client.serviceAccounts().inNamespace(namespace).withName("default").get() != null);
             }
 
             public KubernetesClient client() {

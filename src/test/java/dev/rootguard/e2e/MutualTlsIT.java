@@ -4,6 +4,7 @@ import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.Pem;
 import dev.rootguard.testing.WebhookProcess;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -133,22 +134,18 @@ class MutualTlsIT {
     }
 
     private static String awaitMessage(KubernetesClient client, String fragment) throws InterruptedException {
-        String last = "no attempt";
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
+        String[] last = { "no attempt" };
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
             try {
                 client.pods().inNamespace("tenant").resource(rootPod("root")).create();
                 client.pods().inNamespace("tenant").withName("root").withGracePeriod(0).delete();
-                last = "the root pod was created";
+                last[0] = "the root pod was created";
             } catch (KubernetesClientException e) {
-                last = e.getMessage();
-                if (last.contains(fragment)) {
-                    return last;
-                }
+                last[0] = e.getMessage();
             }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("expected \"" + fragment + "\" within 30 s; last: " + last);
+            assertTrue(last[0].contains(fragment), () -> "expected \"" + fragment + "\" within 30 s; last: " + last[0]);
+        });
+        return last[0];
     }
 
     private static int post(int port, SSLContext tls) throws IOException, InterruptedException {

@@ -93,19 +93,15 @@ class RolloutIT {
         client.resource(Webhooks.mutating(url, caBundle, List.of("kube-system"))).serverSideApply();
         client.resource(Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
         // In effect once a root pod is denied.
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
+        await("webhooks in effect").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
             try {
                 client.pods().inNamespace(NS).resource(pod("probe", true)).create();
                 client.pods().inNamespace(NS).withName("probe").withGracePeriod(0).delete();
+                return false;
             } catch (KubernetesClientException e) {
-                if (String.valueOf(e.getMessage()).contains("rootguard denied")) {
-                    return;
-                }
+                return String.valueOf(e.getMessage()).contains("rootguard denied");
             }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("webhooks not in effect within 30 s");
+        });
     }
 
     private static Pod pod(String name, boolean root) {

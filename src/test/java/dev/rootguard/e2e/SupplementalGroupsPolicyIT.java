@@ -4,6 +4,7 @@ import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.Tools;
 import dev.rootguard.testing.WebhookProcess;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -97,14 +98,13 @@ class SupplementalGroupsPolicyIT {
         String url = "https://127.0.0.1:" + port;
         client.resource(Webhooks.mutating(url, caBundle, List.of("kube-system"))).serverSideApply();
         client.resource(Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
-        String last = "no attempt";
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
+        String[] last = { "no attempt" };
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
             try {
                 Pod probe = client.pods().inNamespace(NS).resource(pod("probe", null)).dryRun().create();
                 boolean mutated = probe.getSpec().getSecurityContext() != null
                         && Long.valueOf(10000L).equals(probe.getSpec().getSecurityContext().getRunAsUser());
-                last = mutated ? "mutated, but a root pod was admitted" : "not mutated yet";
+                last[0] = mutated ? "mutated, but a root pod was admitted" : "not mutated yet";
                 if (mutated) {
                     Pod root = pod("root", null);
                     root.getSpec().getContainers().get(0).setSecurityContext(new io.fabric8.kubernetes.api.model.SecurityContextBuilder()
@@ -112,14 +112,10 @@ class SupplementalGroupsPolicyIT {
                     client.pods().inNamespace(NS).resource(root).dryRun().create();
                 }
             } catch (KubernetesClientException e) {
-                last = e.getMessage();
-                if (last.contains("rootguard denied")) {
-                    return;
-                }
+                last[0] = e.getMessage();
             }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("webhooks not in effect within 60 s; last: " + last);
+            assertTrue(last[0].contains("rootguard denied"), () -> "webhooks not in effect within 60 s; last: " + last[0]);
+        });
     }
 
     private static Pod pod(String name, String supplementalGroupsPolicy) {

@@ -4,6 +4,7 @@ import dev.rootguard.testing.RawHttps;
 import dev.rootguard.testing.TestTls;
 import dev.rootguard.testing.WebhookClient;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -138,10 +140,7 @@ class ConnectionLimitsTest {
             }
             held.remove(0).close();
             // The close is counted on the server's event loop; allow it a moment.
-            long deadline = System.nanoTime() + 5_000_000_000L;
-            while (guard.openConnections() >= CAP && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> guard.openConnections() < CAP);
             try (RawHttps again = open()) {
                 assertEquals(404, again.send(get("/nothing")).read().status());
             }

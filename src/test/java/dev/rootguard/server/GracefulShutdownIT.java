@@ -7,6 +7,7 @@ import dev.rootguard.testing.Pem;
 import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.WebhookProcess;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,10 +93,8 @@ class GracefulShutdownIT {
                 }
             }));
             // Load first: SIGTERM arrives while kept-alive connections are busy.
-            long warm = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (samples.stream().filter(x -> x.result.outcome() == Outcome.ANSWERED).count() < 200 && System.nanoTime() < warm) {
-                sleep(50);
-            }
+            await("200 answers before SIGTERM").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> samples.stream().filter(x -> x.result.outcome() == Outcome.ANSWERED).count() >= 200);
             terminatedAt = System.nanoTime();
             webhook.terminate();
             exited = webhook.awaitExit(Duration.ofSeconds(25));

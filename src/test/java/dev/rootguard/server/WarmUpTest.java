@@ -5,6 +5,7 @@ import dev.rootguard.json.Json;
 import dev.rootguard.testing.TestTls;
 import dev.rootguard.testing.WebhookClient;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +17,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -39,11 +41,8 @@ public class WarmUpTest {
 
     @Test
     void rehearsalsRunToTheConfiguredCountAndRecordNoMetric() throws Exception {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (warmUp.running() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertFalse(warmUp.running(), "the rehearsals end");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                .untilAsserted(() -> assertFalse(warmUp.running(), "the rehearsals end"));
         assertEquals(600, warmUp.rehearsed());
         String metrics = WebhookClient.management("/q/metrics").body();
         assertFalse(metrics.contains("rootguard_admission_requests_total{"), "rehearsals are not requests");

@@ -4,6 +4,7 @@ import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.TestTls;
 import dev.rootguard.testing.WebhookClient;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
@@ -77,14 +79,12 @@ class CertificateReloadTest {
         Files.copy(files.keyFile(), DIR.resolve("rootguard.key"), StandardCopyOption.REPLACE_EXISTING);
         Files.copy(files.certFile(), DIR.resolve("rootguard.crt"), StandardCopyOption.REPLACE_EXISTING);
 
-        BigInteger after = before;
-        long deadline = System.currentTimeMillis() + 15_000;
-        while (after.equals(before) && System.currentTimeMillis() < deadline) {
-            Thread.sleep(100);
-            after = servedSerial();
-        }
-        assertNotEquals(before, after, "the new certificate was not served within 15 s");
-        Thread.sleep(300);
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertNotEquals(before, servedSerial(), "the new certificate was not served within 15 s"));
+        // The load goes on for at least 300 ms and one more handshake, now against the new certificate.
+        int atRotation = handshakes.get();
+        await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(300))
+                .until(() -> failure.get() != null || handshakes.get() > atRotation);
         running.set(false);
         load.join(10_000);
         assertEquals(null, failure.get(), "a handshake failed during the rotation after " + handshakes.get() + " handshakes");
@@ -102,16 +102,12 @@ class CertificateReloadTest {
         var files = DevCertificate.ensure(other);
         // Only the certificate changes: it does not match the key on disk, so the old pair stays.
         Files.copy(files.certFile(), DIR.resolve("rootguard.crt"), StandardCopyOption.REPLACE_EXISTING);
-        Thread.sleep(1500);
-        assertEquals(before, servedSerial());
+        // For 1.5 s (several reload periods of 200 ms) the old pair is still served.
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertEquals(before, servedSerial()));
         // Completing the pair applies it.
         Files.copy(files.keyFile(), DIR.resolve("rootguard.key"), StandardCopyOption.REPLACE_EXISTING);
-        long deadline = System.currentTimeMillis() + 15_000;
-        BigInteger after = before;
-        while (after.equals(before) && System.currentTimeMillis() < deadline) {
-            Thread.sleep(100);
-            after = servedSerial();
-        }
-        assertNotEquals(before, after);
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertNotEquals(before, servedSerial()));
     }
 }
