@@ -13,28 +13,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * {@code request.object} or {@code request.oldObject} as the decoder read it: already bound to its
- * model class when the decoder knew the class on the way, else as the tokens read from the body,
- * bound on request. Either way the body is parsed once and no JSON tree of the object is built.
+ * {@code request.object} or {@code request.oldObject} as the decoder read it: the tokens read from the
+ * body, bound to a model class on request. The body is parsed once and no JSON tree of the object is built
+ * on the way to a decision.
  */
 public final class RequestObject {
     private final TokenBuffer tokens;
-    private final HasMetadata bound;
-    private JsonNode tree;
 
     RequestObject(TokenBuffer tokens) {
         this.tokens = tokens;
-        this.bound = null;
-    }
-
-    private RequestObject(HasMetadata bound) {
-        this.tokens = null;
-        this.bound = bound;
-    }
-
-    /** An object the decoder already bound while reading the body. */
-    static RequestObject bound(HasMetadata object) {
-        return new RequestObject(object);
     }
 
     /** The tokens of an existing tree, for callers that hold one. */
@@ -50,10 +37,7 @@ public final class RequestObject {
 
     /** Reads the object as a model class; a wrong type or shape is a bad request naming the field. */
     public <T extends HasMetadata> T bind(Class<T> type, String where) {
-        if (bound != null && type == bound.getClass()) {
-            return type.cast(bound);
-        }
-        try (JsonParser p = parser()) {
+        try (JsonParser p = tokens.asParser(Json.MAPPER)) {
             return Json.MAPPER.readValue(p, type);
         } catch (JacksonException | IllegalArgumentException e) {
             String path = e instanceof JsonMappingException jm ? Json.fieldPath(jm) : "";
@@ -64,22 +48,26 @@ public final class RequestObject {
         }
     }
 
-    /** The object as a JSON tree, built on first use (names for logs, tests). */
-    public JsonNode tree() {
-        if (tree == null) {
-            try (JsonParser p = parser()) {
-                tree = Json.MAPPER.readTree(p);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+    /**
+     * The object's {@code metadata.name}, else its {@code metadata.generateName} with an asterisk, else "":
+     * for a log line about a request that could not be decided, read from the tokens.
+     */
+    String displayName() {
+        JsonNode metadata;
+        try (JsonParser p = tokens.asParser(Json.MAPPER)) {
+            JsonNode tree = Json.MAPPER.readTree(p);
+            metadata = tree == null ? null : tree.path("metadata");
+        } catch (IOException e) {
+            return "";
         }
-        return tree;
-    }
-
-    private JsonParser parser() throws IOException {
-        if (tokens != null) {
-            return tokens.asParser(Json.MAPPER);
+        if (metadata == null) {
+            return "";
         }
-        return Json.MAPPER.treeAsTokens(Json.MAPPER.valueToTree(bound));
+        JsonNode n = metadata.path("name");
+        if (n.isTextual() && !n.asText().isEmpty()) {
+            return n.asText();
+        }
+        JsonNode gn = metadata.path("generateName");
+        return gn.isTextual() ? gn.asText() + "*" : "";
     }
 }

@@ -8,7 +8,6 @@ import dev.rootguard.audit.Formats;
 import dev.rootguard.audit.ManifestReader;
 import dev.rootguard.cluster.ClusterScanner;
 import dev.rootguard.config.CliConfig;
-import dev.rootguard.json.Json;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.IdRange;
@@ -276,8 +275,7 @@ public final class Cli implements Runnable {
                 }
                 List<AuditReport.Result> out = new ArrayList<>();
                 for (HasMetadata o : objects) {
-                    out.add(auditor.audit(new Document(Document.Source.cluster(clusterName),
-                            (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.valueToTree(o), Map.of(), null)));
+                    out.add(auditor.audit(Document.Source.cluster(clusterName), o));
                 }
                 return out;
             }
