@@ -7,14 +7,22 @@ import dev.rootguard.policy.WorkloadKind;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -33,13 +41,13 @@ public final class AdmissionDecoder {
 
     /**
      * Parses and checks a request body. The body is read once, as a stream: the envelope fields become
-     * small JSON nodes, and {@code request.object} / {@code request.oldObject} are kept as the tokens
-     * read ({@link RequestObject}), in whichever order the fields come; the object is never built as a
-     * JSON tree. The decoder decides here, once, whether the request is one rootguard checks
-     * ({@link AdmissionCall#workload()}), and the object is bound to that kind's model class when the
-     * handler asks for it. Every problem is reported as if the whole body had been read before any
-     * check: a body that is not JSON is always reported as such, and the object's own fields are
-     * checked last.
+     * small JSON nodes, and {@code request.object} / {@code request.oldObject} are bound to the model
+     * class on the way when {@code request.kind} came first (as the API server writes it), else kept as
+     * tokens ({@link RequestObject}); the object is never built as a JSON tree. An object that does not
+     * bind on the way is read past, and only its own bytes are read again, as tokens. The decoder decides
+     * here, once, whether the request is one rootguard checks ({@link AdmissionCall#workload()}). Every
+     * problem is reported as if the whole body had been read before any check: a body that is not JSON is
+     * always reported as such, and the object's own fields are checked last.
      */
     public static AdmissionCall decode(byte[] body) {
         if (body == null || body.length == 0) {
@@ -54,7 +62,7 @@ public final class AdmissionDecoder {
 
     private static Envelope read(byte[] body) {
         try (JsonParser p = READER.createParser(body)) {
-            return Envelope.read(p);
+            return Envelope.read(p, body);
         } catch (JacksonException e) {
             throw new BadRequestException("request body is not valid JSON: " + JsonErrors.describe(e, true));
         } catch (IOException e) {
@@ -92,8 +100,12 @@ public final class AdmissionDecoder {
      */
     private record Envelope(ObjectNode root, ObjectNode request, Map<String, Captured> objects) {
 
-        /** Reads a whole body positioned before its first token; null when the body does not start with an object. */
-        static Envelope read(JsonParser p) throws IOException {
+        /**
+         * Reads a whole body positioned before its first token; null when the body does not start with an
+         * object. An object whose kind is known by then (the API server writes {@code request.kind} before
+         * {@code request.object}) is bound straight from the parser.
+         */
+        static Envelope read(JsonParser p, byte[] body) throws IOException {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
@@ -107,7 +119,9 @@ public final class AdmissionDecoder {
                     while (p.nextToken() == JsonToken.FIELD_NAME) {
                         String field = p.currentName();
                         if (p.nextToken() == JsonToken.START_OBJECT && ("object".equals(field) || "oldObject".equals(field))) {
-                            objects.put(field, capture(p));
+                            WorkloadKind kind = kindSoFar(request);
+                            // Binding on the way needs byte offsets (UTF-8) to re-read the object alone if it fails.
+                            objects.put(field, kind == null || p.currentTokenLocation().getByteOffset() < 0 ? capture(p) : bind(p, kind, body));
                         } else {
                             request.set(field, value(p));
                         }
@@ -121,6 +135,70 @@ public final class AdmissionDecoder {
                 throw afterTheEnd(p.currentTokenLocation());
             }
             return new Envelope(root, request, objects);
+        }
+
+        /** The workload kind named by the request's kind read so far, or null. */
+        private static WorkloadKind kindSoFar(ObjectNode request) {
+            JsonNode gvk = request.get("kind");
+            if (gvk == null || !gvk.isObject()) {
+                return null;
+            }
+            JsonNode group = gvk.get("group");
+            JsonNode kind = gvk.get("kind");
+            if (kind == null || !kind.isTextual() || (group != null && !group.isNull() && !group.isTextual())) {
+                return null;
+            }
+            return WorkloadKind.of(group == null || group.isNull() ? "" : group.asText(), kind.asText()).orElse(null);
+        }
+
+        /**
+         * Binds an object from the parser, positioned at its start. If the body is not JSON there, that is
+         * thrown as a read would; if the object does not bind, the rest of it is read past (checked as a
+         * capture would check it) and its own bytes are read again as tokens, so that its problems are
+         * reported in the usual order (JSON first, then the envelope, then the object's fields).
+         */
+        private static Captured bind(JsonParser p, WorkloadKind kind, byte[] body) throws IOException {
+            long start = p.currentTokenLocation().getByteOffset();
+            JsonStreamContext outside = p.getParsingContext().getParent();
+            HasMetadata typed = null;
+            try {
+                typed = Json.MAPPER.readValue(p, kind.modelClass());
+            } catch (IOException | RuntimeException e) {
+                IOException unreadable = unreadable(e);
+                if (unreadable != null) {
+                    throw unreadable;
+                }
+            }
+            if (typed != null) {
+                return new Captured(RequestObject.bound(typed), textOrNull(typed.getKind()), textOrNull(typed.getApiVersion()));
+            }
+            TokenBuffer rest = new TokenBuffer(p);
+            while (!(p.currentToken() == JsonToken.END_OBJECT && p.getParsingContext() == outside)) {
+                if (p.nextToken() == null) {
+                    throw new JsonEOFException(p, null, "unexpected end of input in request object");
+                }
+                rest.copyCurrentEvent(p);
+            }
+            long end = p.currentTokenLocation().getByteOffset() + 1;
+            try (JsonParser again = READER.createParser(body, (int) start, (int) (end - start))) {
+                again.nextToken();
+                return capture(again);
+            }
+        }
+
+        /** The parser's own error in a binding error (the body is not JSON there), or null when the JSON read fine. */
+        private static IOException unreadable(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if ((t instanceof StreamReadException && !(t instanceof InputCoercionException)) || t instanceof StreamConstraintsException
+                        || t instanceof CharConversionException) {
+                    return (IOException) t;
+                }
+            }
+            return null;
+        }
+
+        private static JsonNode textOrNull(String s) {
+            return s == null ? null : TextNode.valueOf(s);
         }
 
         private static JsonNode value(JsonParser p) throws IOException {
