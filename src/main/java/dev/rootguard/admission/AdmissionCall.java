@@ -1,6 +1,9 @@
 package dev.rootguard.admission;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.rootguard.policy.WorkloadKind;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 
 /**
  * The fields of an {@code admission.k8s.io/v1} AdmissionRequest that the webhook uses, read
@@ -15,37 +18,43 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param name        name of the object, possibly empty on create
  * @param user        requesting user name, possibly null
  * @param dryRun      whether the request is a dry run
+ * @param workload    the kind rootguard checks this request as, decided by the decoder; null when the
+ *                    request is let through unread (a kind or subresource without a pod spec we check)
  * @param object      the object as read from the body, or null
  * @param oldObject   the previous object on UPDATE as read, or null
  */
 public record AdmissionCall(String uid, String group, String kind, String subResource, String operation, String namespace,
-        String name, String user, boolean dryRun, RequestObject object, RequestObject oldObject) {
+        String name, String user, boolean dryRun, WorkloadKind workload, RequestObject object, RequestObject oldObject) {
 
-    /** Name for logs: the name, else the generateName prefix with an asterisk. */
+    /** True when the request is checked: a handled kind and subresource, with an object to check. */
+    public boolean checked() {
+        return workload != null && object != null;
+    }
+
+    /** {@code request.object} as the workload's model class; only for a {@link #checked} request. */
+    public HasMetadata typedObject() {
+        return object.bind(workload.modelClass(), "request.object");
+    }
+
+    /** {@code request.oldObject} as the workload's model class, or null when there is none; only for a {@link #checked} request. */
+    public HasMetadata typedOldObject() {
+        return oldObject == null ? null : oldObject.bind(workload.modelClass(), "request.oldObject");
+    }
+
+    /** Name for logs when no object was bound: the name, else the generateName prefix with an asterisk. */
     public String displayName() {
         if (name != null && !name.isEmpty()) {
             return name;
         }
-        if (object != null) {
-            JsonNode metadata = object.tree().path("metadata");
-            JsonNode n = metadata.path("name");
-            if (n.isTextual() && !n.asText().isEmpty()) {
-                return n.asText();
-            }
-            JsonNode gn = metadata.path("generateName");
-            if (gn.isTextual()) {
-                return gn.asText() + "*";
-            }
-        }
-        return "";
+        return object == null ? "" : object.displayName();
     }
 
     /** Name for logs and messages, from the bound object: no second read of the body. */
-    public String displayName(io.fabric8.kubernetes.api.model.HasMetadata typed) {
+    public String displayName(HasMetadata typed) {
         if (name != null && !name.isEmpty()) {
             return name;
         }
-        var metadata = typed == null ? null : typed.getMetadata();
+        ObjectMeta metadata = typed == null ? null : typed.getMetadata();
         if (metadata == null) {
             return "";
         }

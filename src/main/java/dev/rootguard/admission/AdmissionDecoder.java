@@ -2,13 +2,17 @@ package dev.rootguard.admission;
 
 import dev.rootguard.json.Json;
 import dev.rootguard.json.JsonErrors;
-import dev.rootguard.policy.PodSpecs;
+import dev.rootguard.policy.WorkloadKind;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
@@ -17,6 +21,8 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -37,42 +43,30 @@ public final class AdmissionDecoder {
      * Parses and checks a request body. The body is read once, as a stream: the envelope fields become
      * small JSON nodes, and {@code request.object} / {@code request.oldObject} are bound to the model
      * class on the way when {@code request.kind} came first (as the API server writes it), else kept as
-     * tokens ({@link RequestObject}); the object is never built as a JSON tree. Every problem is reported
-     * as if the whole body had been read before any check: a body that is not JSON is always reported
-     * as such, and the object's own fields are checked last.
+     * tokens ({@link RequestObject}); the object is never built as a JSON tree. An object that does not
+     * bind on the way is read past, and only its own bytes are read again, as tokens. The decoder decides
+     * here, once, whether the request is one rootguard checks ({@link AdmissionCall#workload()}). Every
+     * problem is reported as if the whole body had been read before any check: a body that is not JSON is
+     * always reported as such, and the object's own fields are checked last.
      */
     public static AdmissionCall decode(byte[] body) {
         if (body == null || body.length == 0) {
             throw new BadRequestException("request body is empty; expected an admission.k8s.io/v1 AdmissionReview");
         }
-        Envelope envelope;
-        try {
-            envelope = read(body, true);
-        } catch (BindLater e) {
-            // The object did not bind on the way: read again keeping its tokens, so that every problem is
-            // reported in the usual order (JSON first, then the envelope, then the object's fields).
-            envelope = read(body, false);
-        }
+        Envelope envelope = read(body);
         if (envelope == null) {
             throw notAnObject(body);
         }
         return check(envelope);
     }
 
-    private static Envelope read(byte[] body, boolean bindOnTheWay) {
+    private static Envelope read(byte[] body) {
         try (JsonParser p = READER.createParser(body)) {
-            return Envelope.read(p, bindOnTheWay);
+            return Envelope.read(p, body);
         } catch (JacksonException e) {
             throw new BadRequestException("request body is not valid JSON: " + JsonErrors.describe(e, true));
         } catch (IOException e) {
             throw new BadRequestException("request body could not be read: " + JsonErrors.describe(e, true));
-        }
-    }
-
-    /** The object could not be bound while reading the body; the caller reads it again without binding. */
-    private static final class BindLater extends RuntimeException {
-        BindLater() {
-            super(null, null, false, false);
         }
     }
 
@@ -108,11 +102,10 @@ public final class AdmissionDecoder {
 
         /**
          * Reads a whole body positioned before its first token; null when the body does not start with an
-         * object. With {@code bindOnTheWay}, an object whose model class is known by then (the API server
-         * writes {@code request.kind} before {@code request.object}) is bound straight from the parser, and
-         * {@link BindLater} is thrown if that fails.
+         * object. An object whose kind is known by then (the API server writes {@code request.kind} before
+         * {@code request.object}) is bound straight from the parser.
          */
-        static Envelope read(JsonParser p, boolean bindOnTheWay) throws IOException {
+        static Envelope read(JsonParser p, byte[] body) throws IOException {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
@@ -126,8 +119,9 @@ public final class AdmissionDecoder {
                     while (p.nextToken() == JsonToken.FIELD_NAME) {
                         String field = p.currentName();
                         if (p.nextToken() == JsonToken.START_OBJECT && ("object".equals(field) || "oldObject".equals(field))) {
-                            Class<? extends HasMetadata> type = bindOnTheWay ? modelClass(request) : null;
-                            objects.put(field, type == null ? capture(p) : bind(p, type));
+                            WorkloadKind kind = kindSoFar(request);
+                            // Binding on the way needs byte offsets (UTF-8) to re-read the object alone if it fails.
+                            objects.put(field, kind == null || p.currentTokenLocation().getByteOffset() < 0 ? capture(p) : bind(p, kind, body));
                         } else {
                             request.set(field, value(p));
                         }
@@ -143,8 +137,8 @@ public final class AdmissionDecoder {
             return new Envelope(root, request, objects);
         }
 
-        /** The model class named by the request's kind read so far, or null. */
-        private static Class<? extends HasMetadata> modelClass(ObjectNode request) {
+        /** The workload kind named by the request's kind read so far, or null. */
+        private static WorkloadKind kindSoFar(ObjectNode request) {
             JsonNode gvk = request.get("kind");
             if (gvk == null || !gvk.isObject()) {
                 return null;
@@ -154,20 +148,53 @@ public final class AdmissionDecoder {
             if (kind == null || !kind.isTextual() || (group != null && !group.isNull() && !group.isTextual())) {
                 return null;
             }
-            return PodSpecs.modelClass(group == null || group.isNull() ? "" : group.asText(), kind.asText()).orElse(null);
+            return WorkloadKind.of(group == null || group.isNull() ? "" : group.asText(), kind.asText()).orElse(null);
         }
 
-        private static Captured bind(JsonParser p, Class<? extends HasMetadata> type) {
-            HasMetadata typed;
+        /**
+         * Binds an object from the parser, positioned at its start. If the body is not JSON there, that is
+         * thrown as a read would; if the object does not bind, the rest of it is read past (checked as a
+         * capture would check it) and its own bytes are read again as tokens, so that its problems are
+         * reported in the usual order (JSON first, then the envelope, then the object's fields).
+         */
+        private static Captured bind(JsonParser p, WorkloadKind kind, byte[] body) throws IOException {
+            long start = p.currentTokenLocation().getByteOffset();
+            JsonStreamContext outside = p.getParsingContext().getParent();
+            HasMetadata typed = null;
             try {
-                typed = Json.MAPPER.readValue(p, type);
+                typed = Json.MAPPER.readValue(p, kind.modelClass());
             } catch (IOException | RuntimeException e) {
-                throw new BindLater();
+                IOException unreadable = unreadable(e);
+                if (unreadable != null) {
+                    throw unreadable;
+                }
             }
-            if (typed == null) {
-                throw new BindLater();
+            if (typed != null) {
+                return new Captured(RequestObject.bound(typed), textOrNull(typed.getKind()), textOrNull(typed.getApiVersion()));
             }
-            return new Captured(RequestObject.bound(typed), textOrNull(typed.getKind()), textOrNull(typed.getApiVersion()));
+            TokenBuffer rest = new TokenBuffer(p);
+            while (!(p.currentToken() == JsonToken.END_OBJECT && p.getParsingContext() == outside)) {
+                if (p.nextToken() == null) {
+                    throw new JsonEOFException(p, null, "unexpected end of input in request object");
+                }
+                rest.copyCurrentEvent(p);
+            }
+            long end = p.currentTokenLocation().getByteOffset() + 1;
+            try (JsonParser again = READER.createParser(body, (int) start, (int) (end - start))) {
+                again.nextToken();
+                return capture(again);
+            }
+        }
+
+        /** The parser's own error in a binding error (the body is not JSON there), or null when the JSON read fine. */
+        private static IOException unreadable(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if ((t instanceof StreamReadException && !(t instanceof InputCoercionException)) || t instanceof StreamConstraintsException
+                        || t instanceof CharConversionException) {
+                    return (IOException) t;
+                }
+            }
+            return null;
         }
 
         private static JsonNode textOrNull(String s) {
@@ -263,8 +290,7 @@ public final class AdmissionDecoder {
             // The group picks the model class (and whether the object is checked at all), so it must agree too.
             String objectApiVersion = text(object.apiVersion(), "request.object.apiVersion");
             if (objectApiVersion != null && !objectApiVersion.isEmpty()) {
-                int slash = objectApiVersion.indexOf('/');
-                String declaredGroup = slash < 0 ? "" : objectApiVersion.substring(0, slash);
+                String declaredGroup = WorkloadKind.groupOf(objectApiVersion);
                 if (!declaredGroup.equals(group == null ? "" : group)) {
                     throw new BadRequestException("request.object.apiVersion " + quote(objectApiVersion) + " disagrees with request.kind.group "
                             + quote(group == null ? "" : group));
@@ -280,9 +306,20 @@ public final class AdmissionDecoder {
         if (dryRun != null && !dryRun.isNull() && !dryRun.isBoolean()) {
             throw new BadRequestException("request.dryRun must be a boolean");
         }
-        return new AdmissionCall(uid, group == null ? "" : group, objectKind, nullToEmpty(text(request, "subResource", "request.subResource")),
-                operation, nullToEmpty(text(request, "namespace", "request.namespace")), nullToEmpty(text(request, "name", "request.name")),
-                user, dryRun != null && dryRun.asBoolean(), object == null ? null : object.raw(), oldObject == null ? null : oldObject.raw());
+        String subResource = nullToEmpty(text(request, "subResource", "request.subResource"));
+        return new AdmissionCall(uid, group == null ? "" : group, objectKind, subResource, operation,
+                nullToEmpty(text(request, "namespace", "request.namespace")), nullToEmpty(text(request, "name", "request.name")), user,
+                dryRun != null && dryRun.asBoolean(), handled(group, objectKind, subResource), object == null ? null : object.raw(),
+                oldObject == null ? null : oldObject.raw());
+    }
+
+    /**
+     * The kind when rootguard checks requests for this kind and subresource, else null: every other
+     * request is let through unread. A subresource is checked only where the table says its request
+     * carries the whole object ({@code pods/ephemeralcontainers}).
+     */
+    private static WorkloadKind handled(String group, String kind, String subResource) {
+        return WorkloadKind.of(group, kind).filter(k -> subResource.isEmpty() || k.subresources().contains(subResource)).orElse(null);
     }
 
     private static String text(JsonNode parent, String field, String path) {

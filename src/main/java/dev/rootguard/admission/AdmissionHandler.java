@@ -5,7 +5,6 @@ import dev.rootguard.config.PolicyHolder;
 import dev.rootguard.json.Json;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
-import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.Violation;
 import dev.rootguard.policy.mutate.Patcher;
 
@@ -17,7 +16,6 @@ import jakarta.inject.Inject;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -141,13 +139,12 @@ public class AdmissionHandler {
     }
 
     private Decided decideValidation(AdmissionCall call, boolean record) {
-        Optional<Class<? extends HasMetadata>> type = handledType(call);
-        if (type.isEmpty() || call.object() == null) {
+        if (!call.checked()) {
             return new Decided("skipped", Responses.allowed());
         }
-        HasMetadata object = call.object().bind(type.get(), "request.object");
+        HasMetadata object = call.typedObject();
         if ("UPDATE".equals(call.operation()) && call.oldObject() != null) {
-            HasMetadata old = call.oldObject().bind(type.get(), "request.oldObject");
+            HasMetadata old = call.typedOldObject();
             if (Engine.securityUnchanged(old, object)) {
                 return new Decided("unchanged", Responses.allowed());
             }
@@ -189,13 +186,13 @@ public class AdmissionHandler {
     }
 
     private Decided decideMutation(AdmissionCall call) {
-        Optional<Class<? extends HasMetadata>> type = handledType(call);
-        if (!policy.engine().mutates(call.operation(), policy.policy()) || type.isEmpty() || call.object() == null) {
+        // The engine decides what is mutated; asked before the object is read, and again once its namespace is known.
+        if (!policy.engine().mutates(call.operation(), policy.policy()) || !call.checked()) {
             return new Decided("skipped", Responses.allowed());
         }
-        HasMetadata original = call.object().bind(type.get(), "request.object");
+        HasMetadata original = call.typedObject();
         Engine.Context ctx = context(call, original);
-        if (!ctx.namespacePolicy().mutate()) {
+        if (!policy.engine().mutates(call.operation(), ctx, policy.policy())) {
             return new Decided("skipped", Responses.allowed());
         }
         // The bound object is this request's own and is not used after the diff: mutate it in place.
@@ -208,14 +205,6 @@ public class AdmissionHandler {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** The model class when we check this kind and subresource; empty for everything we let through. */
-    private static Optional<Class<? extends HasMetadata>> handledType(AdmissionCall call) {
-        if (!call.subResource().isEmpty() && !("ephemeralcontainers".equals(call.subResource()) && "Pod".equals(call.kind()))) {
-            return Optional.empty();
-        }
-        return PodSpecs.modelClass(call.group(), call.kind());
     }
 
     private Engine.Context context(AdmissionCall call, HasMetadata object) {

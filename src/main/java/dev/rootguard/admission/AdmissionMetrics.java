@@ -1,6 +1,7 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.policy.Violation;
+import dev.rootguard.policy.WorkloadKind;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -31,8 +32,9 @@ public class AdmissionMetrics {
     }
 
     private static final java.util.Set<String> OPERATIONS = java.util.Set.of("CREATE", "UPDATE", "DELETE", "CONNECT");
-    private static final java.util.Set<String> KINDS = java.util.Set.of("Pod", "PodTemplate", "ReplicationController", "Deployment",
-            "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob");
+    /** The workload kinds' names: the only kind label values besides {@code other}. */
+    private static final java.util.Set<String> KINDS = java.util.Arrays.stream(WorkloadKind.values()).map(WorkloadKind::kind)
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     /**
      * Counts a request. Kind and operation come from the request body, so values outside the known

@@ -9,18 +9,19 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
  * {@code request.object} or {@code request.oldObject} as the decoder read it: already bound to its
  * model class when the decoder knew the class on the way, else as the tokens read from the body,
- * bound on request. Either way the body is parsed once and no JSON tree of the object is built.
+ * bound on request. Either way no JSON tree of the object is built on the way to a decision, and a
+ * bound object is never written back to JSON.
  */
 public final class RequestObject {
     private final TokenBuffer tokens;
     private final HasMetadata bound;
-    private JsonNode tree;
 
     RequestObject(TokenBuffer tokens) {
         this.tokens = tokens;
@@ -50,10 +51,14 @@ public final class RequestObject {
 
     /** Reads the object as a model class; a wrong type or shape is a bad request naming the field. */
     public <T extends HasMetadata> T bind(Class<T> type, String where) {
-        if (bound != null && type == bound.getClass()) {
+        if (bound != null) {
+            // The decoder bound it to the class of the request's kind, the one the call is checked as.
+            if (type != bound.getClass()) {
+                throw new IllegalStateException(where + " was read as a " + bound.getClass().getSimpleName() + ", not a " + type.getSimpleName());
+            }
             return type.cast(bound);
         }
-        try (JsonParser p = parser()) {
+        try (JsonParser p = tokens.asParser(Json.MAPPER)) {
             return Json.MAPPER.readValue(p, type);
         } catch (JacksonException | IllegalArgumentException e) {
             String path = e instanceof JsonMappingException jm ? Json.fieldPath(jm) : "";
@@ -64,22 +69,36 @@ public final class RequestObject {
         }
     }
 
-    /** The object as a JSON tree, built on first use (names for logs, tests). */
-    public JsonNode tree() {
-        if (tree == null) {
-            try (JsonParser p = parser()) {
-                tree = Json.MAPPER.readTree(p);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+    /**
+     * The object's {@code metadata.name}, else its {@code metadata.generateName} with an asterisk, else "":
+     * for a log line about a request that could not be decided, read from the tokens.
+     */
+    String displayName() {
+        if (bound != null) {
+            ObjectMeta m = bound.getMetadata();
+            if (m == null) {
+                return "";
             }
+            if (m.getName() != null && !m.getName().isEmpty()) {
+                return m.getName();
+            }
+            return m.getGenerateName() == null ? "" : m.getGenerateName() + "*";
         }
-        return tree;
-    }
-
-    private JsonParser parser() throws IOException {
-        if (tokens != null) {
-            return tokens.asParser(Json.MAPPER);
+        JsonNode metadata;
+        try (JsonParser p = tokens.asParser(Json.MAPPER)) {
+            JsonNode tree = Json.MAPPER.readTree(p);
+            metadata = tree == null ? null : tree.path("metadata");
+        } catch (IOException e) {
+            return "";
         }
-        return Json.MAPPER.treeAsTokens(Json.MAPPER.valueToTree(bound));
+        if (metadata == null) {
+            return "";
+        }
+        JsonNode n = metadata.path("name");
+        if (n.isTextual() && !n.asText().isEmpty()) {
+            return n.asText();
+        }
+        JsonNode gn = metadata.path("generateName");
+        return gn.isTextual() ? gn.asText() + "*" : "";
     }
 }

@@ -4,15 +4,17 @@ import dev.rootguard.json.Json;
 import dev.rootguard.json.JsonErrors;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.NamespacePolicy;
-import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
+import dev.rootguard.policy.WorkloadKind;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -53,6 +55,28 @@ public final class Auditor {
         }
     }
 
+    /**
+     * Audits one object read from a cluster, as the typed object the client read: no trip through JSON.
+     * An unexpected failure becomes an error result for that object only.
+     */
+    public AuditReport.Result audit(Document.Source source, HasMetadata object) {
+        AuditReport.Source at = AuditReport.Source.of(source);
+        try {
+            ObjectMeta metadata = object.getMetadata();
+            String name = metadata == null ? "" : metadata.getName() != null ? metadata.getName()
+                    : Objects.requireNonNullElse(metadata.getGenerateName(), "");
+            String namespace = metadata == null || metadata.getNamespace() == null || metadata.getNamespace().isEmpty() ? defaultNamespace
+                    : metadata.getNamespace();
+            if (WorkloadKind.of(object).isEmpty()) {
+                return new AuditReport.Result(at, object.getKind(), namespace, name, AuditReport.Status.SKIPPED, List.of(),
+                        "no pod spec in " + object.getApiVersion() + " " + object.getKind());
+            }
+            return evaluate(at, object.getKind(), namespace, name, object, path -> null);
+        } catch (RuntimeException e) {
+            return new AuditReport.Result(at, object.getKind(), null, null, AuditReport.Status.ERROR, List.of(), "cannot evaluate: " + e);
+        }
+    }
+
     private AuditReport.Result auditDocument(Document d) {
         AuditReport.Source source = AuditReport.Source.of(d.source());
         if (d.error() != null) {
@@ -69,7 +93,7 @@ public final class Auditor {
             return new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.ERROR, List.of(),
                     "not a Kubernetes object: apiVersion and kind are required");
         }
-        Optional<Class<? extends HasMetadata>> type = PodSpecs.modelClassForApiVersion(apiVersion, kind);
+        Optional<Class<? extends HasMetadata>> type = WorkloadKind.forApiVersion(apiVersion, kind).map(WorkloadKind::modelClass);
         if (type.isEmpty()) {
             return new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.SKIPPED, List.of(), "no pod spec in " + apiVersion + " " + kind);
         }
@@ -84,6 +108,12 @@ public final class Auditor {
             return new AuditReport.Result(at, kind, namespace, name, AuditReport.Status.ERROR, List.of(),
                     "not a valid " + kind + (field.isEmpty() ? "" : " at " + field) + ": " + msg);
         }
+        return evaluate(source, kind, namespace, name, object, path -> d.source().file() == null ? null : d.lineOf(path));
+    }
+
+    /** Reviews a typed object; {@code line} gives the input line of a violation path, or null when there is none. */
+    private AuditReport.Result evaluate(AuditReport.Source source, String kind, String namespace, String name, HasMetadata object,
+            Function<String, Integer> line) {
         Engine.Review review = engine.review(object, new Engine.Context(namespace, null, namespaces.apply(namespace)), policy);
         return switch (review.outcome()) {
             case EXEMPT -> new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.EXEMPT, List.of(), review.exemptReason().orElse(""));
@@ -91,8 +121,7 @@ public final class Auditor {
             case EVALUATED -> {
                 List<AuditReport.Finding> findings = new ArrayList<>();
                 for (Violation v : review.violations()) {
-                    findings.add(new AuditReport.Finding(v.rule(), v.path(), v.message(), v.action(),
-                            d.source().file() == null ? null : d.lineOf(v.path())));
+                    findings.add(new AuditReport.Finding(v.rule(), v.path(), v.message(), v.action(), line.apply(v.path())));
                 }
                 yield new AuditReport.Result(source, kind, namespace, name, findings.isEmpty() ? AuditReport.Status.OK : AuditReport.Status.VIOLATIONS, findings, null);
             }

@@ -1,10 +1,10 @@
 package dev.rootguard.audit;
 
-import dev.rootguard.cluster.ClusterScanner;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
+import dev.rootguard.policy.WorkloadKind;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -61,8 +61,8 @@ public final class BackgroundAudit {
 
     /** Starts the informers (list, then watch); returns at once. */
     public synchronized void start() {
-        for (Class<? extends HasMetadata> kind : ClusterScanner.KINDS) {
-            SharedIndexInformer<? extends HasMetadata> inf = client.get().resources(kind).inAnyNamespace().runnableInformer(0);
+        for (WorkloadKind kind : WorkloadKind.values()) {
+            SharedIndexInformer<? extends HasMetadata> inf = client.get().resources(kind.modelClass()).inAnyNamespace().runnableInformer(0);
             inf.exceptionHandler((started, t) -> true);
             inf.start();
             informers.add(inf);
@@ -89,7 +89,7 @@ public final class BackgroundAudit {
         long evaluated = 0;
         for (SharedIndexInformer<? extends HasMetadata> inf : informers) {
             for (HasMetadata o : inf.getStore().list()) {
-                if (ClusterScanner.controlledByAuditedObject(o)) {
+                if (WorkloadKind.controlledByWorkload(o)) {
                     continue;
                 }
                 evaluated++;

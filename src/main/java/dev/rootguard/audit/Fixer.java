@@ -5,9 +5,9 @@ import dev.rootguard.json.JsonErrors;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.NamespacePolicy;
-import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
+import dev.rootguard.policy.WorkloadKind;
 import dev.rootguard.policy.mutate.Patcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -120,8 +120,8 @@ public final class Fixer {
     }
 
     private Fixed fixObject(ObjectNode raw, String where, List<String> problems) throws Exception {
-        Optional<Class<? extends HasMetadata>> type = PodSpecs.modelClassForApiVersion(raw.path("apiVersion").asText(null),
-                raw.path("kind").asText(null));
+        Optional<Class<? extends HasMetadata>> type = WorkloadKind.forApiVersion(raw.path("apiVersion").asText(null),
+                raw.path("kind").asText(null)).map(WorkloadKind::modelClass);
         if (type.isEmpty()) {
             return new Fixed(null, false);
         }

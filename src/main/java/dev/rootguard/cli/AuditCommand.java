@@ -157,8 +157,7 @@ final class AuditCommand implements Callable<Integer> {
             }
             List<AuditReport.Result> out = new ArrayList<>();
             for (HasMetadata o : objects) {
-                out.add(auditor.audit(new Document(Document.Source.cluster(clusterName),
-                        (ObjectNode) Json.MAPPER.valueToTree(o), Map.of(), null)));
+                out.add(auditor.audit(Document.Source.cluster(clusterName), o));
             }
             return out;
         }

@@ -93,6 +93,14 @@ public final class Engine {
     }
 
     /**
+     * Whether a request with this operation is mutated in this context: {@link #mutates(String, PolicyConfig)}
+     * and the namespace has not turned mutation off. The webhook asks this once it knows the namespace.
+     */
+    public boolean mutates(String operation, Context ctx, PolicyConfig config) {
+        return mutates(operation, config) && ctx.namespacePolicy().mutate();
+    }
+
+    /**
      * Fills defaults into the object in place, unless mutation is off, the request is exempt, the
      * namespace turned mutation off, or a controller owns the object. Returns true if anything changed.
      *
@@ -105,17 +113,12 @@ public final class Engine {
      */
     public boolean mutate(HasMetadata object, Context ctx, PolicyConfig config) {
         if (!config.mutation().enabled() || !ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()
-                || (!(object instanceof io.fabric8.kubernetes.api.model.Pod) && controlled(object))) {
+                || (!(object instanceof io.fabric8.kubernetes.api.model.Pod) && WorkloadKind.controllerOf(object).isPresent())) {
             return false;
         }
         Action mode = ctx.namespacePolicy().modeOr(config.mode());
         return PodSpecs.extract(object).map(pod -> Defaulter.apply(pod, config, registry, Evaluator.scope(config, mode, ctx)))
                 .orElse(false);
-    }
-
-    private static boolean controlled(HasMetadata object) {
-        return object.getMetadata() != null && object.getMetadata().getOwnerReferences() != null
-                && object.getMetadata().getOwnerReferences().stream().anyMatch(o -> Boolean.TRUE.equals(o.getController()));
     }
 
     /**

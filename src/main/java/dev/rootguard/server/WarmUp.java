@@ -4,24 +4,23 @@ import dev.rootguard.admission.AdmissionDecoder;
 import dev.rootguard.admission.AdmissionHandler;
 import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.json.Json;
+import dev.rootguard.policy.WorkloadKind;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
-import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.jboss.logging.Logger;
 
 /**
@@ -98,7 +97,7 @@ public class WarmUp {
         return t != null && t.isAlive();
     }
 
-    /** A pod with a few containers and the workload kinds' shapes, without the fields the mutation fills. */
+    /** A pod spec with a few containers, without the fields the mutation fills, in every workload kind's shape. */
     static List<HasMetadata> samples() {
         List<Container> containers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -107,12 +106,28 @@ public class WarmUp {
                     .withNewResources().addToRequests("cpu", new io.fabric8.kubernetes.api.model.Quantity("100m"))
                     .addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("256Mi")).endResources().build());
         }
-        Pod pod = new PodBuilder().withNewMetadata().withName("warm-up").withLabels(Map.of("app", "warm-up")).endMetadata()
-                .withNewSpec().withContainers(containers).endSpec().build();
-        PodSpec spec = Json.MAPPER.convertValue(pod.getSpec(), PodSpec.class);
-        return List.of(pod, new DeploymentBuilder().withNewMetadata().withName("warm-up").endMetadata().withNewSpec().withReplicas(2)
-                .withNewSelector().addToMatchLabels("app", "warm-up").endSelector().withNewTemplate().withNewMetadata()
-                .addToLabels("app", "warm-up").endMetadata().withSpec(spec).endTemplate().endSpec().build());
+        JsonNode spec = Json.MAPPER.valueToTree(new PodSpecBuilder().withContainers(containers).build());
+        List<HasMetadata> out = new ArrayList<>();
+        for (WorkloadKind kind : WorkloadKind.values()) {
+            ObjectNode object = Json.MAPPER.createObjectNode().put("apiVersion", kind.apiVersion()).put("kind", kind.kind());
+            object.putObject("metadata").put("name", "warm-up");
+            // The pod template sits at the kind's template path; a pod is its own template.
+            ObjectNode template = object;
+            if (!kind.templatePath().isEmpty()) {
+                for (String step : kind.templatePath().split("\\.")) {
+                    template = template.putObject(step);
+                }
+                template.putObject("metadata");
+            }
+            ((ObjectNode) template.path("metadata")).putObject("labels").put("app", "warm-up");
+            template.set("spec", spec.deepCopy());
+            try {
+                out.add(Json.MAPPER.treeToValue(object, kind.modelClass()));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
     }
 
     /** The object as the mutation would leave it, so that validation allows it. */
@@ -124,7 +139,7 @@ public class WarmUp {
             if (patch == null) {
                 return object;
             }
-            com.fasterxml.jackson.databind.JsonNode patched = io.fabric8.zjsonpatch.JsonPatch.apply(
+            JsonNode patched = io.fabric8.zjsonpatch.JsonPatch.apply(
                     Json.MAPPER.readTree(java.util.Base64.getDecoder().decode(patch)), Json.MAPPER.valueToTree(object));
             return Json.MAPPER.treeToValue(patched, object.getClass());
         } catch (java.io.IOException e) {
@@ -135,11 +150,9 @@ public class WarmUp {
     static byte[] review(String operation, HasMetadata object) {
         AdmissionRequest request = new AdmissionRequest();
         request.setUid("00000000-0000-0000-0000-000000000000");
-        String apiVersion = object.getApiVersion();
-        int slash = apiVersion.indexOf('/');
         io.fabric8.kubernetes.api.model.GroupVersionKind gvk = new io.fabric8.kubernetes.api.model.GroupVersionKind();
-        gvk.setGroup(slash < 0 ? "" : apiVersion.substring(0, slash));
-        gvk.setVersion(apiVersion.substring(slash + 1));
+        gvk.setGroup(WorkloadKind.groupOf(object.getApiVersion()));
+        gvk.setVersion(WorkloadKind.versionOf(object.getApiVersion()));
         gvk.setKind(object.getKind());
         request.setKind(gvk);
         request.setOperation(operation);

@@ -3,7 +3,7 @@ package dev.rootguard.admission;
 import dev.rootguard.admission.HostileBodies.Case;
 
 import dev.rootguard.json.Json;
-import dev.rootguard.policy.PodSpecs;
+import dev.rootguard.policy.WorkloadKind;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,9 +19,9 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The decoder binds {@code request.object} while it reads the body when {@code request.kind} came
- * first (the order the API server writes), and keeps the object's tokens to bind afterwards when it
- * did not. Both ways must give the same answer: the same typed objects, or the same 400 message.
+ * The decoder reads the body once and keeps {@code request.object}'s tokens, whether {@code request.kind}
+ * came first (the order the API server writes) or after the object: both orders must give the same
+ * answer, the same typed objects or the same 400 message.
  */
 class DecoderPathsTest {
     private static final ObjectMapper LENIENT = new ObjectMapper();
@@ -112,7 +112,7 @@ class DecoderPathsTest {
     private static String outcome(byte[] body) {
         try {
             AdmissionCall call = AdmissionDecoder.decode(body);
-            Optional<Class<? extends HasMetadata>> type = PodSpecs.modelClass(call.group(), call.kind());
+            Optional<Class<? extends HasMetadata>> type = WorkloadKind.of(call.group(), call.kind()).map(WorkloadKind::modelClass);
             return "decoded " + List.of(call.uid(), call.group(), call.kind(), call.operation(), call.namespace(), call.name(),
                     String.valueOf(call.user()), String.valueOf(call.dryRun())) + " object " + typed(call.object(), type, "request.object")
                     + " old " + typed(call.oldObject(), type, "request.oldObject");

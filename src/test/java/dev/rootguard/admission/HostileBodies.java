@@ -1,5 +1,7 @@
 package dev.rootguard.admission;
 
+import dev.rootguard.policy.WorkloadKind;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -145,7 +147,7 @@ final class HostileBodies {
      */
     Case wellFormedPod(int index) {
         Gen g = new Gen(new SplittableRandom(mix(~seed + 31L * index)), index, "well-formed");
-        Base b = g.base(KINDS.get(0), g.chance(0.5));
+        Base b = g.base(POD, g.chance(0.5));
         if (g.chance(0.5)) {
             ObjectNode sc = g.containerSc(b, 0);
             sc.put(g.oneOf("runAsUser", "runAsGroup"), g.raw.of(g.oneOf("0", "-0", "1", "9223372036854775807", "-1", "4294967296")));
@@ -181,16 +183,10 @@ final class HostileBodies {
         }
     }
 
-    static final List<Kind> KINDS = List.of(
-            new Kind("", "v1", "Pod", "pods", List.of("spec")),
-            new Kind("", "v1", "PodTemplate", "podtemplates", List.of("template", "spec")),
-            new Kind("", "v1", "ReplicationController", "replicationcontrollers", List.of("spec", "template", "spec")),
-            new Kind("apps", "v1", "Deployment", "deployments", List.of("spec", "template", "spec")),
-            new Kind("apps", "v1", "ReplicaSet", "replicasets", List.of("spec", "template", "spec")),
-            new Kind("apps", "v1", "StatefulSet", "statefulsets", List.of("spec", "template", "spec")),
-            new Kind("apps", "v1", "DaemonSet", "daemonsets", List.of("spec", "template", "spec")),
-            new Kind("batch", "v1", "Job", "jobs", List.of("spec", "template", "spec")),
-            new Kind("batch", "v1", "CronJob", "cronjobs", List.of("spec", "jobTemplate", "spec", "template", "spec")));
+    /** Every workload kind, from the one table of them. */
+    static final List<Kind> KINDS = Arrays.stream(WorkloadKind.values()).map(k -> new Kind(k.group(), k.versions().get(0), k.kind(),
+            k.resource(), List.of(k.podSpecPath().split("\\.")))).toList();
+    static final Kind POD = KINDS.stream().filter(k -> k.kind().equals(WorkloadKind.POD.kind())).findFirst().orElseThrow();
 
     /**
      * A well-formed CREATE review. {@code violation} is null for a compliant pod spec, else the name of

@@ -1,5 +1,6 @@
 package dev.rootguard.e2e;
 
+import dev.rootguard.policy.WorkloadKind;
 import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.WebhookProcess;
 
@@ -258,7 +259,7 @@ abstract class AdmissionScenarios {
                         .withSchedule("*/5 * * * *").withNewJobTemplate().withNewSpec().withTemplate(template(bad ? rootJob : fineJob))
                         .endSpec().endJobTemplate().endSpec().build());
         kinds.forEach((kind, build) -> {
-            String prefix = kind.equals("CronJob") ? "spec.jobTemplate.spec.template.spec" : "spec.template.spec";
+            String prefix = WorkloadKind.of(build.apply(false)).orElseThrow().podSpecPath();
             KubernetesClientException e = rejection(() -> client.resource(build.apply(true)).inNamespace(NS).create());
             assertTrue(e.getMessage().contains("[run-as-root] " + prefix + ".containers[0].securityContext.runAsUser"),
                     () -> kind + ": " + e.getMessage());

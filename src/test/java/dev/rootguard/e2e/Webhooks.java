@@ -1,5 +1,7 @@
 package dev.rootguard.e2e;
 
+import dev.rootguard.policy.WorkloadKind;
+
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
@@ -8,7 +10,12 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperatio
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperationsBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /** The webhook configurations the end-to-end tests register, pointing at a URL on loopback. */
 public final class Webhooks {
@@ -18,17 +25,22 @@ public final class Webhooks {
     private Webhooks() {
     }
 
+    /** One rule per API group of the workload kinds, and the subresources they check (on UPDATE only). */
     static List<RuleWithOperations> rules(boolean withUpdates) {
         List<String> ops = withUpdates ? List.of("CREATE", "UPDATE") : List.of("CREATE");
-        return List.of(
-                new RuleWithOperationsBuilder().withApiGroups("").withApiVersions("v1").withOperations(ops)
-                        .withResources("pods", "replicationcontrollers", "podtemplates").build(),
-                new RuleWithOperationsBuilder().withApiGroups("").withApiVersions("v1").withOperations("UPDATE")
-                        .withResources("pods/ephemeralcontainers").build(),
-                new RuleWithOperationsBuilder().withApiGroups("apps").withApiVersions("v1").withOperations(ops)
-                        .withResources("deployments", "replicasets", "statefulsets", "daemonsets").build(),
-                new RuleWithOperationsBuilder().withApiGroups("batch").withApiVersions("v1").withOperations(ops)
-                        .withResources("jobs", "cronjobs").build());
+        Map<String, List<WorkloadKind>> byGroup = Arrays.stream(WorkloadKind.values())
+                .collect(Collectors.groupingBy(WorkloadKind::group, LinkedHashMap::new, Collectors.toList()));
+        List<RuleWithOperations> rules = new ArrayList<>();
+        byGroup.forEach((group, kinds) -> rules.add(new RuleWithOperationsBuilder().withApiGroups(group)
+                .withApiVersions(kinds.get(0).versions()).withOperations(ops).withResources(kinds.stream().map(WorkloadKind::resource).toList())
+                .build()));
+        for (WorkloadKind k : WorkloadKind.values()) {
+            for (String sub : k.subresources()) {
+                rules.add(new RuleWithOperationsBuilder().withApiGroups(k.group()).withApiVersions(k.versions()).withOperations("UPDATE")
+                        .withResources(k.resource() + "/" + sub).build());
+            }
+        }
+        return rules;
     }
 
     /** Never call the webhook for these namespaces, whatever the webhook itself would decide. */

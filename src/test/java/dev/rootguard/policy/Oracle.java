@@ -370,7 +370,11 @@ final class Oracle {
 
     // ---------------------------------------------------------------- plain helpers
 
-    /** Where each kind keeps its pod spec (README: the kinds /validate checks). */
+    /**
+     * Where each kind keeps its pod spec (README: the kinds /validate checks). Written out here rather than
+     * taken from {@link WorkloadKind}: the oracle checks the engine independently, so a wrong path in the
+     * table shows up as a disagreement.
+     */
     static String podSpecPath(JsonNode object) {
         String apiVersion = text(get(object, "apiVersion"));
         String kind = text(get(object, "kind"));

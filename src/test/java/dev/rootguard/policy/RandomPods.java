@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,20 +35,12 @@ import java.util.stream.Stream;
 final class RandomPods {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
-    /** Kind, apiVersion and where the pod spec lives (README: every kind the webhook validates). */
+    /** Kind, apiVersion and where the pod spec lives (every kind of {@link WorkloadKind}). */
     record Kind(String kind, String apiVersion, String podSpecPath) {
     }
 
-    static final List<Kind> KINDS = List.of(
-            new Kind("Pod", "v1", "spec"),
-            new Kind("PodTemplate", "v1", "template.spec"),
-            new Kind("ReplicationController", "v1", "spec.template.spec"),
-            new Kind("Deployment", "apps/v1", "spec.template.spec"),
-            new Kind("ReplicaSet", "apps/v1", "spec.template.spec"),
-            new Kind("StatefulSet", "apps/v1", "spec.template.spec"),
-            new Kind("DaemonSet", "apps/v1", "spec.template.spec"),
-            new Kind("Job", "batch/v1", "spec.template.spec"),
-            new Kind("CronJob", "batch/v1", "spec.jobTemplate.spec.template.spec"));
+    static final List<Kind> KINDS = Arrays.stream(WorkloadKind.values()).map(k -> new Kind(k.kind(), k.apiVersion(), k.podSpecPath()))
+            .toList();
 
     static final List<String> NAMESPACES = List.of("team-a", "default", "kube-system", "kube-public", "kube-node-lease",
             "rootguard", "legacy");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -69,8 +70,7 @@ class RuleFixturesTest {
         Set<String> rules = all.stream().map(Fixture::rule).collect(Collectors.toSet());
         assertEquals(RuleRegistry.standard().ids(), rules);
         Set<String> kinds = all.stream().map(f -> f.raw().path("kind").asText()).collect(Collectors.toSet());
-        assertEquals(Set.of("Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
-                "ReplicationController", "PodTemplate"), kinds);
+        assertEquals(Arrays.stream(WorkloadKind.values()).map(WorkloadKind::kind).collect(Collectors.toSet()), kinds);
         for (String rule : rules) {
             assertTrue(all.stream().anyMatch(f -> f.rule().equals(rule) && f.pass()), rule + " has no pass fixture");
             assertTrue(all.stream().anyMatch(f -> f.rule().equals(rule) && !f.pass()), rule + " has no fail fixture");
