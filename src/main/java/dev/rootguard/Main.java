@@ -2,9 +2,9 @@ package dev.rootguard;
 
 import dev.rootguard.cli.Cli;
 import dev.rootguard.config.ConfigErrors;
-
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
+import java.util.Arrays;
 import java.util.List;
 import org.jboss.logging.Logger;
 
@@ -18,15 +18,14 @@ import org.jboss.logging.Logger;
 @QuarkusMain
 public final class Main {
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String... args) {
         if (args.length > 0 && Cli.COMMANDS.contains(args[0])) {
             System.exit(Cli.run(args, System.in, System.out, System.err));
         }
         if (args.length > 0 && "serve".equals(args[0])) {
-            args = java.util.Arrays.copyOfRange(args, 1, args.length);
+            args = Arrays.copyOfRange(args, 1, args.length);
         }
         fastInMemoryKeyStores();
         try {
@@ -67,8 +66,11 @@ public final class Main {
      * An operator's own -D setting wins.
      */
     static void fastInMemoryKeyStores() {
-        for (String key : new String[] {"keystore.pkcs12.keyPbeIterationCount", "keystore.pkcs12.macIterationCount",
-                "keystore.pkcs12.certPbeIterationCount"}) {
+        for (String key : new String[] {
+            "keystore.pkcs12.keyPbeIterationCount",
+            "keystore.pkcs12.macIterationCount",
+            "keystore.pkcs12.certPbeIterationCount"
+        }) {
             if (System.getProperty(key) == null) {
                 System.setProperty(key, "1");
             }

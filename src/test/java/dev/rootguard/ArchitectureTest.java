@@ -24,8 +24,21 @@ class ArchitectureTest {
             .importPackages("dev.rootguard");
 
     /** fabric8 client verbs that change objects in the API server. */
-    private static final Set<String> WRITE_VERBS = Set.of("create", "createOr", "createOrReplace", "update", "updateStatus",
-            "patch", "patchStatus", "edit", "editStatus", "replace", "replaceStatus", "delete", "serverSideApply", "apply");
+    private static final Set<String> WRITE_VERBS = Set.of(
+            "create",
+            "createOr",
+            "createOrReplace",
+            "update",
+            "updateStatus",
+            "patch",
+            "patchStatus",
+            "edit",
+            "editStatus",
+            "replace",
+            "replaceStatus",
+            "delete",
+            "serverSideApply",
+            "apply");
 
     private static final DescribedPredicate<JavaMethodCall> WRITES_TO_API_SERVER = DescribedPredicate.describe(
             "a fabric8 client call that writes to the API server",
@@ -34,71 +47,117 @@ class ArchitectureTest {
 
     @Test
     void policyDependsOnNoFrameworkTransportOrClient() {
-        noClasses().that().resideInAnyPackage("dev.rootguard.policy..", "dev.rootguard.json..")
-                .should().dependOnClassesThat().resideInAnyPackage(
-                        "io.quarkus..", "jakarta.ws.rs..", "jakarta.enterprise..", "jakarta.inject..", "io.vertx..",
-                        "io.netty..", "io.fabric8.kubernetes.client..", "io.micrometer..", "org.eclipse.microprofile..",
-                        "io.smallrye..", "picocli..")
+        noClasses()
+                .that()
+                .resideInAnyPackage("dev.rootguard.policy..", "dev.rootguard.json..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "io.quarkus..",
+                        "jakarta.ws.rs..",
+                        "jakarta.enterprise..",
+                        "jakarta.inject..",
+                        "io.vertx..",
+                        "io.netty..",
+                        "io.fabric8.kubernetes.client..",
+                        "io.micrometer..",
+                        "org.eclipse.microprofile..",
+                        "io.smallrye..",
+                        "picocli..")
                 .check(CLASSES);
     }
 
     @Test
     void layersOnlyCallDownwards() {
-        layeredArchitecture().consideringOnlyDependenciesInLayers()
-                .layer("Main").definedBy("dev.rootguard")
-                .layer("Cli").definedBy("dev.rootguard.cli..")
-                .layer("Server").definedBy("dev.rootguard.server..")
-                .layer("Admission").definedBy("dev.rootguard.admission..")
-                .layer("Audit").definedBy("dev.rootguard.audit..")
-                .layer("Allocator").definedBy("dev.rootguard.allocator..")
-                .layer("Cluster").definedBy("dev.rootguard.cluster..")
-                .layer("Tls").definedBy("dev.rootguard.tls..")
-                .layer("Config").definedBy("dev.rootguard.config..")
-                .layer("Policy").definedBy("dev.rootguard.policy..")
-                .layer("Json").definedBy("dev.rootguard.json..")
-                .whereLayer("Main").mayNotBeAccessedByAnyLayer()
-                .whereLayer("Cli").mayOnlyBeAccessedByLayers("Main")
-                .whereLayer("Server").mayNotBeAccessedByAnyLayer()
-                .whereLayer("Admission").mayOnlyBeAccessedByLayers("Server")
-                .whereLayer("Audit").mayOnlyBeAccessedByLayers("Cli", "Server")
-                .whereLayer("Allocator").mayOnlyBeAccessedByLayers("Server")
-                .whereLayer("Cluster").mayOnlyBeAccessedByLayers("Server", "Admission", "Audit", "Allocator", "Cli")
+        layeredArchitecture()
+                .consideringOnlyDependenciesInLayers()
+                .layer("Main")
+                .definedBy("dev.rootguard")
+                .layer("Cli")
+                .definedBy("dev.rootguard.cli..")
+                .layer("Server")
+                .definedBy("dev.rootguard.server..")
+                .layer("Admission")
+                .definedBy("dev.rootguard.admission..")
+                .layer("Audit")
+                .definedBy("dev.rootguard.audit..")
+                .layer("Allocator")
+                .definedBy("dev.rootguard.allocator..")
+                .layer("Cluster")
+                .definedBy("dev.rootguard.cluster..")
+                .layer("Tls")
+                .definedBy("dev.rootguard.tls..")
+                .layer("Config")
+                .definedBy("dev.rootguard.config..")
+                .layer("Policy")
+                .definedBy("dev.rootguard.policy..")
+                .layer("Json")
+                .definedBy("dev.rootguard.json..")
+                .whereLayer("Main")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("Cli")
+                .mayOnlyBeAccessedByLayers("Main")
+                .whereLayer("Server")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("Admission")
+                .mayOnlyBeAccessedByLayers("Server")
+                .whereLayer("Audit")
+                .mayOnlyBeAccessedByLayers("Cli", "Server")
+                .whereLayer("Allocator")
+                .mayOnlyBeAccessedByLayers("Server")
+                .whereLayer("Cluster")
+                .mayOnlyBeAccessedByLayers("Server", "Admission", "Audit", "Allocator", "Cli")
                 // Only the server wires serving TLS.
-                .whereLayer("Tls").mayOnlyBeAccessedByLayers("Server")
-                .whereLayer("Config").mayOnlyBeAccessedByLayers("Main", "Cli", "Server", "Admission", "Audit", "Allocator",
-                        "Cluster", "Tls")
-                .whereLayer("Policy").mayOnlyBeAccessedByLayers("Cli", "Server", "Admission", "Audit", "Allocator",
-                        "Cluster", "Config")
-                .whereLayer("Json").mayOnlyBeAccessedByLayers("Cli", "Server", "Admission", "Audit", "Allocator",
-                        "Cluster", "Config", "Policy")
+                .whereLayer("Tls")
+                .mayOnlyBeAccessedByLayers("Server")
+                .whereLayer("Config")
+                .mayOnlyBeAccessedByLayers("Main", "Cli", "Server", "Admission", "Audit", "Allocator", "Cluster", "Tls")
+                .whereLayer("Policy")
+                .mayOnlyBeAccessedByLayers("Cli", "Server", "Admission", "Audit", "Allocator", "Cluster", "Config")
+                .whereLayer("Json")
+                .mayOnlyBeAccessedByLayers(
+                        "Cli", "Server", "Admission", "Audit", "Allocator", "Cluster", "Config", "Policy")
                 .check(CLASSES);
     }
 
     @Test
     void rulesAndMutationSitBelowTheEngine() {
-        noClasses().that().resideInAnyPackage("dev.rootguard.policy.rule..", "dev.rootguard.policy.mutate..")
-                .should().dependOnClassesThat().haveFullyQualifiedName("dev.rootguard.policy.Engine")
+        noClasses()
+                .that()
+                .resideInAnyPackage("dev.rootguard.policy.rule..", "dev.rootguard.policy.mutate..")
+                .should()
+                .dependOnClassesThat()
+                .haveFullyQualifiedName("dev.rootguard.policy.Engine")
                 .check(CLASSES);
     }
 
     @Test
     void packagesHaveNoCycles() {
-        SlicesRuleDefinition.slices().matching("dev.rootguard.(*)..").should().beFreeOfCycles().check(CLASSES);
+        SlicesRuleDefinition.slices()
+                .matching("dev.rootguard.(*)..")
+                .should()
+                .beFreeOfCycles()
+                .check(CLASSES);
     }
 
     @Test
     void onlyTheAdmissionAndServerPackagesKnowHttp() {
-        noClasses().that().resideOutsideOfPackages("dev.rootguard.admission..", "dev.rootguard.server..",
-                        "dev.rootguard.tls..")
-                .should().dependOnClassesThat().resideInAnyPackage("jakarta.ws.rs..", "io.vertx.ext.web..",
-                        "io.vertx.core.http..")
+        noClasses()
+                .that()
+                .resideOutsideOfPackages("dev.rootguard.admission..", "dev.rootguard.server..", "dev.rootguard.tls..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("jakarta.ws.rs..", "io.vertx.ext.web..", "io.vertx.core.http..")
                 .check(CLASSES);
     }
 
     @Test
     void onlyTheAllocatorWritesToTheApiServer() {
-        noClasses().that().resideOutsideOfPackage("dev.rootguard.allocator..")
-                .should().callMethodWhere(WRITES_TO_API_SERVER)
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.rootguard.allocator..")
+                .should()
+                .callMethodWhere(WRITES_TO_API_SERVER)
                 .check(CLASSES);
     }
 

@@ -1,10 +1,9 @@
 package dev.rootguard;
 
-import dev.rootguard.cli.Cli;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.cli.Cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +32,7 @@ class LaunchersTest {
     private static final Path IMAGE = Path.of("src/main/docker/Dockerfile.jvm");
     /** How each launcher sizes the heap; everything else must be the same. */
     private static final Set<String> IMAGE_HEAP = Set.of("-XX:MaxRAMPercentage=75");
+
     private static final Set<String> LAUNCHER_HEAP = Set.of("-Xms16m");
     /** picocli's mixinStandardHelpOptions on the top-level command. */
     private static final List<String> HELP_OPTIONS = List.of("-h", "--help", "-V", "--version");
@@ -72,7 +72,8 @@ class LaunchersTest {
     }
 
     private static Set<String> jvmFlags(List<String> args) {
-        return args.stream().filter(a -> a.startsWith("-XX:") || a.startsWith("-Xm") || a.startsWith("-Xs"))
+        return args.stream()
+                .filter(a -> a.startsWith("-XX:") || a.startsWith("-Xm") || a.startsWith("-Xs"))
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
@@ -83,7 +84,9 @@ class LaunchersTest {
         Set<String> image = jvmFlags(entrypoint);
         Set<String> launcher = jvmFlags(launcherFlags());
         assertTrue(image.containsAll(IMAGE_HEAP), () -> "the image sizes the heap with " + IMAGE_HEAP + ": " + image);
-        assertTrue(launcher.containsAll(LAUNCHER_HEAP), () -> "the launcher sizes the heap with " + LAUNCHER_HEAP + ": " + launcher);
+        assertTrue(
+                launcher.containsAll(LAUNCHER_HEAP),
+                () -> "the launcher sizes the heap with " + LAUNCHER_HEAP + ": " + launcher);
         image.removeAll(IMAGE_HEAP);
         launcher.removeAll(LAUNCHER_HEAP);
         assertEquals(image, launcher, "JVM flags of the image (" + IMAGE + ") and of ./rootguard, heap sizing aside");
@@ -91,25 +94,38 @@ class LaunchersTest {
 
     @Test
     void theLauncherAndTheImageUseTheSameMallocArenas() throws IOException {
-        String image = find("(?m)^ENV\\s+MALLOC_ARENA_MAX=(\\d+)\\s*$", read(IMAGE), "MALLOC_ARENA_MAX in " + IMAGE).group(1);
-        String launcher = find("MALLOC_ARENA_MAX=\"\\$\\{MALLOC_ARENA_MAX:-(\\d+)}\"", read(LAUNCHER), "MALLOC_ARENA_MAX in ./rootguard").group(1);
+        String image = find("(?m)^ENV\\s+MALLOC_ARENA_MAX=(\\d+)\\s*$", read(IMAGE), "MALLOC_ARENA_MAX in " + IMAGE)
+                .group(1);
+        String launcher = find(
+                        "MALLOC_ARENA_MAX=\"\\$\\{MALLOC_ARENA_MAX:-(\\d+)}\"",
+                        read(LAUNCHER),
+                        "MALLOC_ARENA_MAX in ./rootguard")
+                .group(1);
         assertEquals(image, launcher);
     }
 
     @Test
     void theLauncherKeepsServerDefaultsAwayFromExactlyTheCliCommands() throws IOException {
-        Matcher m = find("case \"\\$\\{1:-serve}\" in\\s*\\n\\s*([^)\\n]+)\\)", read(LAUNCHER), "the command case in ./rootguard");
+        Matcher m = find(
+                "case \"\\$\\{1:-serve}\" in\\s*\\n\\s*([^)\\n]+)\\)",
+                read(LAUNCHER),
+                "the command case in ./rootguard");
         List<String> launcher = Arrays.asList(m.group(1).trim().split("\\|"));
         assertEquals(Cli.COMMANDS, launcher, "./rootguard's short-lived commands and Cli.COMMANDS (Main's dispatch)");
     }
 
     @Test
     void theCliCommandListNamesEverySubcommandAndTheHelpOptions() {
-        List<String> subcommands = Arrays.stream(Cli.class.getAnnotation(Command.class).subcommands())
-                .map(c -> c.getAnnotation(Command.class).name()).toList();
+        List<String> subcommands = Arrays.stream(
+                        Cli.class.getAnnotation(Command.class).subcommands())
+                .map(c -> c.getAnnotation(Command.class).name())
+                .toList();
         List<String> expected = new ArrayList<>(subcommands);
         expected.addAll(HELP_OPTIONS);
-        assertEquals(new TreeSet<>(expected), new TreeSet<>(Cli.COMMANDS), "Cli.COMMANDS and picocli's subcommands and help options");
+        assertEquals(
+                new TreeSet<>(expected),
+                new TreeSet<>(Cli.COMMANDS),
+                "Cli.COMMANDS and picocli's subcommands and help options");
         assertTrue(Cli.class.getAnnotation(Command.class).mixinStandardHelpOptions());
     }
 }

@@ -1,7 +1,6 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.policy.WorkloadKind;
-
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 
@@ -23,8 +22,19 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
  * @param object      the object as read from the body, or null
  * @param oldObject   the previous object on UPDATE as read, or null
  */
-public record AdmissionCall(String uid, String group, String kind, String subResource, String operation, String namespace,
-        String name, String user, boolean dryRun, WorkloadKind workload, RequestObject object, RequestObject oldObject) {
+public record AdmissionCall(
+        String uid,
+        String group,
+        String kind,
+        String subResource,
+        String operation,
+        String namespace,
+        String name,
+        String user,
+        boolean dryRun,
+        WorkloadKind workload,
+        RequestObject object,
+        RequestObject oldObject) {
 
     /** True when the request is checked: a handled kind and subresource, with an object to check. */
     public boolean checked() {

@@ -1,9 +1,5 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.json.Json;
-import dev.rootguard.json.JsonErrors;
-import dev.rootguard.policy.WorkloadKind;
-
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
@@ -21,6 +17,9 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import dev.rootguard.json.Json;
+import dev.rootguard.json.JsonErrors;
+import dev.rootguard.policy.WorkloadKind;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.CharConversionException;
 import java.io.IOException;
@@ -34,10 +33,10 @@ import java.util.Map;
 public final class AdmissionDecoder {
     public static final String API_VERSION = "admission.k8s.io/v1";
     /** The body is one JSON document: anything after it would be a second one that another reader might take instead. */
-    private static final ObjectReader READER = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectReader READER =
+            Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private AdmissionDecoder() {
-    }
+    private AdmissionDecoder() {}
 
     /**
      * Parses and checks a request body. The body is read once, as a stream: the envelope fields become
@@ -91,8 +90,7 @@ public final class AdmissionDecoder {
     }
 
     /** An object from the request, with its own kind and apiVersion values as read. */
-    private record Captured(RequestObject raw, JsonNode kind, JsonNode apiVersion) {
-    }
+    private record Captured(RequestObject raw, JsonNode kind, JsonNode apiVersion) {}
 
     /**
      * The envelope as read: the top-level fields and the request's fields as JSON nodes, except
@@ -118,10 +116,15 @@ public final class AdmissionDecoder {
                     request = Json.MAPPER.createObjectNode();
                     while (p.nextToken() == JsonToken.FIELD_NAME) {
                         String field = p.currentName();
-                        if (p.nextToken() == JsonToken.START_OBJECT && ("object".equals(field) || "oldObject".equals(field))) {
+                        if (p.nextToken() == JsonToken.START_OBJECT
+                                && ("object".equals(field) || "oldObject".equals(field))) {
                             WorkloadKind kind = kindSoFar(request);
                             // Binding on the way needs byte offsets (UTF-8) to re-read the object alone if it fails.
-                            objects.put(field, kind == null || p.currentTokenLocation().getByteOffset() < 0 ? capture(p) : bind(p, kind, body));
+                            objects.put(
+                                    field,
+                                    kind == null || p.currentTokenLocation().getByteOffset() < 0
+                                            ? capture(p)
+                                            : bind(p, kind, body));
                         } else {
                             request.set(field, value(p));
                         }
@@ -148,7 +151,8 @@ public final class AdmissionDecoder {
             if (kind == null || !kind.isTextual() || (group != null && !group.isNull() && !group.isTextual())) {
                 return null;
             }
-            return WorkloadKind.of(group == null || group.isNull() ? "" : group.asText(), kind.asText()).orElse(null);
+            return WorkloadKind.of(group == null || group.isNull() ? "" : group.asText(), kind.asText())
+                    .orElse(null);
         }
 
         /**
@@ -170,7 +174,8 @@ public final class AdmissionDecoder {
                 }
             }
             if (typed != null) {
-                return new Captured(RequestObject.bound(typed), textOrNull(typed.getKind()), textOrNull(typed.getApiVersion()));
+                return new Captured(
+                        RequestObject.bound(typed), textOrNull(typed.getKind()), textOrNull(typed.getApiVersion()));
             }
             TokenBuffer rest = new TokenBuffer(p);
             while (!(p.currentToken() == JsonToken.END_OBJECT && p.getParsingContext() == outside)) {
@@ -189,7 +194,8 @@ public final class AdmissionDecoder {
         /** The parser's own error in a binding error (the body is not JSON there), or null when the JSON read fine. */
         private static IOException unreadable(Throwable e) {
             for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                if ((t instanceof StreamReadException && !(t instanceof InputCoercionException)) || t instanceof StreamConstraintsException
+                if ((t instanceof StreamReadException && !(t instanceof InputCoercionException))
+                        || t instanceof StreamConstraintsException
                         || t instanceof CharConversionException) {
                     return (IOException) t;
                 }
@@ -238,8 +244,8 @@ public final class AdmissionDecoder {
         String apiVersion = text(root, "apiVersion", "apiVersion");
         String kind = text(root, "kind", "kind");
         if (!API_VERSION.equals(apiVersion) || !"AdmissionReview".equals(kind)) {
-            throw new BadRequestException("expected apiVersion " + API_VERSION + " and kind AdmissionReview, got apiVersion "
-                    + quote(apiVersion) + " and kind " + quote(kind));
+            throw new BadRequestException("expected apiVersion " + API_VERSION
+                    + " and kind AdmissionReview, got apiVersion " + quote(apiVersion) + " and kind " + quote(kind));
         }
         JsonNode request = root.get("request");
         if (request == null || request.isNull()) {
@@ -256,7 +262,10 @@ public final class AdmissionDecoder {
             return check(envelope, request, uid);
         } catch (BadRequestException e) {
             // From here on the answer is a review with this uid, so the API server shows the message.
-            throw e.inRequest(uid, request.path("kind").path("kind").asText(""), request.path("operation").asText(""));
+            throw e.inRequest(
+                    uid,
+                    request.path("kind").path("kind").asText(""),
+                    request.path("operation").asText(""));
         }
     }
 
@@ -279,21 +288,22 @@ public final class AdmissionDecoder {
         Captured oldObject = objectOrNull(envelope, "oldObject");
         if (object == null && ("CREATE".equals(operation) || "UPDATE".equals(operation))) {
             // Without the object there is nothing to decide on; allowing would let it through unchecked.
-            throw new BadRequestException("request.object is missing; a " + operation + " request must carry the object");
+            throw new BadRequestException(
+                    "request.object is missing; a " + operation + " request must carry the object");
         }
         if (object != null) {
             String declared = text(object.kind(), "request.object.kind");
             if (declared != null && !declared.isEmpty() && !declared.equals(objectKind)) {
-                throw new BadRequestException("request.object.kind " + quote(declared) + " disagrees with request.kind.kind "
-                        + quote(objectKind));
+                throw new BadRequestException("request.object.kind " + quote(declared)
+                        + " disagrees with request.kind.kind " + quote(objectKind));
             }
             // The group picks the model class (and whether the object is checked at all), so it must agree too.
             String objectApiVersion = text(object.apiVersion(), "request.object.apiVersion");
             if (objectApiVersion != null && !objectApiVersion.isEmpty()) {
                 String declaredGroup = WorkloadKind.groupOf(objectApiVersion);
                 if (!declaredGroup.equals(group == null ? "" : group)) {
-                    throw new BadRequestException("request.object.apiVersion " + quote(objectApiVersion) + " disagrees with request.kind.group "
-                            + quote(group == null ? "" : group));
+                    throw new BadRequestException("request.object.apiVersion " + quote(objectApiVersion)
+                            + " disagrees with request.kind.group " + quote(group == null ? "" : group));
                 }
             }
         }
@@ -307,9 +317,18 @@ public final class AdmissionDecoder {
             throw new BadRequestException("request.dryRun must be a boolean");
         }
         String subResource = nullToEmpty(text(request, "subResource", "request.subResource"));
-        return new AdmissionCall(uid, group == null ? "" : group, objectKind, subResource, operation,
-                nullToEmpty(text(request, "namespace", "request.namespace")), nullToEmpty(text(request, "name", "request.name")), user,
-                dryRun != null && dryRun.asBoolean(), handled(group, objectKind, subResource), object == null ? null : object.raw(),
+        return new AdmissionCall(
+                uid,
+                group == null ? "" : group,
+                objectKind,
+                subResource,
+                operation,
+                nullToEmpty(text(request, "namespace", "request.namespace")),
+                nullToEmpty(text(request, "name", "request.name")),
+                user,
+                dryRun != null && dryRun.asBoolean(),
+                handled(group, objectKind, subResource),
+                object == null ? null : object.raw(),
                 oldObject == null ? null : oldObject.raw());
     }
 
@@ -319,7 +338,9 @@ public final class AdmissionDecoder {
      * carries the whole object ({@code pods/ephemeralcontainers}).
      */
     private static WorkloadKind handled(String group, String kind, String subResource) {
-        return WorkloadKind.of(group, kind).filter(k -> subResource.isEmpty() || k.subresources().contains(subResource)).orElse(null);
+        return WorkloadKind.of(group, kind)
+                .filter(k -> subResource.isEmpty() || k.subresources().contains(subResource))
+                .orElse(null);
     }
 
     private static String text(JsonNode parent, String field, String path) {

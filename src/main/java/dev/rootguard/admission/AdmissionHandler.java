@@ -1,5 +1,7 @@
 package dev.rootguard.admission;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rootguard.cluster.NamespaceCache;
 import dev.rootguard.config.PolicyHolder;
 import dev.rootguard.json.Json;
@@ -7,8 +9,6 @@ import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.Violation;
 import dev.rootguard.policy.mutate.Patcher;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -29,6 +29,7 @@ public class AdmissionHandler {
     private static final Logger LOG = Logger.getLogger(AdmissionHandler.class);
     /** Audit annotation keys; the API server prefixes them with the webhook name. */
     static final String ANNOTATION_VIOLATIONS = "violations";
+
     static final String ANNOTATION_MODE = "mode";
     static final String ANNOTATION_EXEMPT = "exempt";
     /** Longest name in a message or log line: a namespace (63) and a name (253) fit; a direct caller's 8 MB name does not. */
@@ -63,10 +64,18 @@ public class AdmissionHandler {
         } catch (BadRequestException e) {
             return invalid("validate", e, call.uid(), call.kind(), call.operation(), start);
         } catch (RuntimeException e) {
-            LOG.errorf(e, "validation failed uid=%s kind=%s namespace=%s name=%s", call.uid(), call.kind(), call.namespace(),
+            LOG.errorf(
+                    e,
+                    "validation failed uid=%s kind=%s namespace=%s name=%s",
+                    call.uid(),
+                    call.kind(),
+                    call.namespace(),
                     call.displayName());
-            response = Responses.denied(500, "InternalError", "rootguard could not evaluate request " + call.uid()
-                    + "; the request is refused until it can be evaluated (see the rootguard log)");
+            response = Responses.denied(
+                    500,
+                    "InternalError",
+                    "rootguard could not evaluate request " + call.uid()
+                            + "; the request is refused until it can be evaluated (see the rootguard log)");
         } finally {
             metrics.duration("validate", System.nanoTime() - start);
         }
@@ -92,10 +101,17 @@ public class AdmissionHandler {
         } catch (BadRequestException e) {
             return invalid("mutate", e, call.uid(), call.kind(), call.operation(), start);
         } catch (RuntimeException e) {
-            LOG.errorf(e, "mutation failed uid=%s kind=%s namespace=%s name=%s", call.uid(), call.kind(), call.namespace(),
+            LOG.errorf(
+                    e,
+                    "mutation failed uid=%s kind=%s namespace=%s name=%s",
+                    call.uid(),
+                    call.kind(),
+                    call.namespace(),
                     call.displayName());
-            response = Responses.withWarnings(Responses.allowed(), List.of("rootguard could not apply defaults to request "
-                    + call.uid() + "; the object is unchanged and validation still applies"));
+            response = Responses.withWarnings(
+                    Responses.allowed(),
+                    List.of("rootguard could not apply defaults to request " + call.uid()
+                            + "; the object is unchanged and validation still applies"));
         } finally {
             metrics.duration("mutate", System.nanoTime() - start);
         }
@@ -111,15 +127,17 @@ public class AdmissionHandler {
      * object it cannot read and {@code /validate} refuses it (a mutating webhook with failurePolicy
      * Ignore would let it through unmutated either way; this way the user sees why).
      */
-    private byte[] invalid(String webhook, BadRequestException e, String uid, String kind, String operation, long start) {
+    private byte[] invalid(
+            String webhook, BadRequestException e, String uid, String kind, String operation, long start) {
         if (uid == null) {
             throw e;
         }
         LOG.debugf("%s: request %s cannot be read: %s", webhook, uid, e.getMessage());
         AdmissionResponse response = "validate".equals(webhook)
                 ? Responses.denied(400, "BadRequest", "rootguard cannot read the request: " + e.getMessage())
-                : Responses.withWarnings(Responses.allowed(), List.of("rootguard added no defaults, it cannot read the request: "
-                        + e.getMessage()));
+                : Responses.withWarnings(
+                        Responses.allowed(),
+                        List.of("rootguard added no defaults, it cannot read the request: " + e.getMessage()));
         metrics.duration(webhook, System.nanoTime() - start);
         metrics.request(webhook, kind, operation, "invalid");
         return Responses.review(uid, response);
@@ -135,8 +153,7 @@ public class AdmissionHandler {
         return Responses.review(call.uid(), d.response);
     }
 
-    private record Decided(String decision, AdmissionResponse response) {
-    }
+    private record Decided(String decision, AdmissionResponse response) {}
 
     private Decided decideValidation(AdmissionCall call, boolean record) {
         if (!call.checked()) {
@@ -164,21 +181,41 @@ public class AdmissionHandler {
             metrics.violations(violations);
         }
         annotations.put(ANNOTATION_MODE, review.mode().id());
-        annotations.put(ANNOTATION_VIOLATIONS, String.join("; ", Responses.firstItems(violations.stream()
-                .map(v -> v.rule() + "(" + v.action().id() + ") " + v.path()).toList(), Responses.MAX_ENTRY_LENGTH, n -> "and " + n + " more")));
-        List<String> warnings = review.violationsAt(Action.WARN).stream().map(Violation::line).toList();
+        annotations.put(
+                ANNOTATION_VIOLATIONS,
+                String.join(
+                        "; ",
+                        Responses.firstItems(
+                                violations.stream()
+                                        .map(v -> v.rule() + "(" + v.action().id() + ") " + v.path())
+                                        .toList(),
+                                Responses.MAX_ENTRY_LENGTH,
+                                n -> "and " + n + " more")));
+        List<String> warnings =
+                review.violationsAt(Action.WARN).stream().map(Violation::line).toList();
         if (review.allowed()) {
-            AdmissionResponse r = Responses.withAnnotations(Responses.withWarnings(Responses.allowed(), warnings), annotations);
+            AdmissionResponse r =
+                    Responses.withAnnotations(Responses.withWarnings(Responses.allowed(), warnings), annotations);
             return new Decided(warnings.isEmpty() ? "audited" : "warned", r);
         }
         List<Violation> enforced = review.violationsAt(Action.ENFORCE);
         String message = "rootguard denied " + call.kind() + " " + qualifiedName(call, object) + ": " + enforced.size()
                 + (enforced.size() == 1 ? " violation" : " violations") + "\n"
-                + String.join("\n", Responses.firstItems(enforced.stream().map(v -> "- " + v.line()).toList(),
-                        Responses.MAX_LINE_LENGTH, n -> "- and " + n + " more"));
+                + String.join(
+                        "\n",
+                        Responses.firstItems(
+                                enforced.stream().map(v -> "- " + v.line()).toList(),
+                                Responses.MAX_LINE_LENGTH,
+                                n -> "- and " + n + " more"));
         if (record) {
-            LOG.infof("denied uid=%s kind=%s namespace=%s name=%s operation=%s dryRun=%s rules=%s", call.uid(), call.kind(),
-                    call.namespace(), Responses.cut(call.displayName(object), MAX_NAME), call.operation(), call.dryRun(),
+            LOG.infof(
+                    "denied uid=%s kind=%s namespace=%s name=%s operation=%s dryRun=%s rules=%s",
+                    call.uid(),
+                    call.kind(),
+                    call.namespace(),
+                    Responses.cut(call.displayName(object), MAX_NAME),
+                    call.operation(),
+                    call.dryRun(),
                     enforced.stream().map(Violation::rule).distinct().collect(Collectors.joining(",")));
         }
         AdmissionResponse r = Responses.denied(403, "Forbidden", message);
@@ -196,13 +233,14 @@ public class AdmissionHandler {
             return new Decided("skipped", Responses.allowed());
         }
         // The bound object is this request's own and is not used after the diff: mutate it in place.
-        JsonNode patch = Patcher.patchInPlace(Json.MAPPER, original, o -> policy.engine().mutate(o, ctx, policy.policy()));
+        JsonNode patch =
+                Patcher.patchInPlace(Json.MAPPER, original, o -> policy.engine().mutate(o, ctx, policy.policy()));
         if (patch.isEmpty()) {
             return new Decided("unchanged", Responses.allowed());
         }
         try {
             return new Decided("patched", Responses.patched(Json.MAPPER.writeValueAsBytes(patch)));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -2,14 +2,18 @@ package dev.rootguard.admission;
 
 import dev.rootguard.policy.Violation;
 import dev.rootguard.policy.WorkloadKind;
-
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * Admission metrics:
@@ -31,10 +35,10 @@ public class AdmissionMetrics {
         this.registry = registry;
     }
 
-    private static final java.util.Set<String> OPERATIONS = java.util.Set.of("CREATE", "UPDATE", "DELETE", "CONNECT");
+    private static final Set<String> OPERATIONS = Set.of("CREATE", "UPDATE", "DELETE", "CONNECT");
     /** The workload kinds' names: the only kind label values besides {@code other}. */
-    private static final java.util.Set<String> KINDS = java.util.Arrays.stream(WorkloadKind.values()).map(WorkloadKind::kind)
-            .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    private static final Set<String> KINDS =
+            Arrays.stream(WorkloadKind.values()).map(WorkloadKind::kind).collect(Collectors.toUnmodifiableSet());
 
     /**
      * Counts a request. Kind and operation come from the request body, so values outside the known
@@ -43,29 +47,40 @@ public class AdmissionMetrics {
     public void request(String webhook, String rawKind, String rawOperation, String decision) {
         String kind = KINDS.contains(rawKind) ? rawKind : "other";
         String operation = OPERATIONS.contains(rawOperation) ? rawOperation : "other";
-        requests.computeIfAbsent(List.of(webhook, kind, operation, decision), k -> Counter.builder("rootguard.admission.requests")
-                .description("Admission requests by webhook, object kind, operation and decision")
-                .tags("webhook", webhook, "kind", kind, "operation", operation, "decision", decision)
-                .register(registry)).increment();
+        requests.computeIfAbsent(
+                        List.of(webhook, kind, operation, decision),
+                        k -> Counter.builder("rootguard.admission.requests")
+                                .description("Admission requests by webhook, object kind, operation and decision")
+                                .tags("webhook", webhook, "kind", kind, "operation", operation, "decision", decision)
+                                .register(registry))
+                .increment();
     }
 
     public void violations(List<Violation> list) {
         for (Violation v : list) {
-            violations.computeIfAbsent(List.of(v.rule(), v.action().id()), k -> Counter.builder("rootguard.violations")
-                    .description("Violations found, by rule and effective action")
-                    .tags("rule", v.rule(), "action", v.action().id())
-                    .register(registry)).increment();
+            violations
+                    .computeIfAbsent(
+                            List.of(v.rule(), v.action().id()),
+                            k -> Counter.builder("rootguard.violations")
+                                    .description("Violations found, by rule and effective action")
+                                    .tags("rule", v.rule(), "action", v.action().id())
+                                    .register(registry))
+                    .increment();
         }
     }
 
     public void duration(String webhook, long nanos) {
-        timers.computeIfAbsent(webhook, w -> Timer.builder("rootguard.admission.duration")
-                .description("Time to decide an admission request, from body to response")
-                .tag("webhook", w)
-                .publishPercentileHistogram()
-                // A decision takes tens to hundreds of microseconds: buckets from 20 µs, not Micrometer's
-                // default 1 ms, so quantiles say how long it took rather than "under a millisecond".
-                .minimumExpectedValue(java.time.Duration.ofNanos(20_000))
-                .register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        timers.computeIfAbsent(
+                        webhook,
+                        w -> Timer.builder("rootguard.admission.duration")
+                                .description("Time to decide an admission request, from body to response")
+                                .tag("webhook", w)
+                                .publishPercentileHistogram()
+                                // A decision takes tens to hundreds of microseconds: buckets from 20 µs, not
+                                // Micrometer's
+                                // default 1 ms, so quantiles say how long it took rather than "under a millisecond".
+                                .minimumExpectedValue(Duration.ofNanos(20_000))
+                                .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 }

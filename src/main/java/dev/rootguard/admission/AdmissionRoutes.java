@@ -2,12 +2,11 @@ package dev.rootguard.admission;
 
 import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.json.Json;
-
 import io.quarkus.runtime.configuration.MemorySizeConverter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -66,7 +65,11 @@ public class AdmissionRoutes {
 
     private void route(Router router, BodyReader body, String path, String webhook, Function<byte[], byte[]> decide) {
         // The content type is checked before the body is read: a form content type would otherwise be parsed as a form.
-        router.post(path).order(-10).handler(new RequireJson()).handler(body).handler(ctx -> handle(ctx, webhook, decide))
+        router.post(path)
+                .order(-10)
+                .handler(new RequireJson())
+                .handler(body)
+                .handler(ctx -> handle(ctx, webhook, decide))
                 .failureHandler(AdmissionRoutes::failure);
         router.route(path).order(-9).handler(ctx -> {
             ctx.response().putHeader(HttpHeaders.ALLOW, HttpMethod.POST.name());
@@ -90,7 +93,11 @@ public class AdmissionRoutes {
         }
         // The unread body is discarded, so the connection stays usable.
         ctx.request().resume();
-        error(ctx, 415, "content type must be application/json, got " + (contentType == null ? "none" : "\"" + contentType + "\""));
+        error(
+                ctx,
+                415,
+                "content type must be application/json, got "
+                        + (contentType == null ? "none" : "\"" + contentType + "\""));
     }
 
     private void handle(RoutingContext ctx, String webhook, Function<byte[], byte[]> decide) {
@@ -115,8 +122,7 @@ public class AdmissionRoutes {
     }
 
     /** An answer, a request the decoder refused, or an unexpected failure (answered 500 by {@link #failure}). */
-    private record Decision(byte[] out, BadRequestException bad, Throwable failure) {
-    }
+    private record Decision(byte[] out, BadRequestException bad, Throwable failure) {}
 
     private static Decision decide(Function<byte[], byte[]> decide, byte[] body) {
         try {
@@ -139,7 +145,10 @@ public class AdmissionRoutes {
             LOG.debugf("%s: rejected request body: %s", webhook, d.bad().getMessage());
             error(ctx, d.bad().status(), d.bad().getMessage());
         } else {
-            ctx.response().setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Buffer.buffer(d.out()));
+            ctx.response()
+                    .setStatusCode(200)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(Buffer.buffer(d.out()));
         }
     }
 
@@ -173,7 +182,15 @@ public class AdmissionRoutes {
     }
 
     static Future<Void> error(RoutingContext ctx, int status, String message) {
-        byte[] json = Json.MAPPER.createObjectNode().put("code", status).put("message", message).toString().getBytes(StandardCharsets.UTF_8);
-        return ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(Buffer.buffer(json));
+        byte[] json = Json.MAPPER
+                .createObjectNode()
+                .put("code", status)
+                .put("message", message)
+                .toString()
+                .getBytes(StandardCharsets.UTF_8);
+        return ctx.response()
+                .setStatusCode(status)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(Buffer.buffer(json));
     }
 }

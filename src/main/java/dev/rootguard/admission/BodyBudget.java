@@ -1,7 +1,6 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.config.RootguardConfig;
-
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,16 +23,22 @@ public class BodyBudget {
 
     @Inject
     public BodyBudget(RootguardConfig config, MeterRegistry registry) {
-        this(new MemorySizeConverter().convert(config.admission().maxInFlightBodySize()).asLongValue(), registry);
+        this(
+                new MemorySizeConverter()
+                        .convert(config.admission().maxInFlightBodySize())
+                        .asLongValue(),
+                registry);
     }
 
     BodyBudget(long limit, MeterRegistry registry) {
         if (limit <= 0) {
-            throw new IllegalArgumentException("rootguard.admission.max-in-flight-body-size must be positive, got " + limit);
+            throw new IllegalArgumentException(
+                    "rootguard.admission.max-in-flight-body-size must be positive, got " + limit);
         }
         this.limit = limit;
         Gauge.builder("rootguard.admission.body.bytes.in.flight", used, AtomicLong::get)
-                .description("Bytes of request bodies received and not yet answered").register(registry);
+                .description("Bytes of request bodies received and not yet answered")
+                .register(registry);
         this.refused = refusedCounter(registry, "body-budget");
     }
 
@@ -41,7 +46,8 @@ public class BodyBudget {
     static Counter refusedCounter(MeterRegistry registry, String reason) {
         return Counter.builder("rootguard.admission.refused")
                 .description("Requests answered 503 at once because a load bound was reached, by bound")
-                .tag("reason", reason).register(registry);
+                .tag("reason", reason)
+                .register(registry);
     }
 
     /** Takes N bytes if they fit; false (and nothing taken) if they would go over the limit. */

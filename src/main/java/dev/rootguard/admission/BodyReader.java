@@ -22,6 +22,7 @@ final class BodyReader implements Handler<RoutingContext> {
     static final String BODY = "rootguard.body";
     /** Vert.x's body handler preallocates at most this much: a header alone must not cost a large buffer. */
     private static final int FIRST_BUFFER = 64 * 1024;
+
     static final String BUSY_MESSAGE = "too many request bodies are being received at once; retry";
 
     private final BodyBudget budget;
@@ -157,7 +158,8 @@ final class BodyReader implements Handler<RoutingContext> {
             }
             ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE).putHeader(HttpHeaders.RETRY_AFTER, "1");
             // The rest of the body is never read: close once the answer is out, which also frees the connection.
-            AdmissionRoutes.error(ctx, 503, BUSY_MESSAGE).onComplete(ar -> ctx.request().connection().close());
+            AdmissionRoutes.error(ctx, 503, BUSY_MESSAGE)
+                    .onComplete(ar -> ctx.request().connection().close());
         }
     }
 }

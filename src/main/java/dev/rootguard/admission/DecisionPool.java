@@ -1,7 +1,6 @@
 package dev.rootguard.admission;
 
 import dev.rootguard.config.RootguardConfig;
-
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
@@ -31,15 +30,23 @@ public class DecisionPool {
 
     DecisionPool(int threads, int queue, MeterRegistry registry) {
         if (threads < 1 || queue < 1) {
-            throw new IllegalArgumentException("rootguard.admission.worker-threads and worker-queue must be at least 1, got "
-                    + threads + " and " + queue);
+            throw new IllegalArgumentException(
+                    "rootguard.admission.worker-threads and worker-queue must be at least 1, got " + threads + " and "
+                            + queue);
         }
         AtomicInteger n = new AtomicInteger();
-        executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queue), r -> {
-            Thread t = new Thread(r, "rootguard-decide-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }, new ThreadPoolExecutor.AbortPolicy());
+        executor = new ThreadPoolExecutor(
+                threads,
+                threads,
+                0,
+                TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(queue),
+                r -> {
+                    Thread t = new Thread(r, "rootguard-decide-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                },
+                new ThreadPoolExecutor.AbortPolicy());
         refused = BodyBudget.refusedCounter(registry, "workers-busy");
     }
 

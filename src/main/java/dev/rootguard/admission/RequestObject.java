@@ -1,13 +1,12 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.json.Json;
-import dev.rootguard.json.JsonErrors;
-
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import dev.rootguard.json.Json;
+import dev.rootguard.json.JsonErrors;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.io.IOException;
@@ -54,7 +53,8 @@ public final class RequestObject {
         if (bound != null) {
             // The decoder bound it to the class of the request's kind, the one the call is checked as.
             if (type != bound.getClass()) {
-                throw new IllegalStateException(where + " was read as a " + bound.getClass().getSimpleName() + ", not a " + type.getSimpleName());
+                throw new IllegalStateException(where + " was read as a "
+                        + bound.getClass().getSimpleName() + ", not a " + type.getSimpleName());
             }
             return type.cast(bound);
         }
@@ -62,8 +62,8 @@ public final class RequestObject {
             return Json.MAPPER.readValue(p, type);
         } catch (JacksonException | IllegalArgumentException e) {
             String path = e instanceof JsonMappingException jm ? Json.fieldPath(jm) : "";
-            throw new BadRequestException(where + (path.isEmpty() ? "" : "." + path) + " is not a valid " + type.getSimpleName()
-                    + " field: " + JsonErrors.describe(e, false));
+            throw new BadRequestException(where + (path.isEmpty() ? "" : "." + path) + " is not a valid "
+                    + type.getSimpleName() + " field: " + JsonErrors.describe(e, false));
         } catch (IOException e) {
             throw new BadRequestException(where + " cannot be read: " + JsonErrors.describe(e, false));
         }

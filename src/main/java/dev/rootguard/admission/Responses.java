@@ -1,8 +1,7 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.json.Json;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.rootguard.json.Json;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
@@ -43,8 +42,7 @@ final class Responses {
     /** Longest denial message: a heading and 20 lines of {@value #MAX_LINE_LENGTH} characters fit. */
     static final int MAX_MESSAGE_LENGTH = 24 * 1024;
 
-    private Responses() {
-    }
+    private Responses() {}
 
     static AdmissionResponse allowed() {
         AdmissionResponse r = new AdmissionResponse();
@@ -128,7 +126,7 @@ final class Responses {
 
     private static String cut(String s, int max, boolean keepNewlines) {
         StringBuilder sb = new StringBuilder(Math.min(s.length(), max + 3));
-        int[] n = { 0 };
+        int[] n = {0};
         s.codePoints().limit(max + 1L).forEach(c -> {
             if (n[0]++ < max) {
                 sb.appendCodePoint(Character.isISOControl(c) && !(keepNewlines && c == '\n') ? ' ' : c);

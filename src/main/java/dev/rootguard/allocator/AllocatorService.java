@@ -4,7 +4,6 @@ import dev.rootguard.cluster.NamespaceCache;
 import dev.rootguard.config.PolicyConfigs;
 import dev.rootguard.config.PolicyHolder;
 import dev.rootguard.config.RootguardConfig;
-
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -45,13 +44,18 @@ public class AllocatorService {
         }
         try {
             KubernetesClient c = client.get();
-            RangeAllocator ranges = new RangeAllocator(c, config.namespace(), new RangeBlock(a.block(), a.rangeSize()),
-                    policy.policy().exemptions().namespaces(), namespaces::namespaces);
-            allocator = new LeaderAllocator(c, namespaces, ranges, config.namespace(), identity(), LeaderAllocator.Timing.STANDARD,
-                    registry);
+            RangeAllocator ranges = new RangeAllocator(
+                    c,
+                    config.namespace(),
+                    new RangeBlock(a.block(), a.rangeSize()),
+                    policy.policy().exemptions().namespaces(),
+                    namespaces::namespaces);
+            allocator = new LeaderAllocator(
+                    c, namespaces, ranges, config.namespace(), identity(), LeaderAllocator.Timing.STANDARD, registry);
             allocator.start();
-            LOG.infof("range allocator on: ranges of %d IDs from %s, lease %s/%s", a.rangeSize(), a.block().startSize(),
-                    config.namespace(), LeaderAllocator.LEASE);
+            LOG.infof(
+                    "range allocator on: ranges of %d IDs from %s, lease %s/%s",
+                    a.rangeSize(), a.block().startSize(), config.namespace(), LeaderAllocator.LEASE);
         } catch (RuntimeException e) {
             LOG.errorf("the range allocator cannot start (%s); namespaces get no new ID ranges", e.getMessage());
         }
@@ -66,6 +70,7 @@ public class AllocatorService {
     /** The pod name (HOSTNAME in Kubernetes) and a random suffix, so that a restarted process is a new candidate. */
     private static String identity() {
         String host = System.getenv("HOSTNAME");
-        return (host == null || host.isBlank() ? "rootguard" : host) + "-" + UUID.randomUUID().toString().substring(0, 8);
+        return (host == null || host.isBlank() ? "rootguard" : host) + "-"
+                + UUID.randomUUID().toString().substring(0, 8);
     }
 }

@@ -1,7 +1,6 @@
 package dev.rootguard.allocator;
 
 import dev.rootguard.cluster.NamespaceCache;
-
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -17,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -49,8 +49,8 @@ public final class LeaderAllocator implements AutoCloseable {
      */
     public record Timing(Duration leaseDuration, Duration renewDeadline, Duration retryPeriod, Duration sweep) {
         /** The Kubernetes controllers' defaults: 15 s, 10 s, 2 s; and a sweep every 30 s. */
-        public static final Timing STANDARD = new Timing(Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2),
-                Duration.ofSeconds(30));
+        public static final Timing STANDARD = new Timing(
+                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(30));
     }
 
     private final KubernetesClient client;
@@ -75,8 +75,7 @@ public final class LeaderAllocator implements AutoCloseable {
         }
 
         @Override
-        public void onDelete(Namespace ns, boolean deletedFinalStateUnknown) {
-        }
+        public void onDelete(Namespace ns, boolean deletedFinalStateUnknown) {}
     };
 
     private volatile boolean leading;
@@ -95,8 +94,14 @@ public final class LeaderAllocator implements AutoCloseable {
      * @param timing         leader election timing
      * @param registry       where to register the metrics
      */
-    public LeaderAllocator(KubernetesClient client, NamespaceCache namespaces, RangeAllocator allocator, String leaseNamespace,
-            String identity, Timing timing, MeterRegistry registry) {
+    public LeaderAllocator(
+            KubernetesClient client,
+            NamespaceCache namespaces,
+            RangeAllocator allocator,
+            String leaseNamespace,
+            String identity,
+            Timing timing,
+            MeterRegistry registry) {
         this.client = client;
         this.namespaces = namespaces;
         this.allocator = allocator;
@@ -109,11 +114,14 @@ public final class LeaderAllocator implements AutoCloseable {
             return t;
         });
         Gauge.builder("rootguard.allocator.leader", this, a -> a.leading ? 1 : 0)
-                .description("1 while this replica holds the allocator Lease and assigns namespace ID ranges").register(registry);
-        this.assigned = Counter.builder("rootguard.allocator.assigned").description("Namespace ID ranges assigned by this replica")
+                .description("1 while this replica holds the allocator Lease and assigns namespace ID ranges")
+                .register(registry);
+        this.assigned = Counter.builder("rootguard.allocator.assigned")
+                .description("Namespace ID ranges assigned by this replica")
                 .register(registry);
         this.failures = Counter.builder("rootguard.allocator.failures")
-                .description("Namespaces this replica could not give a range (API errors, exhausted block); retried every sweep")
+                .description(
+                        "Namespaces this replica could not give a range (API errors, exhausted block); retried every sweep")
                 .register(registry);
     }
 
@@ -134,16 +142,22 @@ public final class LeaderAllocator implements AutoCloseable {
         if (closed) {
             return;
         }
-        election = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
-                .withName(LEASE)
-                .withLock(new LeaseLock(leaseNamespace, LEASE, identity))
-                .withLeaseDuration(timing.leaseDuration())
-                .withRenewDeadline(timing.renewDeadline())
-                .withRetryPeriod(timing.retryPeriod())
-                .withReleaseOnCancel(true)
-                .withLeaderCallbacks(new LeaderCallbacks(this::startLeading, this::stopLeading,
-                        leader -> LOG.debugf("allocator lease %s/%s is held by %s", leaseNamespace, LEASE, leader)))
-                .build()).build().start();
+        election = client.leaderElector()
+                .withConfig(new LeaderElectionConfigBuilder()
+                        .withName(LEASE)
+                        .withLock(new LeaseLock(leaseNamespace, LEASE, identity))
+                        .withLeaseDuration(timing.leaseDuration())
+                        .withRenewDeadline(timing.renewDeadline())
+                        .withRetryPeriod(timing.retryPeriod())
+                        .withReleaseOnCancel(true)
+                        .withLeaderCallbacks(new LeaderCallbacks(
+                                this::startLeading,
+                                this::stopLeading,
+                                leader -> LOG.debugf(
+                                        "allocator lease %s/%s is held by %s", leaseNamespace, LEASE, leader)))
+                        .build())
+                .build()
+                .start();
         // An elector that lost the lease is done; compete again unless we are closing.
         election.whenComplete((v, t) -> {
             stopLeading();
@@ -158,7 +172,9 @@ public final class LeaderAllocator implements AutoCloseable {
         try {
             elect();
         } catch (RuntimeException e) {
-            LOG.warnf("cannot compete for the allocator lease %s/%s (%s); trying again", leaseNamespace, LEASE, e.getMessage());
+            LOG.warnf(
+                    "cannot compete for the allocator lease %s/%s (%s); trying again",
+                    leaseNamespace, LEASE, e.getMessage());
             if (!closed) {
                 worker.schedule(this::electSafely, timing.retryPeriod().toMillis(), TimeUnit.MILLISECONDS);
             }
@@ -219,7 +235,7 @@ public final class LeaderAllocator implements AutoCloseable {
                         allocate(name);
                     }
                 });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 queued.remove(name);
             }
         }
@@ -231,13 +247,16 @@ public final class LeaderAllocator implements AutoCloseable {
             // try again shortly.
             if (queued.add(name)) {
                 try {
-                    worker.schedule(() -> {
-                        queued.remove(name);
-                        if (leading) {
-                            allocate(name);
-                        }
-                    }, 200, TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    worker.schedule(
+                            () -> {
+                                queued.remove(name);
+                                if (leading) {
+                                    allocate(name);
+                                }
+                            },
+                            200,
+                            TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException e) {
                     queued.remove(name);
                 }
             }
@@ -249,12 +268,16 @@ public final class LeaderAllocator implements AutoCloseable {
                 case ASSIGNED -> {
                     assigned.increment();
                     lastFailure = null;
-                    LOG.infof("namespace %s: assigned UID range %s", name, r.range().orElseThrow().startSize());
+                    LOG.infof(
+                            "namespace %s: assigned UID range %s",
+                            name, r.range().orElseThrow().startSize());
                 }
-                case UNREADABLE -> LOG.warnf("namespace %s: annotation rootguard.dev/uid-range is unreadable and is left as it is;"
-                        + " fix it or remove it so that a range is assigned", name);
-                default -> {
-                }
+                case UNREADABLE ->
+                    LOG.warnf(
+                            "namespace %s: annotation rootguard.dev/uid-range is unreadable and is left as it is;"
+                                    + " fix it or remove it so that a range is assigned",
+                            name);
+                default -> {}
             }
         } catch (RuntimeException e) { // exhausted block, API errors, unreadable record: retried every sweep
             failures.increment();
@@ -262,7 +285,9 @@ public final class LeaderAllocator implements AutoCloseable {
             String message = e.getMessage();
             if (!Objects.equals(message, lastFailure)) {
                 lastFailure = message;
-                LOG.errorf("cannot assign namespace %s a UID range (retried every %ss): %s", name, timing.sweep().toSeconds(), message);
+                LOG.errorf(
+                        "cannot assign namespace %s a UID range (retried every %ss): %s",
+                        name, timing.sweep().toSeconds(), message);
             }
         }
     }

@@ -2,7 +2,6 @@ package dev.rootguard.allocator;
 
 import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.NamespaceRanges;
-
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -16,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -41,6 +41,7 @@ public final class RangeAllocator {
     public static final String NEXT = "next";
     /** Record key: the last namespace and range handed out, for people. */
     public static final String LAST = "last";
+
     private static final int ATTEMPTS = 50;
 
     /** What happened to a namespace. */
@@ -61,8 +62,7 @@ public final class RangeAllocator {
      * @param outcome what happened
      * @param range   the namespace's range when it has one
      */
-    public record Result(Outcome outcome, Optional<IdRange> range) {
-    }
+    public record Result(Outcome outcome, Optional<IdRange> range) {}
 
     private final KubernetesClient client;
     private final String recordNamespace;
@@ -73,7 +73,7 @@ public final class RangeAllocator {
      * Ranges reserved in the record but not yet written to their namespace (the update failed): the
      * next attempt reuses them, so a namespace that cannot be annotated does not use up the block.
      */
-    private final Map<String, IdRange> pending = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, IdRange> pending = new ConcurrentHashMap<>();
 
     /**
      * @param client          the API client
@@ -82,7 +82,11 @@ public final class RangeAllocator {
      * @param excluded        namespaces that get no range (the exempt ones)
      * @param known           the namespaces as last seen (the informer's cache): their ranges are never handed out
      */
-    public RangeAllocator(KubernetesClient client, String recordNamespace, RangeBlock block, Set<String> excluded,
+    public RangeAllocator(
+            KubernetesClient client,
+            String recordNamespace,
+            RangeBlock block,
+            Set<String> excluded,
             Supplier<Collection<Namespace>> known) {
         this.client = client;
         this.recordNamespace = recordNamespace;
@@ -114,8 +118,9 @@ public final class RangeAllocator {
             range = reserve(namespace);
             pending.put(namespace, range);
         }
-        for (int attempt = 1;; attempt++) {
-            Map<String, String> annotations = new HashMap<>(Optional.ofNullable(ns.getMetadata().getAnnotations()).orElse(Map.of()));
+        for (int attempt = 1; ; attempt++) {
+            Map<String, String> annotations = new HashMap<>(
+                    Optional.ofNullable(ns.getMetadata().getAnnotations()).orElse(Map.of()));
             annotations.put(NamespaceRanges.UID_RANGE_ANNOTATION, range.startSize());
             ns.getMetadata().setAnnotations(annotations);
             try {
@@ -156,29 +161,49 @@ public final class RangeAllocator {
         Map<String, String> annotations = ns.getMetadata().getAnnotations();
         if (annotations != null && annotations.containsKey(NamespaceRanges.UID_RANGE_ANNOTATION)) {
             NamespaceRanges r = NamespaceRanges.fromAnnotations(annotations);
-            return Optional.of(r.uids().isPresent() ? new Result(Outcome.PRESENT, r.uids()) : new Result(Outcome.UNREADABLE, Optional.empty()));
+            return Optional.of(
+                    r.uids().isPresent()
+                            ? new Result(Outcome.PRESENT, r.uids())
+                            : new Result(Outcome.UNREADABLE, Optional.empty()));
         }
         return Optional.empty();
     }
 
     /** Raises the record's high-water mark past a new range and returns the range. */
     private IdRange reserve(String namespace) {
-        for (int attempt = 1;; attempt++) {
-            ConfigMap record = client.configMaps().inNamespace(recordNamespace).withName(RECORD).get();
+        for (int attempt = 1; ; attempt++) {
+            ConfigMap record = client.configMaps()
+                    .inNamespace(recordNamespace)
+                    .withName(RECORD)
+                    .get();
             IdRange range = block.choose(next(record), taken());
-            Map<String, String> data = Map.of(NEXT, Long.toString(range.max() + 1), LAST, namespace + " " + range.startSize());
+            Map<String, String> data =
+                    Map.of(NEXT, Long.toString(range.max() + 1), LAST, namespace + " " + range.startSize());
             try {
                 if (record == null) {
-                    client.configMaps().inNamespace(recordNamespace).resource(new ConfigMapBuilder().withNewMetadata().withName(RECORD)
-                            .addToAnnotations("rootguard.dev/description", "Highest UID range rootguard has handed out; ranges are"
-                                    + " only ever handed out above 'next'. Do not edit.")
-                            .endMetadata().withData(data).build()).create();
+                    client.configMaps()
+                            .inNamespace(recordNamespace)
+                            .resource(new ConfigMapBuilder()
+                                    .withNewMetadata()
+                                    .withName(RECORD)
+                                    .addToAnnotations(
+                                            "rootguard.dev/description",
+                                            "Highest UID range rootguard has handed out; ranges are"
+                                                    + " only ever handed out above 'next'. Do not edit.")
+                                    .endMetadata()
+                                    .withData(data)
+                                    .build())
+                            .create();
                 } else {
-                    Map<String, String> updated = new HashMap<>(Optional.ofNullable(record.getData()).orElse(Map.of()));
+                    Map<String, String> updated =
+                            new HashMap<>(Optional.ofNullable(record.getData()).orElse(Map.of()));
                     updated.putAll(data);
                     record.setData(updated);
                     // update() sends the resourceVersion we read: a concurrent reservation makes it fail with 409.
-                    client.configMaps().inNamespace(recordNamespace).resource(record).update();
+                    client.configMaps()
+                            .inNamespace(recordNamespace)
+                            .resource(record)
+                            .update();
                 }
                 return range;
             } catch (KubernetesClientException e) {
@@ -208,7 +233,8 @@ public final class RangeAllocator {
         List<IdRange> out = new ArrayList<>();
         for (Namespace ns : known.get()) {
             if (ns.getMetadata() != null) {
-                NamespaceRanges r = NamespaceRanges.fromAnnotations(ns.getMetadata().getAnnotations());
+                NamespaceRanges r =
+                        NamespaceRanges.fromAnnotations(ns.getMetadata().getAnnotations());
                 r.uids().ifPresent(out::add);
                 r.supplementalGroups().ifPresent(out::add);
             }

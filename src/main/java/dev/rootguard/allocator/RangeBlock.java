@@ -1,7 +1,6 @@
 package dev.rootguard.allocator;
 
 import dev.rootguard.policy.IdRange;
-
 import java.util.Collection;
 
 /**
@@ -23,7 +22,8 @@ public record RangeBlock(IdRange block, long size) {
 
     public RangeBlock {
         if (size < 1 || size > block.size()) {
-            throw new IllegalArgumentException("range size " + size + " must be between 1 and the block size " + block.size());
+            throw new IllegalArgumentException(
+                    "range size " + size + " must be between 1 and the block size " + block.size());
         }
     }
 
@@ -39,9 +39,10 @@ public record RangeBlock(IdRange block, long size) {
         while (true) {
             long start = block.min() + index * size;
             if (index > (block.max() - block.min()) / size || start + size - 1 > block.max()) {
-                throw new ExhaustedException("no free range of " + size + " IDs is left in rootguard.allocator.block " + block.startSize()
-                        + " (" + block + "): every range up to " + (Math.max(floor, block.min()) - 1)
-                        + " has been handed out, and ranges are never reused; configure a larger or a new block");
+                throw new ExhaustedException(
+                        "no free range of " + size + " IDs is left in rootguard.allocator.block " + block.startSize()
+                                + " (" + block + "): every range up to " + (Math.max(floor, block.min()) - 1)
+                                + " has been handed out, and ranges are never reused; configure a larger or a new block");
             }
             IdRange candidate = new IdRange(start, start + size - 1);
             long skipTo = -1;

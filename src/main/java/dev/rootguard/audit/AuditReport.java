@@ -24,9 +24,13 @@ public record AuditReport(Summary summary, List<Result> results) {
      * @param errors         documents that could not be read or understood
      * @param violations     per rule ID, per action: how many violations
      */
-    public record Summary(int objects, int withViolations, int exempt, int skipped, int errors,
-            Map<String, Map<String, Integer>> violations) {
-    }
+    public record Summary(
+            int objects,
+            int withViolations,
+            int exempt,
+            int skipped,
+            int errors,
+            Map<String, Map<String, Integer>> violations) {}
 
     /**
      * One object (or one unreadable document).
@@ -40,9 +44,14 @@ public record AuditReport(Summary summary, List<Result> results) {
      * @param reason     why it is exempt, skipped, or in error
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Result(Source source, String kind, String namespace, String name, Status status, List<Finding> violations,
-            String reason) {
-    }
+    public record Result(
+            Source source,
+            String kind,
+            String namespace,
+            String name,
+            Status status,
+            List<Finding> violations,
+            String reason) {}
 
     /** What the audit found for one object; written in lower case ({@code ok}, {@code violations}, ...). */
     public enum Status {
@@ -92,6 +101,5 @@ public record AuditReport(Summary summary, List<Result> results) {
      * @param line    1-based line of the field (or its nearest parent) in the file, when read from a file
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Finding(String rule, String path, String message, Action action, Integer line) {
-    }
+    public record Finding(String rule, String path, String message, Action action, Integer line) {}
 }

@@ -1,5 +1,7 @@
 package dev.rootguard.audit;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import dev.rootguard.json.Json;
 import dev.rootguard.json.JsonErrors;
 import dev.rootguard.policy.Engine;
@@ -7,8 +9,6 @@ import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
 import dev.rootguard.policy.WorkloadKind;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.util.ArrayList;
@@ -30,7 +30,8 @@ public final class Auditor {
      * @param namespaces       what each namespace's labels say (cluster) or {@code --namespace-mode} (offline)
      * @param defaultNamespace namespace for objects that name none, as kubectl would use
      */
-    public Auditor(Engine engine, PolicyConfig policy, Function<String, NamespacePolicy> namespaces, String defaultNamespace) {
+    public Auditor(
+            Engine engine, PolicyConfig policy, Function<String, NamespacePolicy> namespaces, String defaultNamespace) {
         this.engine = engine;
         this.policy = policy;
         this.namespaces = namespaces;
@@ -50,8 +51,14 @@ public final class Auditor {
         try {
             return auditDocument(d);
         } catch (RuntimeException e) {
-            return new AuditReport.Result(AuditReport.Source.of(d.source()), d.raw() == null ? null : d.raw().path("kind").asText(null),
-                    null, null, AuditReport.Status.ERROR, List.of(), "cannot evaluate: " + e);
+            return new AuditReport.Result(
+                    AuditReport.Source.of(d.source()),
+                    d.raw() == null ? null : d.raw().path("kind").asText(null),
+                    null,
+                    null,
+                    AuditReport.Status.ERROR,
+                    List.of(),
+                    "cannot evaluate: " + e);
         }
     }
 
@@ -63,17 +70,30 @@ public final class Auditor {
         AuditReport.Source at = AuditReport.Source.of(source);
         try {
             ObjectMeta metadata = object.getMetadata();
-            String name = metadata == null ? "" : metadata.getName() != null ? metadata.getName()
-                    : Objects.requireNonNullElse(metadata.getGenerateName(), "");
-            String namespace = metadata == null || metadata.getNamespace() == null || metadata.getNamespace().isEmpty() ? defaultNamespace
+            String name = metadata == null
+                    ? ""
+                    : metadata.getName() != null
+                            ? metadata.getName()
+                            : Objects.requireNonNullElse(metadata.getGenerateName(), "");
+            String namespace = metadata == null
+                            || metadata.getNamespace() == null
+                            || metadata.getNamespace().isEmpty()
+                    ? defaultNamespace
                     : metadata.getNamespace();
             if (WorkloadKind.of(object).isEmpty()) {
-                return new AuditReport.Result(at, object.getKind(), namespace, name, AuditReport.Status.SKIPPED, List.of(),
+                return new AuditReport.Result(
+                        at,
+                        object.getKind(),
+                        namespace,
+                        name,
+                        AuditReport.Status.SKIPPED,
+                        List.of(),
                         "no pod spec in " + object.getApiVersion() + " " + object.getKind());
             }
             return evaluate(at, object.getKind(), namespace, name, object, path -> null);
         } catch (RuntimeException e) {
-            return new AuditReport.Result(at, object.getKind(), null, null, AuditReport.Status.ERROR, List.of(), "cannot evaluate: " + e);
+            return new AuditReport.Result(
+                    at, object.getKind(), null, null, AuditReport.Status.ERROR, List.of(), "cannot evaluate: " + e);
         }
     }
 
@@ -84,50 +104,99 @@ public final class Auditor {
         }
         String apiVersion = d.raw().path("apiVersion").asText("");
         String kind = d.raw().path("kind").asText("");
-        String name = d.raw().path("metadata").path("name").asText(d.raw().path("metadata").path("generateName").asText(""));
+        String name = d.raw()
+                .path("metadata")
+                .path("name")
+                .asText(d.raw().path("metadata").path("generateName").asText(""));
         String namespace = d.raw().path("metadata").path("namespace").asText("");
         if (namespace.isEmpty()) {
             namespace = defaultNamespace;
         }
         if (apiVersion.isEmpty() || kind.isEmpty()) {
-            return new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.ERROR, List.of(),
+            return new AuditReport.Result(
+                    source,
+                    kind,
+                    namespace,
+                    name,
+                    AuditReport.Status.ERROR,
+                    List.of(),
                     "not a Kubernetes object: apiVersion and kind are required");
         }
-        Optional<Class<? extends HasMetadata>> type = WorkloadKind.forApiVersion(apiVersion, kind).map(WorkloadKind::modelClass);
+        Optional<Class<? extends HasMetadata>> type =
+                WorkloadKind.forApiVersion(apiVersion, kind).map(WorkloadKind::modelClass);
         if (type.isEmpty()) {
-            return new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.SKIPPED, List.of(), "no pod spec in " + apiVersion + " " + kind);
+            return new AuditReport.Result(
+                    source,
+                    kind,
+                    namespace,
+                    name,
+                    AuditReport.Status.SKIPPED,
+                    List.of(),
+                    "no pod spec in " + apiVersion + " " + kind);
         }
         HasMetadata object;
         try {
             object = Json.MAPPER.treeToValue(d.raw(), type.get());
         } catch (JsonProcessingException | IllegalArgumentException e) {
             String msg = JsonErrors.describe(e, false);
-            String field = e instanceof com.fasterxml.jackson.databind.JsonMappingException jm ? Json.fieldPath(jm) : "";
-            AuditReport.Source at = field.isEmpty() ? source
-                    : new AuditReport.Source(source.file(), source.document(), source.item(), d.lineOf(field), source.cluster());
-            return new AuditReport.Result(at, kind, namespace, name, AuditReport.Status.ERROR, List.of(),
+            String field = e instanceof JsonMappingException jm ? Json.fieldPath(jm) : "";
+            AuditReport.Source at = field.isEmpty()
+                    ? source
+                    : new AuditReport.Source(
+                            source.file(), source.document(), source.item(), d.lineOf(field), source.cluster());
+            return new AuditReport.Result(
+                    at,
+                    kind,
+                    namespace,
+                    name,
+                    AuditReport.Status.ERROR,
+                    List.of(),
                     "not a valid " + kind + (field.isEmpty() ? "" : " at " + field) + ": " + msg);
         }
-        return evaluate(source, kind, namespace, name, object, path -> d.source().file() == null ? null : d.lineOf(path));
+        return evaluate(
+                source, kind, namespace, name, object, path -> d.source().file() == null ? null : d.lineOf(path));
     }
 
     /** Reviews a typed object; {@code line} gives the input line of a violation path, or null when there is none. */
-    private AuditReport.Result evaluate(AuditReport.Source source, String kind, String namespace, String name, HasMetadata object,
+    private AuditReport.Result evaluate(
+            AuditReport.Source source,
+            String kind,
+            String namespace,
+            String name,
+            HasMetadata object,
             Function<String, Integer> line) {
-        Engine.Review review = engine.review(object, new Engine.Context(namespace, null, namespaces.apply(namespace)), policy);
+        Engine.Review review =
+                engine.review(object, new Engine.Context(namespace, null, namespaces.apply(namespace)), policy);
         return switch (review.outcome()) {
-            case EXEMPT -> new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.EXEMPT, List.of(), review.exemptReason().orElse(""));
-            case NOT_APPLICABLE -> new AuditReport.Result(source, kind, namespace, name, AuditReport.Status.SKIPPED, List.of(), "no pod template");
+            case EXEMPT ->
+                new AuditReport.Result(
+                        source,
+                        kind,
+                        namespace,
+                        name,
+                        AuditReport.Status.EXEMPT,
+                        List.of(),
+                        review.exemptReason().orElse(""));
+            case NOT_APPLICABLE ->
+                new AuditReport.Result(
+                        source, kind, namespace, name, AuditReport.Status.SKIPPED, List.of(), "no pod template");
             case EVALUATED -> {
                 List<AuditReport.Finding> findings = new ArrayList<>();
                 for (Violation v : review.violations()) {
-                    findings.add(new AuditReport.Finding(v.rule(), v.path(), v.message(), v.action(), line.apply(v.path())));
+                    findings.add(
+                            new AuditReport.Finding(v.rule(), v.path(), v.message(), v.action(), line.apply(v.path())));
                 }
-                yield new AuditReport.Result(source, kind, namespace, name, findings.isEmpty() ? AuditReport.Status.OK : AuditReport.Status.VIOLATIONS, findings, null);
+                yield new AuditReport.Result(
+                        source,
+                        kind,
+                        namespace,
+                        name,
+                        findings.isEmpty() ? AuditReport.Status.OK : AuditReport.Status.VIOLATIONS,
+                        findings,
+                        null);
             }
         };
     }
-
 
     public static AuditReport.Summary summarize(List<AuditReport.Result> results) {
         int objects = 0;
@@ -142,14 +211,14 @@ public final class Auditor {
                 case EXEMPT -> exempt++;
                 case SKIPPED -> skipped++;
                 case VIOLATIONS -> with++;
-                case OK -> {
-                }
+                case OK -> {}
             }
             if (r.status() != AuditReport.Status.ERROR) {
                 objects++;
             }
             for (AuditReport.Finding f : r.violations()) {
-                counts.computeIfAbsent(f.rule(), k -> new TreeMap<>()).merge(f.action().id(), 1, Integer::sum);
+                counts.computeIfAbsent(f.rule(), k -> new TreeMap<>())
+                        .merge(f.action().id(), 1, Integer::sum);
             }
         }
         return new AuditReport.Summary(objects, with, exempt, skipped, errors, counts);

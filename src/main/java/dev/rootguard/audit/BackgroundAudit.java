@@ -5,7 +5,6 @@ import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
 import dev.rootguard.policy.WorkloadKind;
-
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -44,8 +43,12 @@ public final class BackgroundAudit {
     private final Map<String, String> logged = new HashMap<>();
     private final List<SharedIndexInformer<? extends HasMetadata>> informers = new ArrayList<>();
 
-    public BackgroundAudit(Supplier<KubernetesClient> client, Engine engine, Supplier<PolicyConfig> policy,
-            Function<String, NamespacePolicy> namespaces, MeterRegistry registry) {
+    public BackgroundAudit(
+            Supplier<KubernetesClient> client,
+            Engine engine,
+            Supplier<PolicyConfig> policy,
+            Function<String, NamespacePolicy> namespaces,
+            MeterRegistry registry) {
         this.client = client;
         this.engine = engine;
         this.policy = policy;
@@ -54,15 +57,19 @@ public final class BackgroundAudit {
                 .description("Violations in objects that exist in the cluster now, by rule, namespace and action")
                 .register(registry);
         Gauge.builder("rootguard.audit.objects", objects, AtomicLong::get)
-                .description("Objects evaluated by the last background audit").register(registry);
-        Gauge.builder("rootguard.audit.last.run", lastRun, AtomicLong::get).baseUnit("seconds")
-                .description("Unix time of the last completed background audit").register(registry);
+                .description("Objects evaluated by the last background audit")
+                .register(registry);
+        Gauge.builder("rootguard.audit.last.run", lastRun, AtomicLong::get)
+                .baseUnit("seconds")
+                .description("Unix time of the last completed background audit")
+                .register(registry);
     }
 
     /** Starts the informers (list, then watch); returns at once. */
     public synchronized void start() {
         for (WorkloadKind kind : WorkloadKind.values()) {
-            SharedIndexInformer<? extends HasMetadata> inf = client.get().resources(kind.modelClass()).inAnyNamespace().runnableInformer(0);
+            SharedIndexInformer<? extends HasMetadata> inf =
+                    client.get().resources(kind.modelClass()).inAnyNamespace().runnableInformer(0);
             inf.exceptionHandler((started, t) -> true);
             inf.start();
             informers.add(inf);
@@ -113,7 +120,8 @@ public final class BackgroundAudit {
         logged.keySet().retainAll(seen.keySet());
         logged.putAll(seen);
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
-        counts.forEach((k, n) -> rows.add(MultiGauge.Row.of(Tags.of("rule", k.get(0), "namespace", k.get(1), "action", k.get(2)), n)));
+        counts.forEach((k, n) ->
+                rows.add(MultiGauge.Row.of(Tags.of("rule", k.get(0), "namespace", k.get(1), "action", k.get(2)), n)));
         violations.register(rows, true);
         objects.set(evaluated);
         lastRun.set(System.currentTimeMillis() / 1000);

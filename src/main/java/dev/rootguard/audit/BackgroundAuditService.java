@@ -3,7 +3,6 @@ package dev.rootguard.audit;
 import dev.rootguard.cluster.NamespaceCache;
 import dev.rootguard.config.PolicyHolder;
 import dev.rootguard.config.RootguardConfig;
-
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -55,10 +54,14 @@ public class BackgroundAuditService {
             return;
         }
         LOG.infof("background audit every %s", interval);
-        timer = vertx.setPeriodic(Math.max(1000, interval.toMillis()), id -> vertx.executeBlocking(() -> {
-            audit.runOnce();
-            return null;
-        }, false));
+        timer = vertx.setPeriodic(
+                Math.max(1000, interval.toMillis()),
+                id -> vertx.executeBlocking(
+                        () -> {
+                            audit.runOnce();
+                            return null;
+                        },
+                        false));
     }
 
     void stop(@Observes ShutdownEvent event) {

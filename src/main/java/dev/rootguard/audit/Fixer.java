@@ -1,5 +1,14 @@
 package dev.rootguard.audit;
 
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.rootguard.json.Json;
 import dev.rootguard.json.JsonErrors;
 import dev.rootguard.policy.Action;
@@ -9,11 +18,6 @@ import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
 import dev.rootguard.policy.WorkloadKind;
 import dev.rootguard.policy.mutate.Patcher;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.zjsonpatch.JsonPatch;
 import java.util.ArrayList;
@@ -28,17 +32,19 @@ import java.util.function.Function;
  */
 public final class Fixer {
     /** Strings are always quoted: "8080", "1e3", "yes" or "0x1F" must stay strings for kubectl. */
-    private static final YAMLMapper YAML_OUT = new YAMLMapper(com.fasterxml.jackson.dataformat.yaml.YAMLFactory.builder()
-            .disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER).build());
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON_OUT = new com.fasterxml.jackson.databind.ObjectMapper()
-            .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+    private static final YAMLMapper YAML_OUT = new YAMLMapper(YAMLFactory.builder()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .build());
+
+    private static final ObjectMapper JSON_OUT = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Engine engine;
     private final PolicyConfig policy;
     private final Function<String, NamespacePolicy> namespaces;
     private final String defaultNamespace;
 
-    public Fixer(Engine engine, PolicyConfig policy, Function<String, NamespacePolicy> namespaces, String defaultNamespace) {
+    public Fixer(
+            Engine engine, PolicyConfig policy, Function<String, NamespacePolicy> namespaces, String defaultNamespace) {
         this.engine = engine;
         this.policy = policy;
         this.namespaces = namespaces;
@@ -54,8 +60,7 @@ public final class Fixer {
      * @param unreadable whether some document could not be read
      * @param rejected   whether some object would still be rejected
      */
-    public record Outcome(String text, int changed, List<String> problems, boolean unreadable, boolean rejected) {
-    }
+    public record Outcome(String text, int changed, List<String> problems, boolean unreadable, boolean rejected) {}
 
     public Outcome fix(String file, String text) {
         StringBuilder out = new StringBuilder();
@@ -71,11 +76,17 @@ public final class Fixer {
                 try {
                     JsonNode root = ManifestReader.readTree(c.text());
                     boolean any = false;
-                    if (root != null && root.isObject() && root.path("kind").asText("").endsWith("List") && root.path("items").isArray()) {
+                    if (root != null
+                            && root.isObject()
+                            && root.path("kind").asText("").endsWith("List")
+                            && root.path("items").isArray()) {
                         ArrayNode items = (ArrayNode) root.path("items");
                         for (int i = 0; i < items.size(); i++) {
                             if (items.get(i).isObject()) {
-                                Fixed f = fixObject((ObjectNode) items.get(i), file + " (document " + index + ", item " + i + ")", problems);
+                                Fixed f = fixObject(
+                                        (ObjectNode) items.get(i),
+                                        file + " (document " + index + ", item " + i + ")",
+                                        problems);
                                 rejected |= f.rejected;
                                 if (f.object != null) {
                                     items.set(i, f.object);
@@ -84,7 +95,10 @@ public final class Fixer {
                             }
                         }
                     } else if (root != null && root.isObject()) {
-                        Fixed f = fixObject((ObjectNode) root, file + " (document " + index + ", line " + (c.startLine() + 1) + ")", problems);
+                        Fixed f = fixObject(
+                                (ObjectNode) root,
+                                file + " (document " + index + ", line " + (c.startLine() + 1) + ")",
+                                problems);
                         rejected |= f.rejected;
                         if (f.object != null) {
                             root = f.object;
@@ -95,12 +109,14 @@ public final class Fixer {
                         changed++;
                         String trimmed = c.text().stripLeading();
                         boolean json = trimmed.startsWith("{") || trimmed.startsWith("[");
-                        result = (json ? JSON_OUT.writeValueAsString(root) : YAML_OUT.writeValueAsString(root)).stripTrailing();
+                        result = (json ? JSON_OUT.writeValueAsString(root) : YAML_OUT.writeValueAsString(root))
+                                .stripTrailing();
                     }
                 } catch (Exception e) {
                     unreadable = true;
-                    String msg = e instanceof com.fasterxml.jackson.core.JacksonException ? JsonErrors.describe(e, false) : e.getMessage();
-                    problems.add(file + " (document " + index + ", line " + (c.startLine() + 1) + "): left unchanged, cannot read it: "
+                    String msg = e instanceof JacksonException ? JsonErrors.describe(e, false) : e.getMessage();
+                    problems.add(file + " (document " + index + ", line " + (c.startLine() + 1)
+                            + "): left unchanged, cannot read it: "
                             + (msg == null ? "" : msg.lines().findFirst().orElse("")));
                 }
             }
@@ -116,24 +132,26 @@ public final class Fixer {
         return new Outcome(fixed, changed, problems, unreadable, rejected);
     }
 
-    private record Fixed(ObjectNode object, boolean rejected) {
-    }
+    private record Fixed(ObjectNode object, boolean rejected) {}
 
     private Fixed fixObject(ObjectNode raw, String where, List<String> problems) throws Exception {
-        Optional<Class<? extends HasMetadata>> type = WorkloadKind.forApiVersion(raw.path("apiVersion").asText(null),
-                raw.path("kind").asText(null)).map(WorkloadKind::modelClass);
+        Optional<Class<? extends HasMetadata>> type = WorkloadKind.forApiVersion(
+                        raw.path("apiVersion").asText(null), raw.path("kind").asText(null))
+                .map(WorkloadKind::modelClass);
         if (type.isEmpty()) {
             return new Fixed(null, false);
         }
         HasMetadata object = Json.MAPPER.treeToValue(raw, type.get());
-        String ns = object.getMetadata() != null && object.getMetadata().getNamespace() != null ? object.getMetadata().getNamespace()
+        String ns = object.getMetadata() != null && object.getMetadata().getNamespace() != null
+                ? object.getMetadata().getNamespace()
                 : defaultNamespace;
         Engine.Context ctx = new Engine.Context(ns, null, namespaces.apply(ns));
         JsonNode patch = Patcher.patch(Json.MAPPER, object, copy -> engine.mutate(copy, ctx, policy));
         ObjectNode patched = patch.isEmpty() ? raw : (ObjectNode) JsonPatch.apply(patch, raw);
         HasMetadata after = Json.MAPPER.treeToValue(patched, type.get());
         List<Violation> left = engine.review(after, ctx, policy).violationsAt(Action.ENFORCE);
-        String name = object.getKind() + " " + ns + "/" + (object.getMetadata() == null ? "" : object.getMetadata().getName());
+        String name = object.getKind() + " " + ns + "/"
+                + (object.getMetadata() == null ? "" : object.getMetadata().getName());
         for (Violation v : left) {
             problems.add(where + ": " + name + " would still be rejected: " + v.line());
         }

@@ -1,19 +1,23 @@
 package dev.rootguard.audit;
 
-import dev.rootguard.json.JsonErrors;
-
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.rootguard.json.JsonErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +32,7 @@ import java.util.stream.Stream;
 public final class ManifestReader {
     private static final YAMLFactory YAML = new YAMLFactory();
 
-    private ManifestReader() {
-    }
+    private ManifestReader() {}
 
     /** Reads every input; {@code -} is standard input. Unreadable paths become error documents. */
     public static List<Document> read(List<String> inputs, InputStream stdin) {
@@ -39,7 +42,8 @@ public final class ManifestReader {
                 try {
                     out.addAll(parse("-", new String(stdin.readAllBytes(), StandardCharsets.UTF_8)));
                 } catch (IOException e) {
-                    out.add(Document.failed(new Document.Source("-", 0, -1, 1, null), "cannot read standard input: " + e.getMessage()));
+                    out.add(Document.failed(
+                            new Document.Source("-", 0, -1, 1, null), "cannot read standard input: " + e.getMessage()));
                 }
                 continue;
             }
@@ -50,7 +54,8 @@ public final class ManifestReader {
                         out.addAll(readFile(f));
                     }
                 } catch (IOException | UncheckedIOException e) {
-                    out.add(Document.failed(new Document.Source(input, 0, -1, 1, null), "cannot read directory: " + e.getMessage()));
+                    out.add(Document.failed(
+                            new Document.Source(input, 0, -1, 1, null), "cannot read directory: " + e.getMessage()));
                 }
             } else {
                 out.addAll(readFile(path));
@@ -62,7 +67,10 @@ public final class ManifestReader {
     /** The manifest files under a directory ({@code .yaml}, {@code .yml}, {@code .json}), recursively, sorted. */
     public static List<Path> manifestsIn(Path dir) throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).filter(ManifestReader::isManifest).sorted().toList();
+            return files.filter(Files::isRegularFile)
+                    .filter(ManifestReader::isManifest)
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -75,8 +83,9 @@ public final class ManifestReader {
         try {
             return parse(file.toString(), Files.readString(file));
         } catch (IOException | UncheckedIOException e) {
-            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
-            return List.of(Document.failed(new Document.Source(file.toString(), 0, -1, 1, null), "cannot read file: " + why));
+            String why = e instanceof NoSuchFileException ? "no such file" : e.getMessage();
+            return List.of(
+                    Document.failed(new Document.Source(file.toString(), 0, -1, 1, null), "cannot read file: " + why));
         }
     }
 
@@ -104,7 +113,7 @@ public final class ManifestReader {
             String l = i < lines.length ? lines[i].stripTrailing() : null;
             boolean separator = l != null && (l.equals("---") || l.startsWith("--- ") || l.startsWith("---\t"));
             if (l == null || separator) {
-                String body = String.join("\n", java.util.Arrays.copyOfRange(lines, start, i));
+                String body = String.join("\n", Arrays.copyOfRange(lines, start, i));
                 int first = start;
                 if (carried != null) {
                     // "--- {kind: Pod, ...}": what follows the marker belongs to the next document.
@@ -147,11 +156,12 @@ public final class ManifestReader {
                 out.addAll(parseDocument(name, docIndex++, c.startLine(), c.text()));
                 continue;
             }
-            String before = String.join("\n", java.util.Arrays.copyOfRange(lines, 0, marker));
+            String before = String.join("\n", Arrays.copyOfRange(lines, 0, marker));
             if (!onlyComments(before)) {
                 out.addAll(parseDocument(name, docIndex++, c.startLine(), before));
             }
-            out.add(Document.failed(new Document.Source(name, docIndex++, -1, c.startLine() + after + 1, null),
+            out.add(Document.failed(
+                    new Document.Source(name, docIndex++, -1, c.startLine() + after + 1, null),
                     afterEndMarker(c.startLine() + marker + 1)));
         }
         return out;
@@ -198,22 +208,26 @@ public final class ManifestReader {
             root = readWithLines(p, lines, offset);
         } catch (IOException e) {
             int line = offset + 1;
-            if (!(e instanceof com.fasterxml.jackson.core.JsonProcessingException)) {
+            if (!(e instanceof JsonProcessingException)) {
                 return List.of(Document.failed(new Document.Source(file, docIndex, -1, line, null), e.getMessage()));
             }
-            if (e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe && jpe.getLocation() != null
+            if (e instanceof JsonProcessingException jpe
+                    && jpe.getLocation() != null
                     && jpe.getLocation().getLineNr() > 0) {
                 line = offset + jpe.getLocation().getLineNr();
             }
             // The webhook's description of read errors: no value from the file, no echoed source line.
-            return List.of(Document.failed(new Document.Source(file, docIndex, -1, line, null), "malformed YAML: " + JsonErrors.describe(e, false)));
+            return List.of(Document.failed(
+                    new Document.Source(file, docIndex, -1, line, null),
+                    "malformed YAML: " + JsonErrors.describe(e, false)));
         }
         Document.Source source = new Document.Source(file, docIndex, -1, firstLine(lines, offset), null);
         if (root == null || root.isNull()) {
             return List.of();
         }
         if (!root.isObject()) {
-            return List.of(Document.failed(source, "not a Kubernetes object (expected a mapping with apiVersion and kind)"));
+            return List.of(
+                    Document.failed(source, "not a Kubernetes object (expected a mapping with apiVersion and kind)"));
         }
         JsonNode items = root.get("items");
         String kind = root.path("kind").asText("");
@@ -228,9 +242,12 @@ public final class ManifestReader {
                         itemLines.put(ptr.substring(prefix.length()), line);
                     }
                 });
-                Document.Source s = new Document.Source(file, docIndex, i, itemLines.getOrDefault("", source.line()), null);
-                out.add(item.isObject() ? new Document(s, (ObjectNode) item, itemLines, null)
-                        : Document.failed(s, "list item is not a Kubernetes object"));
+                Document.Source s =
+                        new Document.Source(file, docIndex, i, itemLines.getOrDefault("", source.line()), null);
+                out.add(
+                        item.isObject()
+                                ? new Document(s, (ObjectNode) item, itemLines, null)
+                                : Document.failed(s, "list item is not a Kubernetes object"));
             }
             return out;
         }
@@ -265,12 +282,14 @@ public final class ManifestReader {
         return readValue(p, lines, offset, "");
     }
 
-    private static JsonNode readValue(JsonParser p, Map<String, Integer> lines, int offset, String pointer) throws IOException {
-        var nf = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+    private static JsonNode readValue(JsonParser p, Map<String, Integer> lines, int offset, String pointer)
+            throws IOException {
+        var nf = JsonNodeFactory.instance;
         lines.putIfAbsent(pointer, offset + p.currentTokenLocation().getLineNr());
-        if (p instanceof com.fasterxml.jackson.dataformat.yaml.YAMLParser y && y.isCurrentAlias()) {
-            throw new IOException("YAML aliases (*" + p.getText() + ") are not supported; expand anchors before auditing (line "
-                    + (offset + p.currentTokenLocation().getLineNr()) + ")");
+        if (p instanceof YAMLParser y && y.isCurrentAlias()) {
+            throw new IOException(
+                    "YAML aliases (*" + p.getText() + ") are not supported; expand anchors before auditing (line "
+                            + (offset + p.currentTokenLocation().getLineNr()) + ")");
         }
         JsonToken t = p.currentToken();
         switch (t) {
@@ -279,8 +298,9 @@ public final class ManifestReader {
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String name = p.currentName();
                     if ("<<".equals(name)) {
-                        throw new IOException("YAML merge keys (<<) are not supported; expand them before auditing (line "
-                                + (offset + p.currentTokenLocation().getLineNr()) + ")");
+                        throw new IOException(
+                                "YAML merge keys (<<) are not supported; expand them before auditing (line "
+                                        + (offset + p.currentTokenLocation().getLineNr()) + ")");
                     }
                     String child = pointer + "/" + name.replace("~", "~0").replace("/", "~1");
                     lines.put(child, offset + p.currentTokenLocation().getLineNr());

@@ -7,14 +7,11 @@ import dev.rootguard.audit.ManifestReader;
 import dev.rootguard.audit.format.ReportFormat;
 import dev.rootguard.audit.format.ReportFormats;
 import dev.rootguard.cluster.ClusterScanner;
-import dev.rootguard.json.Json;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.rule.RuleRegistry;
-
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -33,8 +30,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code rootguard audit}: reports what the webhook would reject, in manifests or a live cluster. */
-@Command(name = "audit", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Reports what the webhook would reject, in manifests or in a live cluster, without enforcing anything.")
+@Command(
+        name = "audit",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description =
+                "Reports what the webhook would reject, in manifests or in a live cluster, without enforcing anything.")
 final class AuditCommand implements Callable<Integer> {
     private final CommandFactory io;
 
@@ -42,31 +43,48 @@ final class AuditCommand implements Callable<Integer> {
         this.io = io;
     }
 
-    @Option(names = { "-f", "--filename" }, paramLabel = "FILE|DIR|-",
-            description = "Manifests: YAML or JSON files, directories (recursively), or - for standard input. Repeatable.")
+    @Option(
+            names = {"-f", "--filename"},
+            paramLabel = "FILE|DIR|-",
+            description =
+                    "Manifests: YAML or JSON files, directories (recursively), or - for standard input. Repeatable.")
     List<String> files = new ArrayList<>();
 
     @Option(names = "--cluster", description = "Audit the objects in a live cluster.")
     boolean cluster;
 
-    @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Kubeconfig for --cluster (default: KUBECONFIG or ~/.kube/config).")
+    @Option(
+            names = "--kubeconfig",
+            paramLabel = "FILE",
+            description = "Kubeconfig for --cluster (default: KUBECONFIG or ~/.kube/config).")
     Path kubeconfig;
 
     @Option(names = "--context", paramLabel = "NAME", description = "Kubeconfig context for --cluster.")
     String context;
 
-    @Option(names = { "-n", "--namespace" }, paramLabel = "NS",
-            description = "With --cluster: only this namespace (default: all). Offline: namespace for objects that name none (default: default).")
+    @Option(
+            names = {"-n", "--namespace"},
+            paramLabel = "NS",
+            description =
+                    "With --cluster: only this namespace (default: all). Offline: namespace for objects that name none (default: default).")
     String namespace;
 
-    @Option(names = { "-A", "--all-namespaces" }, description = "With --cluster: all namespaces (the default).")
+    @Option(
+            names = {"-A", "--all-namespaces"},
+            description = "With --cluster: all namespaces (the default).")
     boolean allNamespaces;
 
-    @Option(names = { "-o", "--output" }, paramLabel = "FORMAT", defaultValue = "table",
+    @Option(
+            names = {"-o", "--output"},
+            paramLabel = "FORMAT",
+            defaultValue = "table",
             description = "table (default), json, yaml, junit or sarif.")
     String output;
 
-    @Option(names = "--fail-on", paramLabel = "LEVEL", defaultValue = "enforce",
+    @Option(
+            names = "--fail-on",
+            paramLabel = "LEVEL",
+            defaultValue = "enforce",
             description = "Exit 1 when a violation is at or above: enforce (default), warn, any, never.")
     String failOn;
 
@@ -127,8 +145,10 @@ final class AuditCommand implements Callable<Integer> {
         if (report.summary().errors() > 0) {
             return ExitCode.ERROR;
         }
-        boolean failing = threshold != null && results.stream().flatMap(r -> r.violations().stream())
-                .anyMatch(f -> f.action().atLeast(threshold));
+        boolean failing = threshold != null
+                && results.stream()
+                        .flatMap(r -> r.violations().stream())
+                        .anyMatch(f -> f.action().atLeast(threshold));
         return failing ? ExitCode.VIOLATIONS : ExitCode.OK;
     }
 
@@ -136,15 +156,23 @@ final class AuditCommand implements Callable<Integer> {
         Config config = kubeconfig != null
                 ? Config.fromKubeconfig(context, Files.readString(kubeconfig), kubeconfig.toString())
                 : Config.autoConfigure(context);
-        String clusterName = context != null ? context
-                : config.getCurrentContext() != null ? config.getCurrentContext().getName() : config.getMasterUrl();
+        String clusterName = context != null
+                ? context
+                : config.getCurrentContext() != null
+                        ? config.getCurrentContext().getName()
+                        : config.getMasterUrl();
         boolean tty = System.console() != null;
-        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
+        try (KubernetesClient client =
+                new KubernetesClientBuilder().withConfig(config).build()) {
             ClusterScanner scanner = new ClusterScanner(client);
             Map<String, NamespacePolicy> labels = scanner.namespacePolicies();
-            labels.forEach((ns, p) -> p.problems().forEach(problem -> io.err().println("rootguard audit: namespace " + ns + ": " + problem)));
-            Auditor auditor = new Auditor(engine, policy,
-                    policyOptions.namespaces(ns -> labels.getOrDefault(ns, NamespacePolicy.UNKNOWN)), "default");
+            labels.forEach((ns, p) -> p.problems()
+                    .forEach(problem -> io.err().println("rootguard audit: namespace " + ns + ": " + problem)));
+            Auditor auditor = new Auditor(
+                    engine,
+                    policy,
+                    policyOptions.namespaces(ns -> labels.getOrDefault(ns, NamespacePolicy.UNKNOWN)),
+                    "default");
             List<HasMetadata> objects = scanner.scan(allNamespaces ? null : namespace, n -> {
                 if (tty) {
                     io.err().print("\rrootguard: listed " + n + " objects...");
@@ -170,7 +198,8 @@ final class AuditCommand implements Callable<Integer> {
             case "warn" -> Action.WARN;
             case "any" -> Action.AUDIT;
             case "never" -> null;
-            default -> throw new IllegalArgumentException("--fail-on must be enforce, warn, any or never, not '" + s + "'");
+            default ->
+                throw new IllegalArgumentException("--fail-on must be enforce, warn, any or never, not '" + s + "'");
         };
     }
 }

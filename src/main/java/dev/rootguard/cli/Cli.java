@@ -15,9 +15,12 @@ import picocli.CommandLine.Spec;
  * ({@link FixCommand}) and {@code rootguard rules} ({@link RulesCommand}); their shared options are
  * {@link PolicyOptions}, their exit codes {@link ExitCode}.
  */
-@Command(name = "rootguard", mixinStandardHelpOptions = true, version = "rootguard 0.1.0",
+@Command(
+        name = "rootguard",
+        mixinStandardHelpOptions = true,
+        version = "rootguard 0.1.0",
         description = "Admission webhook and policy audit for pods that must not run as root.",
-        subcommands = { AuditCommand.class, FixCommand.class, RulesCommand.class })
+        subcommands = {AuditCommand.class, FixCommand.class, RulesCommand.class})
 public final class Cli implements Runnable {
     /** First arguments that run the command line instead of the server. */
     public static final List<String> COMMANDS = List.of("audit", "fix", "rules", "-h", "--help", "-V", "--version");
@@ -27,7 +30,8 @@ public final class Cli implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "name a command: audit, fix or rules (or run without arguments to serve)");
+        throw new ParameterException(
+                spec.commandLine(), "name a command: audit, fix or rules (or run without arguments to serve)");
     }
 
     /** Runs the CLI with the given streams and returns the exit code. */

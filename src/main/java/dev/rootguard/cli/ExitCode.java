@@ -13,6 +13,5 @@ public final class ExitCode {
     /** Usage or input errors: bad options or configuration, unreadable files or documents, an unreachable cluster. */
     public static final int ERROR = 2;
 
-    private ExitCode() {
-    }
+    private ExitCode() {}
 }

@@ -4,7 +4,6 @@ import dev.rootguard.audit.Fixer;
 import dev.rootguard.audit.ManifestReader;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.rule.RuleRegistry;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +15,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code rootguard fix}: prints (or rewrites) manifests with the webhook's defaults applied. */
-@Command(name = "fix", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Prints manifests with the webhook's defaults applied; lists on stderr what would still be rejected.")
+@Command(
+        name = "fix",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description =
+                "Prints manifests with the webhook's defaults applied; lists on stderr what would still be rejected.")
 final class FixCommand implements Callable<Integer> {
     private final CommandFactory io;
 
@@ -25,14 +28,20 @@ final class FixCommand implements Callable<Integer> {
         this.io = io;
     }
 
-    @Option(names = { "-f", "--filename" }, required = true, paramLabel = "FILE|DIR|-",
+    @Option(
+            names = {"-f", "--filename"},
+            required = true,
+            paramLabel = "FILE|DIR|-",
             description = "Manifests: files, directories (recursively) or - for standard input. Repeatable.")
     List<String> files = new ArrayList<>();
 
     @Option(names = "--in-place", description = "Rewrite the files instead of printing them.")
     boolean inPlace;
 
-    @Option(names = { "-n", "--namespace" }, paramLabel = "NS", defaultValue = "default",
+    @Option(
+            names = {"-n", "--namespace"},
+            paramLabel = "NS",
+            defaultValue = "default",
             description = "Namespace for objects that name none (default: default).")
     String namespace;
 
@@ -44,7 +53,8 @@ final class FixCommand implements Callable<Integer> {
         RuleRegistry registry = RuleRegistry.standard();
         Fixer fixer;
         try {
-            fixer = new Fixer(new Engine(registry), policyOptions.policy(registry), policyOptions.offlineNamespaces(), namespace);
+            fixer = new Fixer(
+                    new Engine(registry), policyOptions.policy(registry), policyOptions.offlineNamespaces(), namespace);
         } catch (IllegalArgumentException e) {
             io.err().println("rootguard fix: " + e.getMessage());
             return ExitCode.ERROR;

@@ -7,7 +7,6 @@ import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.rule.RuleRegistry;
-
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -18,19 +17,31 @@ import picocli.CommandLine.Option;
 
 /** Options shared by audit and fix (a picocli mixin): the configuration and what namespaces say. */
 final class PolicyOptions {
-    @Option(names = "--config", paramLabel = "FILE", description = "Configuration file with rootguard.* keys (.properties or .yaml).")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "Configuration file with rootguard.* keys (.properties or .yaml).")
     Path config;
 
-    @Option(names = "-D", paramLabel = "KEY=VALUE", description = "A rootguard.* configuration key, e.g. -Drootguard.mode=warn.")
+    @Option(
+            names = "-D",
+            paramLabel = "KEY=VALUE",
+            description = "A rootguard.* configuration key, e.g. -Drootguard.mode=warn.")
     Map<String, String> properties = new LinkedHashMap<>();
 
-    @Option(names = "--namespace-mode", paramLabel = "NS=MODE",
-            description = "Offline stand-in for the rootguard.dev/mode namespace label, e.g. --namespace-mode legacy=warn.")
+    @Option(
+            names = "--namespace-mode",
+            paramLabel = "NS=MODE",
+            description =
+                    "Offline stand-in for the rootguard.dev/mode namespace label, e.g. --namespace-mode legacy=warn.")
     Map<String, String> namespaceModes = new LinkedHashMap<>();
 
-    @Option(names = "--namespace-range", paramLabel = "NS=START/SIZE",
-            description = "Stand-in for a namespace's rootguard.dev/uid-range annotation (offline), or an override (cluster),"
-                    + " e.g. --namespace-range team-a=1000000000/10000.")
+    @Option(
+            names = "--namespace-range",
+            paramLabel = "NS=START/SIZE",
+            description =
+                    "Stand-in for a namespace's rootguard.dev/uid-range annotation (offline), or an override (cluster),"
+                            + " e.g. --namespace-range team-a=1000000000/10000.")
     Map<String, String> namespaceRanges = new LinkedHashMap<>();
 
     PolicyConfig policy(RuleRegistry registry) {
@@ -53,7 +64,8 @@ final class PolicyOptions {
             try {
                 modes.put(ns, Action.parseMode(mode));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--namespace-mode " + ns + "=" + mode + ": use enforce, warn or audit");
+                throw new IllegalArgumentException(
+                        "--namespace-mode " + ns + "=" + mode + ": use enforce, warn or audit");
             }
         });
         Map<String, IdRange> ranges = new HashMap<>();
@@ -70,7 +82,8 @@ final class PolicyOptions {
                 p = new NamespacePolicy(Optional.of(modes.get(ns)), p.mutate(), p.problems(), p.ranges());
             }
             if (ranges.containsKey(ns)) {
-                p = p.withRanges(NamespaceRanges.of(ranges.get(ns), p.ranges().supplementalGroups().orElse(null)));
+                p = p.withRanges(NamespaceRanges.of(
+                        ranges.get(ns), p.ranges().supplementalGroups().orElse(null)));
             }
             return p;
         };

@@ -2,12 +2,14 @@ package dev.rootguard.cli;
 
 import dev.rootguard.policy.rule.Rule;
 import dev.rootguard.policy.rule.RuleRegistry;
-
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /** {@code rootguard rules}: one line per rule with its ID, default action and summary. */
-@Command(name = "rules", mixinStandardHelpOptions = true, description = "Lists the rules with their IDs and default actions.")
+@Command(
+        name = "rules",
+        mixinStandardHelpOptions = true,
+        description = "Lists the rules with their IDs and default actions.")
 final class RulesCommand implements Callable<Integer> {
     private final CommandFactory io;
 

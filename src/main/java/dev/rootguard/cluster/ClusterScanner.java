@@ -2,7 +2,6 @@ package dev.rootguard.cluster;
 
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.WorkloadKind;
-
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.api.model.ListOptions;
@@ -43,10 +42,15 @@ public final class ClusterScanner {
         for (WorkloadKind kind : WorkloadKind.values()) {
             String token = null;
             do {
-                ListOptions options = new ListOptionsBuilder().withLimit(PAGE).withContinue(token).build();
+                ListOptions options = new ListOptionsBuilder()
+                        .withLimit(PAGE)
+                        .withContinue(token)
+                        .build();
                 KubernetesResourceList<? extends HasMetadata> page = namespace == null
                         ? client.resources(kind.modelClass()).inAnyNamespace().list(options)
-                        : client.resources(kind.modelClass()).inNamespace(namespace).list(options);
+                        : client.resources(kind.modelClass())
+                                .inNamespace(namespace)
+                                .list(options);
                 for (HasMetadata item : page.getItems()) {
                     listed++;
                     if (!WorkloadKind.controlledByWorkload(item)) {
@@ -64,7 +68,10 @@ public final class ClusterScanner {
     public Map<String, NamespacePolicy> namespacePolicies() {
         Map<String, NamespacePolicy> out = new HashMap<>();
         for (Namespace ns : client.namespaces().list().getItems()) {
-            out.put(ns.getMetadata().getName(), NamespacePolicy.fromMetadata(ns.getMetadata().getLabels(), ns.getMetadata().getAnnotations()));
+            out.put(
+                    ns.getMetadata().getName(),
+                    NamespacePolicy.fromMetadata(
+                            ns.getMetadata().getLabels(), ns.getMetadata().getAnnotations()));
         }
         return out;
     }

@@ -2,7 +2,6 @@ package dev.rootguard.cluster;
 
 import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.policy.NamespacePolicy;
-
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -18,6 +17,10 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.inject.Provider;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
@@ -36,12 +39,12 @@ public class NamespaceCache {
     private final boolean enabled;
     private final Counter fallbacks;
     private final AtomicBoolean warned = new AtomicBoolean();
-    private final java.util.Map<String, String> reported = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> reported = new ConcurrentHashMap<>();
     /** Each namespace's policy as parsed from its labels and annotations, for the resourceVersion it was parsed at. */
-    private final java.util.Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Parsed> parsed = new ConcurrentHashMap<>();
 
-    private record Parsed(String resourceVersion, NamespacePolicy policy) {
-    }
+    private record Parsed(String resourceVersion, NamespacePolicy policy) {}
+
     private volatile SharedIndexInformer<Namespace> informer;
 
     @Inject
@@ -72,7 +75,8 @@ public class NamespaceCache {
     /** Starts watching namespaces; returns at once, the cache syncs in the background. */
     public void start() {
         if (!enabled) {
-            LOG.info("namespace labels are not read (rootguard.namespace-labels.enabled=false); the global mode applies everywhere");
+            LOG.info(
+                    "namespace labels are not read (rootguard.namespace-labels.enabled=false); the global mode applies everywhere");
             return;
         }
         try {
@@ -80,7 +84,8 @@ public class NamespaceCache {
             // Keep retrying after failures: a cluster that is unreachable now may come back.
             inf.exceptionHandler((started, t) -> {
                 if (warned.compareAndSet(false, true)) {
-                    LOG.warnf("cannot list/watch namespaces (%s); using the global mode until it works", t.getMessage());
+                    LOG.warnf(
+                            "cannot list/watch namespaces (%s); using the global mode until it works", t.getMessage());
                 }
                 return true;
             });
@@ -90,15 +95,18 @@ public class NamespaceCache {
                     LOG.info("namespace cache synced; namespace labels rootguard.dev/mode and rootguard.dev/mutate and"
                             + " annotations rootguard.dev/uid-range and rootguard.dev/supplemental-groups apply");
                 } else if (warned.compareAndSet(false, true)) {
-                    LOG.warnf("cannot list/watch namespaces (%s); using the global mode until it works", t.getMessage());
+                    LOG.warnf(
+                            "cannot list/watch namespaces (%s); using the global mode until it works", t.getMessage());
                 }
             });
             informer = inf;
             String server = client.get().getConfiguration().getMasterUrl();
             // The client retries quietly for minutes before the informer reports a failure; say it sooner.
-            java.util.concurrent.CompletableFuture.delayedExecutor(10, java.util.concurrent.TimeUnit.SECONDS).execute(() -> {
+            CompletableFuture.delayedExecutor(10, TimeUnit.SECONDS).execute(() -> {
                 if (!synced() && warned.compareAndSet(false, true)) {
-                    LOG.warnf("namespace cache not synced after 10s (API server %s); the global mode applies until it is", server);
+                    LOG.warnf(
+                            "namespace cache not synced after 10s (API server %s); the global mode applies until it is",
+                            server);
                 }
             });
         } catch (RuntimeException e) {
@@ -136,7 +144,8 @@ public class NamespaceCache {
         if (known != null && version != null && version.equals(known.resourceVersion())) {
             return known.policy();
         }
-        NamespacePolicy p = NamespacePolicy.fromMetadata(ns.getMetadata().getLabels(), ns.getMetadata().getAnnotations());
+        NamespacePolicy p = NamespacePolicy.fromMetadata(
+                ns.getMetadata().getLabels(), ns.getMetadata().getAnnotations());
         if (!p.problems().isEmpty()) {
             // Once per namespace and problem, not once per request.
             String problem = String.join("; ", p.problems());

@@ -1,10 +1,9 @@
 package dev.rootguard.config;
 
-import dev.rootguard.policy.PolicyConfig;
-import dev.rootguard.policy.rule.RuleRegistry;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.rootguard.policy.PolicyConfig;
+import dev.rootguard.policy.rule.RuleRegistry;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
@@ -16,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -27,8 +27,7 @@ import java.util.Properties;
  */
 public final class CliConfig {
 
-    private CliConfig() {
-    }
+    private CliConfig() {}
 
     /**
      * Builds the policy.
@@ -37,22 +36,26 @@ public final class CliConfig {
      */
     public static PolicyConfig load(Path file, Map<String, String> overrides, RuleRegistry registry) {
         Map<String, String> fromFile = file == null ? Map.of() : read(file);
-        return build(new SmallRyeConfigBuilder()
-                .withMapping(RootguardConfig.class)
-                .addDefaultInterceptors()
-                .addSystemSources()
-                .withConverter(Duration.class, 100, new DurationConverter())
-                .withSources(new PropertiesConfigSource(fromFile, file == null ? "none" : file.toString(), 350))
-                .withSources(new PropertiesConfigSource(overrides, "command line", 500)), registry);
+        return build(
+                new SmallRyeConfigBuilder()
+                        .withMapping(RootguardConfig.class)
+                        .addDefaultInterceptors()
+                        .addSystemSources()
+                        .withConverter(Duration.class, 100, new DurationConverter())
+                        .withSources(new PropertiesConfigSource(fromFile, file == null ? "none" : file.toString(), 350))
+                        .withSources(new PropertiesConfigSource(overrides, "command line", 500)),
+                registry);
     }
 
     /** The policy from these properties alone (no environment or system properties), as the chart's ConfigMap gives it. */
     public static PolicyConfig fromProperties(Map<String, String> properties, RuleRegistry registry) {
-        return build(new SmallRyeConfigBuilder()
-                .withMapping(RootguardConfig.class)
-                .addDefaultInterceptors()
-                .withConverter(Duration.class, 100, new DurationConverter())
-                .withSources(new PropertiesConfigSource(properties, "properties", 500)), registry);
+        return build(
+                new SmallRyeConfigBuilder()
+                        .withMapping(RootguardConfig.class)
+                        .addDefaultInterceptors()
+                        .withConverter(Duration.class, 100, new DurationConverter())
+                        .withSources(new PropertiesConfigSource(properties, "properties", 500)),
+                registry);
     }
 
     /** Reads the mapping, reporting conversion problems as the webhook does at start-up ({@link ConfigErrors}). */
@@ -61,7 +64,7 @@ public final class CliConfig {
         try {
             config = builder.build();
         } catch (RuntimeException e) {
-            java.util.List<String> problems = ConfigErrors.describe(e);
+            List<String> problems = ConfigErrors.describe(e);
             if (problems.isEmpty()) {
                 throw e;
             }
@@ -94,13 +97,14 @@ public final class CliConfig {
             return;
         }
         if (node.isObject()) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
                 var e = it.next();
                 flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), out);
             }
         } else if (node.isArray()) {
             StringBuilder sb = new StringBuilder();
-            node.forEach(v -> sb.append(sb.length() == 0 ? "" : ",").append(v.asText().replace(",", "\\,")));
+            node.forEach(v ->
+                    sb.append(sb.length() == 0 ? "" : ",").append(v.asText().replace(",", "\\,")));
             out.put(prefix, sb.toString());
         } else {
             out.put(prefix, node.asText());

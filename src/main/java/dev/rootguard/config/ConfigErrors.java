@@ -15,14 +15,14 @@ public final class ConfigErrors {
     private static final Pattern CONVERSION = Pattern.compile(
             "SRCFG00039: The config property (\\S+) with the config value \"(.*)\" threw an Exception whilst being converted (.*)",
             Pattern.DOTALL);
-    private static final Pattern EMPTY = Pattern.compile("SRCFG00040: The config property (\\S+) is defined as the empty String");
+    private static final Pattern EMPTY =
+            Pattern.compile("SRCFG00040: The config property (\\S+) is defined as the empty String");
     private static final Pattern UNKNOWN = Pattern.compile("SRCFG00050: (\\S+) in (.+) does not map to any root");
     private static final Pattern MISSING = Pattern.compile("SRCFG00014: The config property (\\S+) is required");
     private static final Pattern ENUM = Pattern.compile("allowed values: (\\S+)");
     private static final Pattern CODE = Pattern.compile("SRCFG\\d+: ");
 
-    private ConfigErrors() {
-    }
+    private ConfigErrors() {}
 
     /**
      * The configuration problems behind {@code failure}, one line each, or an empty list when it is
@@ -44,7 +44,8 @@ public final class ConfigErrors {
             if (message.contains("SRCFG")) {
                 return List.of(problem(message));
             }
-            if (t instanceof IllegalArgumentException && message.matches("(?s)(rootguard|quarkus)\\.[a-z0-9.\\-\\[\\]\"]+: .*")) {
+            if (t instanceof IllegalArgumentException
+                    && message.matches("(?s)(rootguard|quarkus)\\.[a-z0-9.\\-\\[\\]\"]+: .*")) {
                 return List.of(message);
             }
         }
@@ -87,15 +88,16 @@ public final class ConfigErrors {
     }
 
     private static String conversion(String key, String value, String cause) {
-        String shown = key.startsWith("rootguard.") ? "\"" + (value.length() > 80 ? value.substring(0, 80) + "..." : value) + "\""
+        String shown = key.startsWith("rootguard.")
+                ? "\"" + (value.length() > 80 ? value.substring(0, 80) + "..." : value) + "\""
                 : "the value";
         Matcher e = ENUM.matcher(cause);
         if (cause.contains("SRCFG00049") && e.find()) {
             return key + ": " + shown + " is not one of " + e.group(1).replace(",", ", ") + "; set one of these";
         }
         if (cause.contains("SRCFG00030") || cause.contains("SRCFG00029") || cause.contains("NumberFormatException")) {
-            return key + ": " + shown + " is not a whole number" + (cause.contains("SRCFG00029") ? " (up to 2147483647)" : "")
-                    + "; set a number such as 10000";
+            return key + ": " + shown + " is not a whole number"
+                    + (cause.contains("SRCFG00029") ? " (up to 2147483647)" : "") + "; set a number such as 10000";
         }
         if (cause.contains(StrictBoolean.NOT_A_BOOLEAN)) {
             return key + ": " + shown + " is not true or false; set true or false";
@@ -103,6 +105,7 @@ public final class ConfigErrors {
         if (cause.toLowerCase().contains("duration")) {
             return key + ": " + shown + " is not a duration; set a number with a unit, such as 500ms, 10s, 5m or 1h";
         }
-        return key + ": " + shown + " cannot be read: " + CODE.matcher(cause).replaceAll("").trim();
+        return key + ": " + shown + " cannot be read: "
+                + CODE.matcher(cause).replaceAll("").trim();
     }
 }

@@ -8,7 +8,6 @@ import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.mutate.Mutation;
 import dev.rootguard.policy.rule.RuleRegistry;
 import dev.rootguard.policy.rule.SettingsSource;
-
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.lang.reflect.InvocationTargetException;
@@ -36,8 +35,7 @@ public final class PolicyConfigs {
     private static final String DEFAULTS = "rootguard.defaults.";
     private static final String MUTATION = "rootguard.mutation.";
 
-    private PolicyConfigs() {
-    }
+    private PolicyConfigs() {}
 
     /**
      * Builds the policy.
@@ -46,8 +44,8 @@ public final class PolicyConfigs {
      */
     public static PolicyConfig from(RootguardConfig c, RuleRegistry registry) {
         Allocation allocation = allocation(c);
-        SettingsSource source = new SettingsSource(values(c),
-                allocation.enabled() ? Optional.of(allocation.block()) : Optional.empty());
+        SettingsSource source = new SettingsSource(
+                values(c), allocation.enabled() ? Optional.of(allocation.block()) : Optional.empty());
         Mutation mutation = Mutation.from(source);
         Map<String, PolicyConfig.RuleSettings> rules = registry.settings(source);
 
@@ -127,8 +125,7 @@ public final class PolicyConfigs {
      * @param block     the IDs ranges are taken from
      * @param rangeSize IDs per namespace
      */
-    public record Allocation(boolean enabled, IdRange block, long rangeSize) {
-    }
+    public record Allocation(boolean enabled, IdRange block, long rangeSize) {}
 
     /**
      * Reads and checks {@code rootguard.allocator.*}.
@@ -144,12 +141,13 @@ public final class PolicyConfigs {
             throw new IllegalArgumentException("rootguard.allocator.block: " + e.getMessage(), e);
         }
         if (a.rangeSize() < 1 || a.rangeSize() > block.size()) {
-            throw new IllegalArgumentException("rootguard.allocator.range-size: " + a.rangeSize() + " must be between 1 and the size of"
-                    + " rootguard.allocator.block (" + block.size() + ")");
+            throw new IllegalArgumentException("rootguard.allocator.range-size: " + a.rangeSize()
+                    + " must be between 1 and the size of" + " rootguard.allocator.block (" + block.size() + ")");
         }
         if (a.enabled() && !c.namespaceLabels().enabled()) {
-            throw new IllegalArgumentException("rootguard.allocator.enabled: the webhook reads ranges from namespace annotations, so"
-                    + " it needs rootguard.namespace-labels.enabled=true");
+            throw new IllegalArgumentException(
+                    "rootguard.allocator.enabled: the webhook reads ranges from namespace annotations, so"
+                            + " it needs rootguard.namespace-labels.enabled=true");
         }
         return new Allocation(a.enabled(), block, a.rangeSize());
     }

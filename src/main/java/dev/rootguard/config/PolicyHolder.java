@@ -3,7 +3,6 @@ package dev.rootguard.config;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.rule.RuleRegistry;
-
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 

@@ -2,11 +2,11 @@ package dev.rootguard.config;
 
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.IdRange;
-
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -255,7 +255,7 @@ public interface RootguardConfig {
         /** How often the certificate and key files are checked for changes and reloaded. */
         @WithName("reload-period")
         @WithDefault("10s")
-        java.time.Duration reloadPeriod();
+        Duration reloadPeriod();
 
         /** Where the generated self-signed certificate is kept (default {@code ~/.cache/rootguard/dev-tls}). */
         @WithName("dev-dir")
@@ -272,7 +272,9 @@ public interface RootguardConfig {
 
         /** The TLS implementations of {@link #engine()}. */
         enum Engine {
-            AUTO, OPENSSL, JDK
+            AUTO,
+            OPENSSL,
+            JDK
         }
     }
 
@@ -282,7 +284,7 @@ public interface RootguardConfig {
          * How often to evaluate every pod and workload in the cluster (from informer caches) and export
          * {@code rootguard_audit_violations}; unset (the default) turns the background audit off.
          */
-        Optional<java.time.Duration> interval();
+        Optional<Duration> interval();
     }
 
     /**
@@ -361,7 +363,7 @@ public interface RootguardConfig {
          */
         @WithName("idle-timeout")
         @WithDefault("120s")
-        java.time.Duration idleTimeout();
+        Duration idleTimeout();
 
         /**
          * How long a client may take to send a whole request, headers and body, counted from the
@@ -369,7 +371,7 @@ public interface RootguardConfig {
          */
         @WithName("request-read-timeout")
         @WithDefault("10s")
-        java.time.Duration requestReadTimeout();
+        Duration requestReadTimeout();
 
         /**
          * Most connections open at once (including those still in their TLS handshake); further ones

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
@@ -28,25 +29,26 @@ public final class Json {
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             // ALLOW_COERCION_OF_SCALARS does not cover numbers and booleans read into strings.
-            .withCoercionConfig(LogicalType.Textual, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
-                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
-                    .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+            .withCoercionConfig(
+                    LogicalType.Textual,
+                    c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                            .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                            .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
             // No implicit creators: the model classes' one-argument constructors would take a bare string.
             .visibility(PropertyAccessor.CREATOR, JsonAutoDetect.Visibility.NONE)
             // Creates model objects and sets their fields through generated lambdas rather than reflection.
             .addModule(new BlackbirdModule())
             .build();
 
-    private Json() {
-    }
+    private Json() {}
 
     /**
      * The field path of a mapping error, in the form rule violations use:
      * {@code spec.containers[0].securityContext.runAsUser}.
      */
-    public static String fieldPath(com.fasterxml.jackson.databind.JsonMappingException e) {
+    public static String fieldPath(JsonMappingException e) {
         StringBuilder sb = new StringBuilder();
-        for (com.fasterxml.jackson.databind.JsonMappingException.Reference r : e.getPath()) {
+        for (JsonMappingException.Reference r : e.getPath()) {
             if (r.getFieldName() != null) {
                 sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());
             } else if (r.getIndex() >= 0) {

@@ -16,6 +16,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The one description of a JSON or YAML read or binding error, for the webhook's answers and the audit
@@ -28,8 +29,7 @@ public final class JsonErrors {
     /** Field names are input too: a path is cut to this many characters. */
     private static final int MAX_PATH = 200;
 
-    private JsonErrors() {
-    }
+    private JsonErrors() {}
 
     /**
      * Describes an error reading or binding JSON or YAML.
@@ -97,8 +97,11 @@ public final class JsonErrors {
 
     /** A syntax error by what is wrong, in fixed words. */
     private static String syntax(String original) {
-        String m = original.toLowerCase(java.util.Locale.ROOT);
-        if (m.startsWith("invalid utf-") || m.contains("invalid utf-8") || m.contains("invalid utf-16") || m.contains("invalid utf-32")) {
+        String m = original.toLowerCase(Locale.ROOT);
+        if (m.startsWith("invalid utf-")
+                || m.contains("invalid utf-8")
+                || m.contains("invalid utf-16")
+                || m.contains("invalid utf-32")) {
             return "the text is not valid UTF-8, UTF-16 or UTF-32";
         }
         if (m.startsWith("unexpected end-of-input")) {
@@ -116,7 +119,9 @@ public final class JsonErrors {
         if (m.startsWith("non-standard token")) {
             return "NaN and Infinity are not JSON numbers";
         }
-        if (m.startsWith("leading zeroes") || m.startsWith("invalid numeric value") || m.contains("in a number")
+        if (m.startsWith("leading zeroes")
+                || m.startsWith("invalid numeric value")
+                || m.contains("in a number")
                 || m.startsWith("unexpected character") && m.contains("expected digit")) {
             return "malformed number";
         }
@@ -137,14 +142,20 @@ public final class JsonErrors {
     private static String yaml(String original) {
         List<String> kept = new ArrayList<>();
         original.lines().findFirst().ifPresent(kept::add);
-        original.lines().skip(1).filter(l -> l.startsWith("expected ") || l.startsWith("found ")).findFirst().ifPresent(kept::add);
-        String s = String.join(": ", kept).replaceAll("'(?!<[a-z ]+>')[^']*'", "'…'").replaceAll("\"[^\"]*\"", "\"…\"");
+        original.lines()
+                .skip(1)
+                .filter(l -> l.startsWith("expected ") || l.startsWith("found "))
+                .findFirst()
+                .ifPresent(kept::add);
+        String s = String.join(": ", kept)
+                .replaceAll("'(?!<[a-z ]+>')[^']*'", "'…'")
+                .replaceAll("\"[^\"]*\"", "\"…\"");
         s = s.replaceAll(" in '[^']*', line \\d+, column \\d+:?", "").replaceAll("\\(code \\d+\\)", "");
         return s.length() > 200 ? s.substring(0, 200) + "..." : s;
     }
 
     private static String limit(String original) {
-        String m = original == null ? "" : original.toLowerCase(java.util.Locale.ROOT);
+        String m = original == null ? "" : original.toLowerCase(Locale.ROOT);
         if (m.contains("nesting depth")) {
             return "nested deeper than the reader allows";
         }
@@ -187,8 +198,13 @@ public final class JsonErrors {
         if (type == Boolean.class || type == boolean.class) {
             return "true or false";
         }
-        if (type == Long.class || type == Integer.class || type == Short.class || type == long.class || type == int.class
-                || type == short.class || type == BigInteger.class) {
+        if (type == Long.class
+                || type == Integer.class
+                || type == Short.class
+                || type == long.class
+                || type == int.class
+                || type == short.class
+                || type == BigInteger.class) {
             return "an integer";
         }
         if (Number.class.isAssignableFrom(type) || type == double.class || type == float.class) {

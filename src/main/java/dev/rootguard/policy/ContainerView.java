@@ -15,7 +15,9 @@ public record ContainerView(Type type, String name, String image, String path, H
 
     /** The container list a container belongs to, with its field name. */
     public enum Type {
-        CONTAINER("containers"), INIT("initContainers"), EPHEMERAL("ephemeralContainers");
+        CONTAINER("containers"),
+        INIT("initContainers"),
+        EPHEMERAL("ephemeralContainers");
 
         private final String field;
 

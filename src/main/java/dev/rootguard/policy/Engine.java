@@ -2,8 +2,8 @@ package dev.rootguard.policy;
 
 import dev.rootguard.policy.mutate.Defaulter;
 import dev.rootguard.policy.rule.RuleRegistry;
-
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -112,12 +112,16 @@ public final class Engine {
      * <p>In a namespace with a uid range, the IDs default to the range's start.
      */
     public boolean mutate(HasMetadata object, Context ctx, PolicyConfig config) {
-        if (!config.mutation().enabled() || !ctx.namespacePolicy().mutate() || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()
-                || (!(object instanceof io.fabric8.kubernetes.api.model.Pod) && WorkloadKind.controllerOf(object).isPresent())) {
+        if (!config.mutation().enabled()
+                || !ctx.namespacePolicy().mutate()
+                || config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()
+                || (!(object instanceof Pod)
+                        && WorkloadKind.controllerOf(object).isPresent())) {
             return false;
         }
         Action mode = ctx.namespacePolicy().modeOr(config.mode());
-        return PodSpecs.extract(object).map(pod -> Defaulter.apply(pod, config, registry, Evaluator.scope(config, mode, ctx)))
+        return PodSpecs.extract(object)
+                .map(pod -> Defaulter.apply(pod, config, registry, Evaluator.scope(config, mode, ctx)))
                 .orElse(false);
     }
 

@@ -3,7 +3,6 @@ package dev.rootguard.policy;
 import dev.rootguard.policy.rule.Rule;
 import dev.rootguard.policy.rule.RuleRegistry;
 import dev.rootguard.policy.rule.Scope;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,7 +33,8 @@ public final class Evaluator {
             }
             List<ContainerView> containers = all;
             if (!settings.exemptImages().isEmpty()) {
-                containers = all.stream().filter(c -> !settings.exempts(c.image())).toList();
+                containers =
+                        all.stream().filter(c -> !settings.exempts(c.image())).toList();
             }
             // A rule checks containers, and pod-level fields on their behalf: with no container left
             // to check (all exempt, or none at all) there is nothing to report.
@@ -60,8 +60,12 @@ public final class Evaluator {
     }
 
     @SuppressWarnings("unchecked")
-    private static <S> List<Violation> check(Rule<S> rule, PodSpecView pod, List<ContainerView> containers,
-            PolicyConfig.RuleSettings settings, Scope scope) {
+    private static <S> List<Violation> check(
+            Rule<S> rule,
+            PodSpecView pod,
+            List<ContainerView> containers,
+            PolicyConfig.RuleSettings settings,
+            Scope scope) {
         return rule.check(pod, containers, (S) settings.settings(), scope);
     }
 }

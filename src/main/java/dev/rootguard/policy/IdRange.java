@@ -20,7 +20,9 @@ public record IdRange(long min, long max) {
                 long v = Long.parseLong(t);
                 return new IdRange(v, v);
             }
-            return new IdRange(Long.parseLong(t.substring(0, dash).trim()), Long.parseLong(t.substring(dash + 1).trim()));
+            return new IdRange(
+                    Long.parseLong(t.substring(0, dash).trim()),
+                    Long.parseLong(t.substring(dash + 1).trim()));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("'" + text + "' is not an ID range; write min-max, e.g. 10000-65535");
         }

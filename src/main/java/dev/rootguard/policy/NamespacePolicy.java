@@ -3,6 +3,7 @@ package dev.rootguard.policy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -31,7 +32,7 @@ public record NamespacePolicy(Optional<Action> mode, boolean mutate, List<String
 
     public NamespacePolicy {
         problems = List.copyOf(problems);
-        ranges = java.util.Objects.requireNonNullElse(ranges, NamespaceRanges.UNKNOWN);
+        ranges = Objects.requireNonNullElse(ranges, NamespaceRanges.UNKNOWN);
     }
 
     /** Labels only; nothing known about ID ranges. */

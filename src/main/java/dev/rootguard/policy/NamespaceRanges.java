@@ -1,7 +1,6 @@
 package dev.rootguard.policy;
 
 import dev.rootguard.json.Json;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,16 +25,19 @@ import java.util.regex.Pattern;
  *                           cluster, namespace cache not synced): rule {@code id-range} does not apply
  * @param problems           unreadable annotations, for logs and messages
  */
-public record NamespaceRanges(Optional<IdRange> uids, Optional<IdRange> supplementalGroups, boolean known, List<String> problems) {
+public record NamespaceRanges(
+        Optional<IdRange> uids, Optional<IdRange> supplementalGroups, boolean known, List<String> problems) {
     public static final String UID_RANGE_ANNOTATION = "rootguard.dev/uid-range";
     public static final String SUPPLEMENTAL_GROUPS_ANNOTATION = "rootguard.dev/supplemental-groups";
     /** The largest ID Kubernetes accepts for runAsUser, runAsGroup, fsGroup and supplemental groups. */
     public static final long MAX_ID = Integer.MAX_VALUE;
 
     /** Nothing is known about the namespace: rule {@code id-range} does not apply. */
-    public static final NamespaceRanges UNKNOWN = new NamespaceRanges(Optional.empty(), Optional.empty(), false, List.of());
+    public static final NamespaceRanges UNKNOWN =
+            new NamespaceRanges(Optional.empty(), Optional.empty(), false, List.of());
     /** The namespace is known and has no range. */
-    public static final NamespaceRanges NO_RANGE = new NamespaceRanges(Optional.empty(), Optional.empty(), true, List.of());
+    public static final NamespaceRanges NO_RANGE =
+            new NamespaceRanges(Optional.empty(), Optional.empty(), true, List.of());
 
     private static final Pattern START_SIZE = Pattern.compile("(\\d{1,18})/(\\d{1,18})");
 
@@ -51,7 +53,8 @@ public record NamespaceRanges(Optional<IdRange> uids, Optional<IdRange> suppleme
     /** What a namespace's annotations say; never throws. */
     public static NamespaceRanges fromAnnotations(Map<String, String> annotations) {
         if (annotations == null
-                || (!annotations.containsKey(UID_RANGE_ANNOTATION) && !annotations.containsKey(SUPPLEMENTAL_GROUPS_ANNOTATION))) {
+                || (!annotations.containsKey(UID_RANGE_ANNOTATION)
+                        && !annotations.containsKey(SUPPLEMENTAL_GROUPS_ANNOTATION))) {
             return NO_RANGE;
         }
         List<String> problems = new ArrayList<>();
@@ -82,7 +85,8 @@ public record NamespaceRanges(Optional<IdRange> uids, Optional<IdRange> suppleme
         String t = value == null ? "" : value.trim();
         Matcher m = START_SIZE.matcher(t);
         if (!m.matches()) {
-            throw new IllegalArgumentException("not <start>/<size>; write e.g. 1000000000/10000 for the IDs 1000000000 to 1000009999");
+            throw new IllegalArgumentException(
+                    "not <start>/<size>; write e.g. 1000000000/10000 for the IDs 1000000000 to 1000009999");
         }
         long start = Long.parseLong(m.group(1));
         long size = Long.parseLong(m.group(2));
@@ -93,7 +97,8 @@ public record NamespaceRanges(Optional<IdRange> uids, Optional<IdRange> suppleme
             throw new IllegalArgumentException("the range is empty; give a size of at least 1");
         }
         if (size > MAX_ID || start + size - 1 > MAX_ID) {
-            throw new IllegalArgumentException("the range ends above " + MAX_ID + ", the largest ID Kubernetes accepts");
+            throw new IllegalArgumentException(
+                    "the range ends above " + MAX_ID + ", the largest ID Kubernetes accepts");
         }
         return new IdRange(start, start + size - 1);
     }

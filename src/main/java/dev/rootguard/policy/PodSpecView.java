@@ -53,8 +53,12 @@ public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
             if (c == null) {
                 continue;
             }
-            out.add(new ContainerView(ContainerView.Type.EPHEMERAL, c.getName(), c.getImage(),
-                    path + ".ephemeralContainers[" + i + "]", new ContainerView.Holder() {
+            out.add(new ContainerView(
+                    ContainerView.Type.EPHEMERAL,
+                    c.getName(),
+                    c.getImage(),
+                    path + ".ephemeralContainers[" + i + "]",
+                    new ContainerView.Holder() {
                         public SecurityContext get() {
                             return c.getSecurityContext();
                         }
@@ -68,7 +72,11 @@ public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
     }
 
     private ContainerView view(ContainerView.Type type, int index, Container c) {
-        return new ContainerView(type, c.getName(), c.getImage(), path + "." + type.field() + "[" + index + "]",
+        return new ContainerView(
+                type,
+                c.getName(),
+                c.getImage(),
+                path + "." + type.field() + "[" + index + "]",
                 new ContainerView.Holder() {
                     public SecurityContext get() {
                         return c.getSecurityContext();
@@ -123,7 +131,10 @@ public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
      * A field that a container's securityContext overrides over the pod's, as Kubernetes resolves
      * {@code runAsUser}, {@code runAsGroup} and {@code runAsNonRoot}.
      */
-    public <T> Effective<T> effective(ContainerView c, String field, Function<SecurityContext, T> container,
+    public <T> Effective<T> effective(
+            ContainerView c,
+            String field,
+            Function<SecurityContext, T> container,
             Function<PodSecurityContext, T> pod) {
         SecurityContext sc = c.securityContext();
         T v = sc == null ? null : container.apply(sc);
@@ -148,9 +159,15 @@ public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
 
     /** Windows: {@code windowsOptions.runAsUserName}, the container's over the pod's, as the kubelet resolves it. */
     public Effective<String> runAsUserName(ContainerView c) {
-        return effective(c, "windowsOptions.runAsUserName",
-                sc -> sc.getWindowsOptions() == null ? null : sc.getWindowsOptions().getRunAsUserName(),
-                psc -> psc.getWindowsOptions() == null ? null : psc.getWindowsOptions().getRunAsUserName());
+        return effective(
+                c,
+                "windowsOptions.runAsUserName",
+                sc -> sc.getWindowsOptions() == null
+                        ? null
+                        : sc.getWindowsOptions().getRunAsUserName(),
+                psc -> psc.getWindowsOptions() == null
+                        ? null
+                        : psc.getWindowsOptions().getRunAsUserName());
     }
 
     public Effective<Boolean> runAsNonRoot(ContainerView c) {

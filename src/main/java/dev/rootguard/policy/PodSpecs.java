@@ -11,8 +11,7 @@ import java.util.Optional;
  */
 public final class PodSpecs {
 
-    private PodSpecs() {
-    }
+    private PodSpecs() {}
 
     /** The model class for an API group and kind, or empty if the kind carries no pod spec we handle. */
     public static Optional<Class<? extends HasMetadata>> modelClass(String group, String kind) {
@@ -31,12 +30,16 @@ public final class PodSpecs {
             return Optional.empty();
         }
         if (object instanceof Pod p) {
-            return p.getSpec() == null ? Optional.empty() : Optional.of(new PodSpecView(p.getSpec(), p.getMetadata(), kind.get().podSpecPath()));
+            return p.getSpec() == null
+                    ? Optional.empty()
+                    : Optional.of(new PodSpecView(
+                            p.getSpec(), p.getMetadata(), kind.get().podSpecPath()));
         }
         PodTemplateSpec t = kind.get().template(object);
         if (t == null || t.getSpec() == null) {
             return Optional.empty();
         }
-        return Optional.of(new PodSpecView(t.getSpec(), t.getMetadata(), kind.get().podSpecPath()));
+        return Optional.of(
+                new PodSpecView(t.getSpec(), t.getMetadata(), kind.get().podSpecPath()));
     }
 }

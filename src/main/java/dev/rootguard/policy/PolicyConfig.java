@@ -3,10 +3,10 @@ package dev.rootguard.policy;
 import dev.rootguard.policy.mutate.Mutation;
 import dev.rootguard.policy.rule.Rule;
 import dev.rootguard.policy.rule.RuleRegistry;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -39,7 +39,7 @@ public record PolicyConfig(Action mode, Map<String, RuleSettings> rules, Mutatio
     public record RuleSettings(Action action, List<Glob> exemptImages, Object settings) {
         public RuleSettings {
             exemptImages = List.copyOf(exemptImages);
-            java.util.Objects.requireNonNull(settings, "settings");
+            Objects.requireNonNull(settings, "settings");
         }
 
         /** A rule's default action and settings, with no exemptions. */
@@ -104,7 +104,8 @@ public record PolicyConfig(Action mode, Map<String, RuleSettings> rules, Mutatio
 
     /** The built-in defaults: every rule at its default action, nothing exempt but system namespaces. */
     public static PolicyConfig standard() {
-        return new PolicyConfig(Action.ENFORCE, RuleRegistry.standard().standardSettings(), Mutation.standard(), Exemptions.standard());
+        return new PolicyConfig(
+                Action.ENFORCE, RuleRegistry.standard().standardSettings(), Mutation.standard(), Exemptions.standard());
     }
 
     /** The settings for a rule: configured ones, or the rule's defaults with no exemptions. */

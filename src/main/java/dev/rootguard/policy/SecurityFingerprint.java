@@ -12,11 +12,13 @@ import java.util.List;
  */
 record SecurityFingerprint(PodSecurityContext pod, PodOS os, Boolean hostUsers, List<ContainerPart> containers) {
 
-    record ContainerPart(ContainerView.Type type, String name, String image, SecurityContext securityContext) {
-    }
+    record ContainerPart(ContainerView.Type type, String name, String image, SecurityContext securityContext) {}
 
     static SecurityFingerprint of(PodSpecView view) {
-        return new SecurityFingerprint(view.podSecurityContext(), view.spec().getOs(), view.spec().getHostUsers(),
+        return new SecurityFingerprint(
+                view.podSecurityContext(),
+                view.spec().getOs(),
+                view.spec().getHostUsers(),
                 view.containers().stream()
                         .map(c -> new ContainerPart(c.type(), c.name(), c.image(), c.securityContext()))
                         .toList());

@@ -29,33 +29,88 @@ import java.util.stream.Collectors;
  * <p>Declared in the order the cluster audit lists them: controllers before what they create, pods last.
  */
 public enum WorkloadKind {
-    DEPLOYMENT("apps", "Deployment", "deployments", Deployment.class, true, "spec.template",
-            o -> ((Deployment) o).getSpec() == null ? null : ((Deployment) o).getSpec().getTemplate()),
-    STATEFUL_SET("apps", "StatefulSet", "statefulsets", StatefulSet.class, true, "spec.template",
-            o -> ((StatefulSet) o).getSpec() == null ? null : ((StatefulSet) o).getSpec().getTemplate()),
-    DAEMON_SET("apps", "DaemonSet", "daemonsets", DaemonSet.class, true, "spec.template",
-            o -> ((DaemonSet) o).getSpec() == null ? null : ((DaemonSet) o).getSpec().getTemplate()),
+    DEPLOYMENT(
+            "apps",
+            "Deployment",
+            "deployments",
+            Deployment.class,
+            true,
+            "spec.template",
+            o -> ((Deployment) o).getSpec() == null
+                    ? null
+                    : ((Deployment) o).getSpec().getTemplate()),
+    STATEFUL_SET(
+            "apps",
+            "StatefulSet",
+            "statefulsets",
+            StatefulSet.class,
+            true,
+            "spec.template",
+            o -> ((StatefulSet) o).getSpec() == null
+                    ? null
+                    : ((StatefulSet) o).getSpec().getTemplate()),
+    DAEMON_SET(
+            "apps",
+            "DaemonSet",
+            "daemonsets",
+            DaemonSet.class,
+            true,
+            "spec.template",
+            o -> ((DaemonSet) o).getSpec() == null
+                    ? null
+                    : ((DaemonSet) o).getSpec().getTemplate()),
     CRON_JOB("batch", "CronJob", "cronjobs", CronJob.class, true, "spec.jobTemplate.spec.template", o -> {
         CronJob cj = (CronJob) o;
-        if (cj.getSpec() == null || cj.getSpec().getJobTemplate() == null || cj.getSpec().getJobTemplate().getSpec() == null) {
+        if (cj.getSpec() == null
+                || cj.getSpec().getJobTemplate() == null
+                || cj.getSpec().getJobTemplate().getSpec() == null) {
             return null;
         }
         return cj.getSpec().getJobTemplate().getSpec().getTemplate();
     }),
-    JOB("batch", "Job", "jobs", Job.class, true, "spec.template",
+    JOB(
+            "batch",
+            "Job",
+            "jobs",
+            Job.class,
+            true,
+            "spec.template",
             o -> ((Job) o).getSpec() == null ? null : ((Job) o).getSpec().getTemplate()),
-    REPLICA_SET("apps", "ReplicaSet", "replicasets", ReplicaSet.class, true, "spec.template",
-            o -> ((ReplicaSet) o).getSpec() == null ? null : ((ReplicaSet) o).getSpec().getTemplate()),
-    REPLICATION_CONTROLLER("", "ReplicationController", "replicationcontrollers", ReplicationController.class, true, "spec.template",
-            o -> ((ReplicationController) o).getSpec() == null ? null : ((ReplicationController) o).getSpec().getTemplate()),
-    POD_TEMPLATE("", "PodTemplate", "podtemplates", PodTemplate.class, false, "template", o -> ((PodTemplate) o).getTemplate()),
+    REPLICA_SET(
+            "apps",
+            "ReplicaSet",
+            "replicasets",
+            ReplicaSet.class,
+            true,
+            "spec.template",
+            o -> ((ReplicaSet) o).getSpec() == null
+                    ? null
+                    : ((ReplicaSet) o).getSpec().getTemplate()),
+    REPLICATION_CONTROLLER(
+            "",
+            "ReplicationController",
+            "replicationcontrollers",
+            ReplicationController.class,
+            true,
+            "spec.template",
+            o -> ((ReplicationController) o).getSpec() == null
+                    ? null
+                    : ((ReplicationController) o).getSpec().getTemplate()),
+    POD_TEMPLATE(
+            "",
+            "PodTemplate",
+            "podtemplates",
+            PodTemplate.class,
+            false,
+            "template",
+            o -> ((PodTemplate) o).getTemplate()),
     /** A pod has no template: its own spec and metadata are the pod's ({@link #templatePath} is empty). */
     POD("", "Pod", "pods", Pod.class, false, "", o -> null, "ephemeralcontainers");
 
-    private static final Map<String, WorkloadKind> BY_GROUP_KIND = Arrays.stream(values())
-            .collect(Collectors.toUnmodifiableMap(k -> k.group + "/" + k.kind, k -> k));
-    private static final Map<Class<?>, WorkloadKind> BY_CLASS = Arrays.stream(values())
-            .collect(Collectors.toUnmodifiableMap(k -> k.modelClass, k -> k));
+    private static final Map<String, WorkloadKind> BY_GROUP_KIND =
+            Arrays.stream(values()).collect(Collectors.toUnmodifiableMap(k -> k.group + "/" + k.kind, k -> k));
+    private static final Map<Class<?>, WorkloadKind> BY_CLASS =
+            Arrays.stream(values()).collect(Collectors.toUnmodifiableMap(k -> k.modelClass, k -> k));
 
     private final String group;
     private final List<String> versions;
@@ -67,8 +122,15 @@ public enum WorkloadKind {
     private final Function<HasMetadata, PodTemplateSpec> template;
     private final Set<String> subresources;
 
-    WorkloadKind(String group, String kind, String resource, Class<? extends HasMetadata> modelClass, boolean controller,
-            String templatePath, Function<HasMetadata, PodTemplateSpec> template, String... subresources) {
+    WorkloadKind(
+            String group,
+            String kind,
+            String resource,
+            Class<? extends HasMetadata> modelClass,
+            boolean controller,
+            String templatePath,
+            Function<HasMetadata, PodTemplateSpec> template,
+            String... subresources) {
         this.group = group;
         this.versions = List.of("v1");
         this.kind = kind;
@@ -164,11 +226,14 @@ public enum WorkloadKind {
 
     /** The owner reference marked {@code controller: true}, if any: the object a controller created. */
     public static Optional<OwnerReference> controllerOf(HasMetadata object) {
-        List<OwnerReference> owners = object.getMetadata() == null ? null : object.getMetadata().getOwnerReferences();
+        List<OwnerReference> owners =
+                object.getMetadata() == null ? null : object.getMetadata().getOwnerReferences();
         if (owners == null) {
             return Optional.empty();
         }
-        return owners.stream().filter(o -> Boolean.TRUE.equals(o.getController())).findFirst();
+        return owners.stream()
+                .filter(o -> Boolean.TRUE.equals(o.getController()))
+                .findFirst();
     }
 
     /**
@@ -177,6 +242,9 @@ public enum WorkloadKind {
      */
     public static boolean controlledByWorkload(HasMetadata object) {
         // The API server lets at most one owner reference be the controller.
-        return controllerOf(object).flatMap(o -> of(groupOf(o.getApiVersion()), o.getKind())).map(WorkloadKind::controller).orElse(false);
+        return controllerOf(object)
+                .flatMap(o -> of(groupOf(o.getApiVersion()), o.getKind()))
+                .map(WorkloadKind::controller)
+                .orElse(false);
     }
 }

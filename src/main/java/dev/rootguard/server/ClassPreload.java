@@ -67,7 +67,9 @@ public class ClassPreload {
         } catch (IOException e) {
             LOG.warnf("cannot read %s: %s", LIST, e.getMessage());
         }
-        LOG.debugf("preloaded %d classes in %d ms (%d not in this build)", count, (System.nanoTime() - start) / 1_000_000, missing);
+        LOG.debugf(
+                "preloaded %d classes in %d ms (%d not in this build)",
+                count, (System.nanoTime() - start) / 1_000_000, missing);
         return count;
     }
 }

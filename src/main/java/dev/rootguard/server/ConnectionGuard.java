@@ -1,9 +1,12 @@
 package dev.rootguard.server;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.tls.CertificateReloader;
-
 import io.netty.channel.Channel;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.DelegatingSslContext;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.vertx.core.http.HttpServerOptions;
@@ -13,11 +16,17 @@ import io.vertx.core.net.SSLEngineOptions;
 import io.vertx.core.spi.tls.SslContextFactory;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManagerFactory;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
@@ -62,7 +71,8 @@ public class ConnectionGuard implements HttpServerOptionsCustomizer {
         long fdLimit = descriptorLimit();
         this.maxConnections = capFor(admission.maxConnections(), fdLimit);
         if (maxConnections < admission.maxConnections()) {
-            LOG.infof("admission connections capped at %d (file-descriptor limit %d; rootguard.admission.max-connections=%d)",
+            LOG.infof(
+                    "admission connections capped at %d (file-descriptor limit %d; rootguard.admission.max-connections=%d)",
                     maxConnections, fdLimit, admission.maxConnections());
         }
         this.headers = responseHeaders();
@@ -82,7 +92,7 @@ public class ConnectionGuard implements HttpServerOptionsCustomizer {
     }
 
     private static long descriptorLimit() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
             return unix.getMaxFileDescriptorCount();
         }
         return -1;
@@ -94,7 +104,8 @@ public class ConnectionGuard implements HttpServerOptionsCustomizer {
         var config = ConfigProvider.getConfig();
         for (String name : config.getPropertyNames()) {
             if (name.startsWith("quarkus.http.header.") && name.endsWith(".value")) {
-                String header = name.substring("quarkus.http.header.".length(), name.length() - ".value".length()).replace("\"", "");
+                String header = name.substring("quarkus.http.header.".length(), name.length() - ".value".length())
+                        .replace("\"", "");
                 config.getOptionalValue(name, String.class).ifPresent(v -> out.put(header, v));
             }
         }
@@ -104,7 +115,8 @@ public class ConnectionGuard implements HttpServerOptionsCustomizer {
     @Override
     public void customizeHttpsServer(HttpServerOptions options) {
         tls.configure(options, this::engineOptions);
-        options.setIdleTimeout((int) Math.min(Integer.MAX_VALUE, idleTimeoutMs)).setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+        options.setIdleTimeout((int) Math.min(Integer.MAX_VALUE, idleTimeoutMs))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     }
 
     /** The TLS engine options for the admission port, BoringSSL or the JDK's, with every connection guarded. */
@@ -156,7 +168,9 @@ public class ConnectionGuard implements HttpServerOptionsCustomizer {
             channel.closeFuture().addListener(closed -> open.decrementAndGet());
             if (over) {
                 refused.incrementAndGet();
-                LOG.debugf("closing a connection: %d connections are open (rootguard.admission.max-connections)", open.get());
+                LOG.debugf(
+                        "closing a connection: %d connections are open (rootguard.admission.max-connections)",
+                        open.get());
                 channel.close();
                 return;
             }
@@ -175,7 +189,7 @@ public class ConnectionGuard implements HttpServerOptionsCustomizer {
             }
 
             @Override
-            public SslContextFactory clientAuth(io.netty.handler.ssl.ClientAuth clientAuth) {
+            public SslContextFactory clientAuth(ClientAuth clientAuth) {
                 factory.clientAuth(clientAuth);
                 return this;
             }
@@ -187,25 +201,25 @@ public class ConnectionGuard implements HttpServerOptionsCustomizer {
             }
 
             @Override
-            public SslContextFactory keyMananagerFactory(javax.net.ssl.KeyManagerFactory kmf) {
+            public SslContextFactory keyMananagerFactory(KeyManagerFactory kmf) {
                 factory.keyMananagerFactory(kmf);
                 return this;
             }
 
             @Override
-            public SslContextFactory trustManagerFactory(javax.net.ssl.TrustManagerFactory tmf) {
+            public SslContextFactory trustManagerFactory(TrustManagerFactory tmf) {
                 factory.trustManagerFactory(tmf);
                 return this;
             }
 
             @Override
-            public SslContextFactory enabledCipherSuites(java.util.Set<String> suites) {
+            public SslContextFactory enabledCipherSuites(Set<String> suites) {
                 factory.enabledCipherSuites(suites);
                 return this;
             }
 
             @Override
-            public SslContextFactory applicationProtocols(java.util.List<String> protocols) {
+            public SslContextFactory applicationProtocols(List<String> protocols) {
                 factory.applicationProtocols(protocols);
                 return this;
             }
@@ -217,25 +231,24 @@ public class ConnectionGuard implements HttpServerOptionsCustomizer {
             }
 
             @Override
-            public io.netty.handler.ssl.SslContext create() throws javax.net.ssl.SSLException {
-                io.netty.handler.ssl.SslContext context = factory.create();
+            public SslContext create() throws SSLException {
+                SslContext context = factory.create();
                 return context.isClient() ? context : new GuardedSslContext(context, guard);
             }
         };
     }
 
     /** Counts each server connection's TLS handler; everything else is the wrapped context's. */
-    static final class GuardedSslContext extends io.netty.handler.ssl.DelegatingSslContext {
+    static final class GuardedSslContext extends DelegatingSslContext {
         private final ConnectionGuard guard;
 
-        GuardedSslContext(io.netty.handler.ssl.SslContext context, ConnectionGuard guard) {
+        GuardedSslContext(SslContext context, ConnectionGuard guard) {
             super(context);
             this.guard = guard;
         }
 
         @Override
-        protected void initEngine(javax.net.ssl.SSLEngine engine) {
-        }
+        protected void initEngine(SSLEngine engine) {}
 
         @Override
         protected void initHandler(SslHandler handler) {

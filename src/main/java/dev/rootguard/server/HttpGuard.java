@@ -1,7 +1,6 @@
 package dev.rootguard.server;
 
 import dev.rootguard.json.Json;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -11,9 +10,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -86,12 +85,16 @@ final class HttpGuard extends ChannelDuplexHandler {
             return;
         }
         reading = true;
-        deadline = ctx.executor().schedule(() -> {
-            if (reading && ctx.channel().isOpen()) {
-                guard.readTimedOut();
-                ctx.channel().close();
-            }
-        }, guard.readTimeoutMs(), TimeUnit.MILLISECONDS);
+        deadline = ctx.executor()
+                .schedule(
+                        () -> {
+                            if (reading && ctx.channel().isOpen()) {
+                                guard.readTimedOut();
+                                ctx.channel().close();
+                            }
+                        },
+                        guard.readTimeoutMs(),
+                        TimeUnit.MILLISECONDS);
     }
 
     private void requestRead() {
@@ -168,12 +171,17 @@ final class HttpGuard extends ChannelDuplexHandler {
     private void reject(ChannelHandlerContext ctx, int status, String message) {
         rejected = true;
         requestRead();
-        byte[] json = Json.MAPPER.createObjectNode().put("code", status).put("message", message).toString()
+        byte[] json = Json.MAPPER
+                .createObjectNode()
+                .put("code", status)
+                .put("message", message)
+                .toString()
                 .getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                Unpooled.wrappedBuffer(json));
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(json));
         guard.headers().forEach((name, value) -> response.headers().set(name, value));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, json.length)
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

@@ -1,14 +1,14 @@
 package dev.rootguard.server;
 
-import dev.rootguard.tls.CertificateReloader;
-
 import dev.rootguard.cluster.NamespaceCache;
 import dev.rootguard.config.PolicyHolder;
-
+import dev.rootguard.config.RootguardConfig;
+import dev.rootguard.tls.CertificateReloader;
 import io.quarkus.tls.TlsConfiguration;
 import io.quarkus.tls.TlsConfigurationRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.lang.management.ManagementFactory;
 import java.util.Optional;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
@@ -38,7 +38,7 @@ public class ReadinessCheck implements HealthCheck {
     NamespaceCache namespaces;
 
     @Inject
-    dev.rootguard.config.RootguardConfig config;
+    RootguardConfig config;
 
     @Override
     public HealthCheckResponse call() {
@@ -50,8 +50,10 @@ public class ReadinessCheck implements HealthCheck {
                 .withData("policy", policyLoaded)
                 .withData("mode", policyLoaded ? policy.policy().mode().id() : "unknown")
                 .withData("namespaceCacheSynced", namespaces.synced());
-        boolean waitForRanges = config.allocator().enabled() && config.namespaceLabels().enabled() && !namespaces.synced()
-                && java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() < CACHE_WAIT_MS;
+        boolean waitForRanges = config.allocator().enabled()
+                && config.namespaceLabels().enabled()
+                && !namespaces.synced()
+                && ManagementFactory.getRuntimeMXBean().getUptime() < CACHE_WAIT_MS;
         if (waitForRanges) {
             b.withData("waiting", "namespace ID ranges (first namespace list)");
         }

@@ -1,25 +1,29 @@
 package dev.rootguard.server;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rootguard.admission.AdmissionDecoder;
 import dev.rootguard.admission.AdmissionHandler;
 import dev.rootguard.config.RootguardConfig;
 import dev.rootguard.json.Json;
 import dev.rootguard.policy.WorkloadKind;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.GroupVersionKind;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
+import io.fabric8.zjsonpatch.JsonPatch;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import org.jboss.logging.Logger;
 
@@ -101,15 +105,30 @@ public class WarmUp {
     static List<HasMetadata> samples() {
         List<Container> containers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            containers.add(new ContainerBuilder().withName("c" + i).withImage("registry.example/app:" + i).addNewPort()
-                    .withContainerPort(8080 + i).endPort().addNewEnv().withName("MODE").withValue("production").endEnv()
-                    .withNewResources().addToRequests("cpu", new io.fabric8.kubernetes.api.model.Quantity("100m"))
-                    .addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("256Mi")).endResources().build());
+            containers.add(new ContainerBuilder()
+                    .withName("c" + i)
+                    .withImage("registry.example/app:" + i)
+                    .addNewPort()
+                    .withContainerPort(8080 + i)
+                    .endPort()
+                    .addNewEnv()
+                    .withName("MODE")
+                    .withValue("production")
+                    .endEnv()
+                    .withNewResources()
+                    .addToRequests("cpu", new Quantity("100m"))
+                    .addToLimits("memory", new Quantity("256Mi"))
+                    .endResources()
+                    .build());
         }
-        JsonNode spec = Json.MAPPER.valueToTree(new PodSpecBuilder().withContainers(containers).build());
+        JsonNode spec = Json.MAPPER.valueToTree(
+                new PodSpecBuilder().withContainers(containers).build());
         List<HasMetadata> out = new ArrayList<>();
         for (WorkloadKind kind : WorkloadKind.values()) {
-            ObjectNode object = Json.MAPPER.createObjectNode().put("apiVersion", kind.apiVersion()).put("kind", kind.kind());
+            ObjectNode object = Json.MAPPER
+                    .createObjectNode()
+                    .put("apiVersion", kind.apiVersion())
+                    .put("kind", kind.kind());
             object.putObject("metadata").put("name", "warm-up");
             // The pod template sits at the kind's template path; a pod is its own template.
             ObjectNode template = object;
@@ -139,10 +158,10 @@ public class WarmUp {
             if (patch == null) {
                 return object;
             }
-            JsonNode patched = io.fabric8.zjsonpatch.JsonPatch.apply(
-                    Json.MAPPER.readTree(java.util.Base64.getDecoder().decode(patch)), Json.MAPPER.valueToTree(object));
+            JsonNode patched = JsonPatch.apply(
+                    Json.MAPPER.readTree(Base64.getDecoder().decode(patch)), Json.MAPPER.valueToTree(object));
             return Json.MAPPER.treeToValue(patched, object.getClass());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -150,7 +169,7 @@ public class WarmUp {
     static byte[] review(String operation, HasMetadata object) {
         AdmissionRequest request = new AdmissionRequest();
         request.setUid("00000000-0000-0000-0000-000000000000");
-        io.fabric8.kubernetes.api.model.GroupVersionKind gvk = new io.fabric8.kubernetes.api.model.GroupVersionKind();
+        GroupVersionKind gvk = new GroupVersionKind();
         gvk.setGroup(WorkloadKind.groupOf(object.getApiVersion()));
         gvk.setVersion(WorkloadKind.versionOf(object.getApiVersion()));
         gvk.setKind(object.getKind());

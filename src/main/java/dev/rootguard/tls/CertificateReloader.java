@@ -1,7 +1,6 @@
 package dev.rootguard.tls;
 
 import dev.rootguard.config.RootguardConfig;
-
 import io.netty.handler.ssl.OpenSsl;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
@@ -14,20 +13,24 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.SSLEngineOptions;
 import io.vertx.core.net.TrustOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import io.vertx.core.net.SSLEngineOptions;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.function.Function;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.function.Function;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.X509KeyManager;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 /**
@@ -77,12 +80,15 @@ public class CertificateReloader {
         if (openssl || config.tls().engine() == RootguardConfig.Tls.Engine.JDK) {
             LOG.infof("TLS on the admission port: %s", engine);
         } else {
-            LOG.infof("TLS on the admission port: JDK (BoringSSL cannot be loaded here: %s)", OpenSsl.unavailabilityCause());
+            LOG.infof(
+                    "TLS on the admission port: JDK (BoringSSL cannot be loaded here: %s)",
+                    OpenSsl.unavailabilityCause());
         }
         keyManager = new RotatingKeyManager(x509(tls));
         options.setKeyCertOptions(KeyCertOptions.wrap(keyManager));
         if (config.tls().clientCa().isPresent()) {
-            trustManager = new RotatingTrustManager(clientTrust(Path.of(config.tls().clientCa().get())));
+            trustManager = new RotatingTrustManager(
+                    clientTrust(Path.of(config.tls().clientCa().get())));
             options.setTrustOptions(TrustOptions.wrap(trustManager));
             options.setClientAuth(ClientAuth.REQUIRED);
         } else {
@@ -100,8 +106,9 @@ public class CertificateReloader {
             case AUTO -> available;
             case OPENSSL -> {
                 if (!available) {
-                    throw new IllegalStateException("rootguard.tls.engine=openssl, but BoringSSL cannot be loaded on this platform ("
-                            + OpenSsl.unavailabilityCause() + "); use auto or jdk");
+                    throw new IllegalStateException(
+                            "rootguard.tls.engine=openssl, but BoringSSL cannot be loaded on this platform ("
+                                    + OpenSsl.unavailabilityCause() + "); use auto or jdk");
                 }
                 yield true;
             }
@@ -130,15 +137,19 @@ public class CertificateReloader {
         // Nothing recorded yet: the first check reloads once, in case the files changed after the registry read them.
         FileFingerprint files = new FileFingerprint(cert, key, clientCa);
         long period = Math.max(100, config.tls().reloadPeriod().toMillis());
-        timer = vertx.setPeriodic(period, id -> vertx.executeBlocking(() -> {
-            try {
-                files.reloadIfChanged(() -> reload(cert, key, clientCa));
-            } catch (RuntimeException | Error e) {
-                // Never let a failed check go unseen; the next period tries again.
-                LOG.warnf(e, "certificate check failed; keeping the current certificate");
-            }
-            return null;
-        }, false));
+        timer = vertx.setPeriodic(
+                period,
+                id -> vertx.executeBlocking(
+                        () -> {
+                            try {
+                                files.reloadIfChanged(() -> reload(cert, key, clientCa));
+                            } catch (RuntimeException | Error e) {
+                                // Never let a failed check go unseen; the next period tries again.
+                                LOG.warnf(e, "certificate check failed; keeping the current certificate");
+                            }
+                            return null;
+                        },
+                        false));
     }
 
     /**
@@ -149,8 +160,10 @@ public class CertificateReloader {
      * this covers clients that still connect directly.
      */
     void onShutdownDelay(@Observes ShutdownDelayInitiatedEvent event) {
-        long delay = org.eclipse.microprofile.config.ConfigProvider.getConfig()
-                .getOptionalValue("quarkus.shutdown.delay", java.time.Duration.class).map(java.time.Duration::toMillis).orElse(0L);
+        long delay = ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.shutdown.delay", Duration.class)
+                .map(Duration::toMillis)
+                .orElse(0L);
         RotatingKeyManager km = keyManager;
         if (km == null) {
             return;
@@ -182,11 +195,15 @@ public class CertificateReloader {
         TlsConfiguration tls = registry.get(TLS_NAME).orElseThrow();
         try {
             if (!tls.reload()) {
-                LOG.warnf("certificate files %s / %s changed but could not be loaded; keeping the current certificate", cert, key);
+                LOG.warnf(
+                        "certificate files %s / %s changed but could not be loaded; keeping the current certificate",
+                        cert, key);
                 return false;
             }
             if (!keyMatchesCertificate(tls)) {
-                LOG.warnf("certificate %s and key %s do not match (update in progress?); keeping the current certificate", cert, key);
+                LOG.warnf(
+                        "certificate %s and key %s do not match (update in progress?); keeping the current certificate",
+                        cert, key);
                 return false;
             }
             X509ExtendedTrustManager trust = null;
@@ -210,7 +227,8 @@ public class CertificateReloader {
 
     private X509KeyManager x509(TlsConfiguration tls) {
         try {
-            for (javax.net.ssl.KeyManager m : tls.getKeyStoreOptions().getKeyManagerFactory(vertx).getKeyManagers()) {
+            for (KeyManager m :
+                    tls.getKeyStoreOptions().getKeyManagerFactory(vertx).getKeyManagers()) {
                 if (m instanceof X509KeyManager km) {
                     return km;
                 }
@@ -227,10 +245,14 @@ public class CertificateReloader {
      */
     private X509ExtendedTrustManager clientTrust(Path caFile) {
         try {
-            for (TrustManager m : new PemTrustOptions().addCertPath(caFile.toString()).getTrustManagerFactory(vertx).getTrustManagers()) {
+            for (TrustManager m : new PemTrustOptions()
+                    .addCertPath(caFile.toString())
+                    .getTrustManagerFactory(vertx)
+                    .getTrustManagers()) {
                 if (m instanceof X509ExtendedTrustManager tm) {
                     if (tm.getAcceptedIssuers().length == 0) {
-                        throw new IllegalStateException("rootguard.tls.client-ca " + caFile + " holds no CA certificate");
+                        throw new IllegalStateException(
+                                "rootguard.tls.client-ca " + caFile + " holds no CA certificate");
                     }
                     return tm;
                 }
@@ -246,11 +268,12 @@ public class CertificateReloader {
     private boolean keyMatchesCertificate(TlsConfiguration tls) {
         try {
             boolean any = false;
-            for (javax.net.ssl.KeyManager m : tls.getKeyStoreOptions().getKeyManagerFactory(vertx).getKeyManagers()) {
+            for (KeyManager m :
+                    tls.getKeyStoreOptions().getKeyManagerFactory(vertx).getKeyManagers()) {
                 if (!(m instanceof X509KeyManager km)) {
                     continue;
                 }
-                for (String type : new String[] { "RSA", "EC" }) {
+                for (String type : new String[] {"RSA", "EC"}) {
                     String[] aliases = km.getServerAliases(type, null);
                     for (int i = 0; aliases != null && i < aliases.length; i++) {
                         PrivateKey pk = km.getPrivateKey(aliases[i]);
@@ -270,7 +293,7 @@ public class CertificateReloader {
 
     private static boolean signs(PrivateKey pk, X509Certificate cert) throws GeneralSecurityException {
         String alg = pk.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + pk.getAlgorithm();
-        byte[] probe = "rootguard".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] probe = "rootguard".getBytes(StandardCharsets.UTF_8);
         Signature s = Signature.getInstance(alg);
         s.initSign(pk);
         s.update(probe);

@@ -30,6 +30,7 @@ import org.eclipse.microprofile.config.spi.ConfigSource;
 public final class DevCertificate {
     /** The configuration keys of the serving certificate and key. */
     public static final String CERT_PROPERTY = "rootguard.tls.cert";
+
     public static final String KEY_PROPERTY = "rootguard.tls.key";
     static final String DIR_PROPERTY = "rootguard.tls.dev-dir";
     /** Below every source a user can set a key in; only built-in defaults rank lower. */
@@ -37,8 +38,7 @@ public final class DevCertificate {
     /** The generated certificate in use, if any, so start-up can say where it is. */
     private static volatile Path generated;
 
-    private DevCertificate() {
-    }
+    private DevCertificate() {}
 
     /**
      * Adds the development certificate to the configuration when neither certificate nor key is
@@ -54,7 +54,8 @@ public final class DevCertificate {
             }
             if (cert != null || key != null) {
                 throw new IllegalArgumentException((cert == null ? CERT_PROPERTY : KEY_PROPERTY) + ": not set, but "
-                        + (cert == null ? KEY_PROPERTY : CERT_PROPERTY) + " is; set both (ROOTGUARD_TLS_CERT and ROOTGUARD_TLS_KEY),"
+                        + (cert == null ? KEY_PROPERTY : CERT_PROPERTY)
+                        + " is; set both (ROOTGUARD_TLS_CERT and ROOTGUARD_TLS_KEY),"
                         + " or neither to use a generated self-signed certificate");
             }
             String dir = value(context, DIR_PROPERTY);
@@ -137,16 +138,18 @@ public final class DevCertificate {
                 return files;
             }
             Files.createDirectories(dir);
-            List<?> generated = new CertificateGenerator(dir, true).generate(new CertificateRequest()
-                    .withName("rootguard")
-                    .withFormat(Format.PEM)
-                    .withCN("localhost")
-                    .withSubjectAlternativeName("DNS:localhost")
-                    .withSubjectAlternativeName("IP:127.0.0.1")
-                    .withDuration(Duration.ofDays(365)));
+            List<?> generated = new CertificateGenerator(dir, true)
+                    .generate(new CertificateRequest()
+                            .withName("rootguard")
+                            .withFormat(Format.PEM)
+                            .withCN("localhost")
+                            .withSubjectAlternativeName("DNS:localhost")
+                            .withSubjectAlternativeName("IP:127.0.0.1")
+                            .withDuration(Duration.ofDays(365)));
             return (PemCertificateFiles) generated.get(0);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot generate a self-signed certificate in " + dir + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot generate a self-signed certificate in " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -155,7 +158,8 @@ public final class DevCertificate {
             return false;
         }
         try (InputStream in = Files.newInputStream(certFile)) {
-            X509Certificate c = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+            X509Certificate c =
+                    (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
             return c.getNotAfter().toInstant().isAfter(Instant.now().plus(Duration.ofDays(1)));
         } catch (Exception e) {
             return false;

@@ -53,7 +53,9 @@ final class FileFingerprint {
             for (Path f : files) {
                 byte[] content = Files.readAllBytes(f);
                 // The length first, so moving bytes from one file to the next changes the hash.
-                md.update(ByteBuffer.allocate(Integer.BYTES).putInt(content.length).array());
+                md.update(ByteBuffer.allocate(Integer.BYTES)
+                        .putInt(content.length)
+                        .array());
                 md.update(content);
             }
             return md.digest();

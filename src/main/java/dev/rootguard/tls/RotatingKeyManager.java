@@ -63,14 +63,16 @@ final class RotatingKeyManager extends X509ExtendedKeyManager {
             return null;
         }
         X509KeyManager d = delegate;
-        return d instanceof X509ExtendedKeyManager x ? x.chooseEngineServerAlias(keyType, issuers, engine)
+        return d instanceof X509ExtendedKeyManager x
+                ? x.chooseEngineServerAlias(keyType, issuers, engine)
                 : d.chooseServerAlias(keyType, issuers, null);
     }
 
     @Override
     public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
         X509KeyManager d = delegate;
-        return d instanceof X509ExtendedKeyManager x ? x.chooseEngineClientAlias(keyType, issuers, engine)
+        return d instanceof X509ExtendedKeyManager x
+                ? x.chooseEngineClientAlias(keyType, issuers, engine)
                 : d.chooseClientAlias(keyType, issuers, null);
     }
 

@@ -1,28 +1,36 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-import dev.rootguard.tls.CertificateReloader;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
+import dev.rootguard.tls.CertificateReloader;
 import io.fabric8.zjsonpatch.JsonPatch;
+import io.netty.handler.ssl.OpenSsl;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -34,7 +42,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 public class AdmissionHttpTest {
     private final WebhookClient client = WebhookClient.forDefaultCertificate();
 
-    @jakarta.inject.Inject
+    @Inject
     CertificateReloader reloader;
 
     private static Set<JsonNode> ops(JsonNode patch) {
@@ -57,12 +65,18 @@ public class AdmissionHttpTest {
         assertFalse(r.path("allowed").asBoolean(true));
         assertEquals(403, r.path("status").path("code").asInt());
         String message = r.path("status").path("message").asText();
-        assertTrue(message.contains("[run-as-root] spec.containers[0].securityContext.runAsUser: runAsUser: 0 runs container \"app\" as root;"
-                + " set a non-zero UID such as 10000"), message);
+        assertTrue(
+                message.contains(
+                        "[run-as-root] spec.containers[0].securityContext.runAsUser: runAsUser: 0 runs container \"app\" as root;"
+                                + " set a non-zero UID such as 10000"),
+                message);
         assertTrue(message.contains("[required-ids] spec.securityContext.runAsGroup"), message);
         assertTrue(message.contains("[required-ids] spec.securityContext.fsGroup"), message);
         assertTrue(message.startsWith("rootguard denied Pod team-a/root-pod: 3 violations"), message);
-        assertTrue(r.path("warnings").get(0).asText().startsWith("[privilege-escalation] spec.containers[0].securityContext"));
+        assertTrue(r.path("warnings")
+                .get(0)
+                .asText()
+                .startsWith("[privilege-escalation] spec.containers[0].securityContext"));
     }
 
     @Test
@@ -70,7 +84,8 @@ public class AdmissionHttpTest {
         JsonNode r = client.review("/validate", Reviews.recorded("deployment-create-root"));
         assertFalse(r.path("allowed").asBoolean(true));
         String message = r.path("status").path("message").asText();
-        for (String line : List.of("[run-as-root] spec.template.spec.securityContext.runAsUser: runAsUser: 0 runs containers \"api\", \"migrate\" as root",
+        for (String line : List.of(
+                "[run-as-root] spec.template.spec.securityContext.runAsUser: runAsUser: 0 runs containers \"api\", \"migrate\" as root",
                 "[privileged] spec.template.spec.containers[0].securityContext.privileged",
                 "[capabilities] spec.template.spec.initContainers[0].securityContext.capabilities.add[0]: capability \"SYS_ADMIN\"")) {
             assertTrue(message.contains(line), () -> "missing " + line + " in " + message);
@@ -81,9 +96,15 @@ public class AdmissionHttpTest {
     void validateAllowsACompliantPod() {
         ObjectNode review = Reviews.recorded("pod-create-root");
         ObjectNode spec = (ObjectNode) Reviews.request(review).path("object").path("spec");
-        spec.putObject("securityContext").put("runAsNonRoot", true).put("runAsUser", 10000).put("runAsGroup", 10000).put("fsGroup", 10000)
+        spec.putObject("securityContext")
+                .put("runAsNonRoot", true)
+                .put("runAsUser", 10000)
+                .put("runAsGroup", 10000)
+                .put("fsGroup", 10000)
                 .put("supplementalGroupsPolicy", "Strict");
-        ((ObjectNode) spec.path("containers").get(0)).putObject("securityContext").put("allowPrivilegeEscalation", false);
+        ((ObjectNode) spec.path("containers").get(0))
+                .putObject("securityContext")
+                .put("allowPrivilegeEscalation", false);
         JsonNode r = client.review("/validate", review);
         assertTrue(r.path("allowed").asBoolean());
         assertFalse(r.has("warnings"));
@@ -102,23 +123,34 @@ public class AdmissionHttpTest {
                 json("{\"op\":\"add\",\"path\":\"/spec/securityContext/runAsUser\",\"value\":10000}"),
                 json("{\"op\":\"add\",\"path\":\"/spec/securityContext/runAsGroup\",\"value\":10000}"),
                 json("{\"op\":\"add\",\"path\":\"/spec/securityContext/fsGroup\",\"value\":10000}"),
-                json("{\"op\":\"add\",\"path\":\"/spec/securityContext/seccompProfile\",\"value\":{\"type\":\"RuntimeDefault\"}}"),
-                json("{\"op\":\"add\",\"path\":\"/spec/securityContext/supplementalGroupsPolicy\",\"value\":\"Strict\"}"),
-                json("{\"op\":\"add\",\"path\":\"/spec/containers/0/securityContext\",\"value\":{\"allowPrivilegeEscalation\":false,"
-                        + "\"capabilities\":{\"drop\":[\"ALL\"]}}}"),
-                json("{\"op\":\"add\",\"path\":\"/spec/containers/1/securityContext/allowPrivilegeEscalation\",\"value\":false}"),
-                json("{\"op\":\"add\",\"path\":\"/spec/initContainers/0/securityContext\",\"value\":{\"allowPrivilegeEscalation\":false,"
-                        + "\"capabilities\":{\"drop\":[\"ALL\"]}}}"));
+                json(
+                        "{\"op\":\"add\",\"path\":\"/spec/securityContext/seccompProfile\",\"value\":{\"type\":\"RuntimeDefault\"}}"),
+                json(
+                        "{\"op\":\"add\",\"path\":\"/spec/securityContext/supplementalGroupsPolicy\",\"value\":\"Strict\"}"),
+                json(
+                        "{\"op\":\"add\",\"path\":\"/spec/containers/0/securityContext\",\"value\":{\"allowPrivilegeEscalation\":false,"
+                                + "\"capabilities\":{\"drop\":[\"ALL\"]}}}"),
+                json(
+                        "{\"op\":\"add\",\"path\":\"/spec/containers/1/securityContext/allowPrivilegeEscalation\",\"value\":false}"),
+                json(
+                        "{\"op\":\"add\",\"path\":\"/spec/initContainers/0/securityContext\",\"value\":{\"allowPrivilegeEscalation\":false,"
+                                + "\"capabilities\":{\"drop\":[\"ALL\"]}}}"));
         assertEquals(expected, ops(patch));
 
         // The patched raw object passes validation and a second mutation changes nothing.
         JsonNode patched = JsonPatch.apply(patch, Reviews.request(review).path("object"));
-        assertEquals(2000, patched.at("/spec/containers/1/securityContext/runAsUser").asInt(), "user value kept");
-        assertEquals(List.of("NET_RAW"), List.of(patched.at("/spec/containers/1/securityContext/capabilities/drop/0").asText()));
+        assertEquals(
+                2000, patched.at("/spec/containers/1/securityContext/runAsUser").asInt(), "user value kept");
+        assertEquals(
+                List.of("NET_RAW"),
+                List.of(patched.at("/spec/containers/1/securityContext/capabilities/drop/0")
+                        .asText()));
         ObjectNode again = Reviews.recorded("pod-create-bare");
         Reviews.request(again).set("object", patched);
         assertTrue(client.review("/validate", again).path("allowed").asBoolean());
-        assertFalse(client.review("/mutate", Reviews.recorded("pod-create-bare").deepCopy()).path("patch").isMissingNode());
+        assertFalse(client.review("/mutate", Reviews.recorded("pod-create-bare").deepCopy())
+                .path("patch")
+                .isMissingNode());
         ObjectNode second = Reviews.recorded("pod-create-bare");
         Reviews.request(second).set("object", patched);
         assertTrue(WebhookClient.patch(client.review("/mutate", second)).isEmpty());
@@ -148,7 +180,8 @@ public class AdmissionHttpTest {
         assertFalse(r.has("warnings"));
 
         ObjectNode changed = Reviews.recorded("deployment-update-scale");
-        ((ObjectNode) Reviews.request(changed).at("/object/spec/template/spec/containers/0")).put("image", "registry.example/legacy:2");
+        ((ObjectNode) Reviews.request(changed).at("/object/spec/template/spec/containers/0"))
+                .put("image", "registry.example/legacy:2");
         assertFalse(client.review("/validate", changed).path("allowed").asBoolean(true), "a new image is re-evaluated");
     }
 
@@ -156,7 +189,10 @@ public class AdmissionHttpTest {
     void ephemeralContainersAddedThroughTheSubresourceAreChecked() {
         JsonNode r = client.review("/validate", Reviews.recorded("pod-ephemeralcontainers-root"));
         assertFalse(r.path("allowed").asBoolean(true));
-        assertTrue(r.path("status").path("message").asText().contains("[run-as-root] spec.ephemeralContainers[0].securityContext.runAsUser"));
+        assertTrue(r.path("status")
+                .path("message")
+                .asText()
+                .contains("[run-as-root] spec.ephemeralContainers[0].securityContext.runAsUser"));
     }
 
     @Test
@@ -177,13 +213,14 @@ public class AdmissionHttpTest {
     }
 
     /** Qualified class names, and the parser's own setting names, have no place in an answer. */
-    private static final java.util.regex.Pattern JAVA_NAME = java.util.regex.Pattern.compile(
+    private static final Pattern JAVA_NAME = Pattern.compile(
             "\\b[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+\\.[A-Z]|Exception|Constraints|Feature|CoercionConfig|`");
 
-    private static final String VALID = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u1\","
-            + "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"team-a\","
-            + "\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\","
-            + "\"image\":\"x\",\"securityContext\":{\"runAsUser\":5}}]}}}}";
+    private static final String VALID =
+            "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u1\","
+                    + "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"team-a\","
+                    + "\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\","
+                    + "\"image\":\"x\",\"securityContext\":{\"runAsUser\":5}}]}}}}";
 
     /** Bodies that are not a review with a request uid: there is no review to answer, so HTTP 400. */
     static Stream<Arguments> badBodies() {
@@ -193,16 +230,29 @@ public class AdmissionHttpTest {
                 Arguments.of("empty body", "", "empty"),
                 Arguments.of("truncated JSON", valid.substring(0, valid.length() / 2), "not valid JSON"),
                 Arguments.of("JSON array", "[1,2]", "must be a JSON object"),
-                Arguments.of("wrong apiVersion", valid.replace("admission.k8s.io/v1", "admission.k8s.io/v1beta1"), "admission.k8s.io/v1beta1"),
+                Arguments.of(
+                        "wrong apiVersion",
+                        valid.replace("admission.k8s.io/v1", "admission.k8s.io/v1beta1"),
+                        "admission.k8s.io/v1beta1"),
                 Arguments.of("wrong kind", valid.replace("\"AdmissionReview\"", "\"Pod\""), "kind AdmissionReview"),
-                Arguments.of("no request", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}", "no request"),
-                Arguments.of("request not an object", "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":7}",
+                Arguments.of(
+                        "no request",
+                        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}",
+                        "no request"),
+                Arguments.of(
+                        "request not an object",
+                        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":7}",
                         "request must be an object"),
                 Arguments.of("no uid", valid.replace("\"uid\":\"u1\",", ""), "request.uid is missing"),
-                Arguments.of("duplicate key", valid.replace("\"runAsUser\":5", "\"runAsUser\":5,\"runAsUser\":0"),
+                Arguments.of(
+                        "duplicate key",
+                        valid.replace("\"runAsUser\":5", "\"runAsUser\":5,\"runAsUser\":0"),
                         "Duplicate field request.object.spec.containers[0].securityContext.runAsUser"),
                 Arguments.of("deep nesting", "{\"a\":".repeat(3000) + "1" + "}".repeat(3000), "not valid JSON"),
-                Arguments.of("a second document after the review", valid + "{\"request\":{}}", "not valid JSON: content after the end"));
+                Arguments.of(
+                        "a second document after the review",
+                        valid + "{\"request\":{}}",
+                        "not valid JSON: content after the end"));
     }
 
     /**
@@ -213,30 +263,68 @@ public class AdmissionHttpTest {
     static Stream<Arguments> unreadableRequests() {
         String valid = VALID;
         return Stream.of(
-                Arguments.of("no kind", valid.replace("\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},", ""), "request.kind is missing"),
-                Arguments.of("no operation", valid.replace("\"operation\":\"CREATE\",", ""), "request.operation is missing"),
-                Arguments.of("object not an object", valid.replaceFirst("\"object\":\\{.*}}}$", "\"object\":\"pod\"}}"), "request.object must be an object"),
-                Arguments.of("string for a UID", valid.replace("\"runAsUser\":5", "\"runAsUser\":\"0\""),
+                Arguments.of(
+                        "no kind",
+                        valid.replace("\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},", ""),
+                        "request.kind is missing"),
+                Arguments.of(
+                        "no operation", valid.replace("\"operation\":\"CREATE\",", ""), "request.operation is missing"),
+                Arguments.of(
+                        "object not an object",
+                        valid.replaceFirst("\"object\":\\{.*}}}$", "\"object\":\"pod\"}}"),
+                        "request.object must be an object"),
+                Arguments.of(
+                        "string for a UID",
+                        valid.replace("\"runAsUser\":5", "\"runAsUser\":\"0\""),
                         "request.object.spec.containers[0].securityContext.runAsUser"),
                 Arguments.of("float for a UID", valid.replace("\"runAsUser\":5", "\"runAsUser\":5.5"), "runAsUser"),
-                Arguments.of("string for a boolean", valid.replace("\"runAsUser\":5", "\"runAsUser\":5,\"privileged\":\"true\""), "privileged"),
-                Arguments.of("object for a list", valid.replace("\"containers\":[{", "\"containers\":{\"x\":{").replace("5}}]}", "5}}}}"),
+                Arguments.of(
+                        "string for a boolean",
+                        valid.replace("\"runAsUser\":5", "\"runAsUser\":5,\"privileged\":\"true\""),
+                        "privileged"),
+                Arguments.of(
+                        "object for a list",
+                        valid.replace("\"containers\":[{", "\"containers\":{\"x\":{")
+                                .replace("5}}]}", "5}}}}"),
                         "containers"),
-                Arguments.of("string for a port", valid.replace("\"image\":\"x\"", "\"image\":\"x\",\"ports\":[{\"containerPort\":\"8080\"}]"),
+                Arguments.of(
+                        "string for a port",
+                        valid.replace("\"image\":\"x\"", "\"image\":\"x\",\"ports\":[{\"containerPort\":\"8080\"}]"),
                         "request.object.spec.containers[0].ports[0].containerPort is not a valid Pod field: expected an integer, got a string"),
-                Arguments.of("object kind disagrees with request kind", valid.replace("\"apiVersion\":\"v1\",\"kind\":\"Pod\"",
-                        "\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\""), "disagrees"),
+                Arguments.of(
+                        "object kind disagrees with request kind",
+                        valid.replace(
+                                "\"apiVersion\":\"v1\",\"kind\":\"Pod\"",
+                                "\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\""),
+                        "disagrees"),
                 // Regressions found by HostileInputTest: each of these was allowed (or read another way) before.
-                Arguments.of("CREATE without an object", valid.replaceFirst(",\"object\":\\{.*}}}$", "}}"), "request.object is missing"),
-                Arguments.of("CREATE with a null object", valid.replaceFirst("\"object\":\\{.*}}}$", "\"object\":null}}"),
+                Arguments.of(
+                        "CREATE without an object",
+                        valid.replaceFirst(",\"object\":\\{.*}}}$", "}}"),
                         "request.object is missing"),
-                Arguments.of("object group disagrees with request group", valid.replace("\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"",
-                        "\"group\":\"apps\",\"version\":\"v1\",\"kind\":\"Pod\""), "disagrees with request.kind.group"),
-                Arguments.of("string for the os object", valid.replace("\"runAsUser\":5", "\"runAsUser\":0").replace("\"spec\":{",
-                        "\"spec\":{\"os\":\"windows\","), "request.object.spec.os is not a valid Pod field: expected an object, got a string"),
-                Arguments.of("number for a string", valid.replace("\"image\":\"x\"", "\"image\":5"),
+                Arguments.of(
+                        "CREATE with a null object",
+                        valid.replaceFirst("\"object\":\\{.*}}}$", "\"object\":null}}"),
+                        "request.object is missing"),
+                Arguments.of(
+                        "object group disagrees with request group",
+                        valid.replace(
+                                "\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"",
+                                "\"group\":\"apps\",\"version\":\"v1\",\"kind\":\"Pod\""),
+                        "disagrees with request.kind.group"),
+                Arguments.of(
+                        "string for the os object",
+                        valid.replace("\"runAsUser\":5", "\"runAsUser\":0")
+                                .replace("\"spec\":{", "\"spec\":{\"os\":\"windows\","),
+                        "request.object.spec.os is not a valid Pod field: expected an object, got a string"),
+                Arguments.of(
+                        "number for a string",
+                        valid.replace("\"image\":\"x\"", "\"image\":5"),
                         "request.object.spec.containers[0].image is not a valid Pod field: expected a string, got an integer"),
-                Arguments.of("boolean for a string", valid.replace("\"name\":\"p\"", "\"name\":true"), "request.object.metadata.name"));
+                Arguments.of(
+                        "boolean for a string",
+                        valid.replace("\"name\":\"p\"", "\"name\":true"),
+                        "request.object.metadata.name"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -272,7 +360,9 @@ public class AdmissionHttpTest {
         assertTrue(allowed.path("allowed").asBoolean(false), m.body());
         assertFalse(allowed.has("patch") || allowed.has("patchType"), m.body());
         String warning = allowed.path("warnings").path(0).asText();
-        assertTrue(warning.contains("cannot read the request") && warning.contains(fragment), () -> "/mutate: warning '" + warning + "'");
+        assertTrue(
+                warning.contains("cannot read the request") && warning.contains(fragment),
+                () -> "/mutate: warning '" + warning + "'");
     }
 
     @Test
@@ -288,10 +378,16 @@ public class AdmissionHttpTest {
 
     /** The value of rootguard_admission_requests_total for a Pod CREATE with this webhook and decision, 0 when absent. */
     private static double counter(String webhook, String decision) {
-        String series = "rootguard_admission_requests_total{decision=\"" + decision + "\",kind=\"Pod\",operation=\"CREATE\",webhook=\""
-                + webhook + "\"} ";
-        return WebhookClient.management("/q/metrics").body().lines().filter(l -> l.startsWith(series))
-                .mapToDouble(l -> Double.parseDouble(l.substring(series.length()).trim())).findFirst().orElse(0);
+        String series = "rootguard_admission_requests_total{decision=\"" + decision
+                + "\",kind=\"Pod\",operation=\"CREATE\",webhook=\"" + webhook + "\"} ";
+        return WebhookClient.management("/q/metrics")
+                .body()
+                .lines()
+                .filter(l -> l.startsWith(series))
+                .mapToDouble(
+                        l -> Double.parseDouble(l.substring(series.length()).trim()))
+                .findFirst()
+                .orElse(0);
     }
 
     /**
@@ -302,23 +398,35 @@ public class AdmissionHttpTest {
     @Test
     void aPodWithTenThousandViolatingContainersGetsAnAnswerOfAFewKilobytes() throws Exception {
         ObjectNode review = Reviews.recorded("pod-create-root");
-        com.fasterxml.jackson.databind.node.ArrayNode containers = ((ObjectNode) review.at("/request/object/spec")).putArray("containers");
+        ArrayNode containers = ((ObjectNode) review.at("/request/object/spec")).putArray("containers");
         for (int i = 0; i < 10_000; i++) {
-            containers.addObject().put("name", "c" + i).put("image", "registry.example/app:1").putObject("securityContext").put("runAsUser", 0);
+            containers
+                    .addObject()
+                    .put("name", "c" + i)
+                    .put("image", "registry.example/app:1")
+                    .putObject("securityContext")
+                    .put("runAsUser", 0);
         }
         byte[] request = WebhookClient.JSON.writeValueAsBytes(review);
         HttpResponse<String> r = client.post("/validate", "application/json", request);
         assertEquals(200, r.statusCode(), r.body());
-        System.out.printf("10,000 root containers: request %d bytes, answer %d bytes%n", request.length, r.body().length());
-        assertTrue(r.body().length() < 20_000, "answer of " + r.body().length() + " bytes to a request of " + request.length);
+        System.out.printf(
+                "10,000 root containers: request %d bytes, answer %d bytes%n",
+                request.length, r.body().length());
+        assertTrue(
+                r.body().length() < 20_000,
+                "answer of " + r.body().length() + " bytes to a request of " + request.length);
         JsonNode response = json(r.body()).path("response");
         assertFalse(response.path("allowed").asBoolean(true));
 
-        List<String> lines = response.path("status").path("message").asText().lines().toList();
+        List<String> lines =
+                response.path("status").path("message").asText().lines().toList();
         int total = Integer.parseInt(lines.get(0).replaceAll(".*: (\\d+) violations$", "$1"));
         assertTrue(total > 10_000, lines.get(0));
         assertEquals(22, lines.size(), "a heading, 20 violations and how many more: " + lines);
-        assertTrue(lines.get(1).startsWith("- [run-as-root] spec.containers[0].securityContext.runAsUser: "), lines.get(1));
+        assertTrue(
+                lines.get(1).startsWith("- [run-as-root] spec.containers[0].securityContext.runAsUser: "),
+                lines.get(1));
         assertEquals("- and " + (total - 20) + " more", lines.get(21));
 
         JsonNode warnings = response.path("warnings");
@@ -332,38 +440,52 @@ public class AdmissionHttpTest {
         assertTrue(characters <= 4096, "warnings of " + characters + " characters");
         // One allowPrivilegeEscalation warning per container at least: 15 shown, the rest counted.
         String more = warnings.get(15).asText();
-        assertTrue(more.matches("rootguard: and \\d+ more warnings") && Integer.parseInt(more.replaceAll("\\D", "")) >= 10_000 - 15, more);
+        assertTrue(
+                more.matches("rootguard: and \\d+ more warnings")
+                        && Integer.parseInt(more.replaceAll("\\D", "")) >= 10_000 - 15,
+                more);
 
         String annotation = response.path("auditAnnotations").path("violations").asText();
         assertTrue(annotation.length() <= 4096, "annotation of " + annotation.length() + " characters");
         assertEquals(21, annotation.split("; ").length, annotation);
         // The annotation lists warned violations too, so it leaves out at least as many as the message.
         String left = annotation.substring(annotation.lastIndexOf("; ") + 2);
-        assertTrue(left.matches("and \\d+ more") && Integer.parseInt(left.replaceAll("\\D", "")) >= total - 20, annotation);
+        assertTrue(
+                left.matches("and \\d+ more") && Integer.parseInt(left.replaceAll("\\D", "")) >= total - 20,
+                annotation);
     }
 
     @Test
     void wrongContentTypeGets415() {
-        for (String type : new String[] { "text/plain", "application/yaml", null }) {
+        for (String type : new String[] {"text/plain", "application/yaml", null}) {
             HttpResponse<String> r = client.post("/validate", type, "{}".getBytes(StandardCharsets.UTF_8));
             assertEquals(415, r.statusCode(), r.body());
             assertTrue(r.body().contains("application/json"), r.body());
         }
-        assertEquals(200, client.post("/validate", "application/json; charset=utf-8",
-                Reviews.recorded("configmap-create").toString().getBytes(StandardCharsets.UTF_8)).statusCode());
+        assertEquals(
+                200,
+                client.post(
+                                "/validate",
+                                "application/json; charset=utf-8",
+                                Reviews.recorded("configmap-create").toString().getBytes(StandardCharsets.UTF_8))
+                        .statusCode());
     }
 
     @Test
     void bodyOverTheLimitGets413() throws Exception {
         // Announce a 9 MiB body and read the answer before sending it, as the server refuses on the header.
-        javax.net.ssl.SSLSocketFactory f = WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
-        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class);
+        SSLSocketFactory f =
+                WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class);
         try (Socket s = f.createSocket("localhost", port)) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write(("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + (9 * 1024 * 1024) + "\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                                    + "Content-Length: " + (9 * 1024 * 1024) + "\r\n\r\n{")
+                            .getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
-            String status = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            String status =
+                    new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
             assertTrue(status.startsWith("HTTP/1.1 413"), status);
         }
     }
@@ -371,16 +493,18 @@ public class AdmissionHttpTest {
     /** TLS 1.1 and 1.0 are refused too: {@code tls.OldTlsProtocolsIT}, which needs the openssl command. */
     @Test
     void tls12AndTls13AreNegotiated() throws Exception {
-        assertTls12AndTls13(org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
+        assertTls12AndTls13(ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
     }
 
     @Test
     void theAdmissionPortUsesBoringSslWhereItLoads() {
         // Linux x86-64 and arm64 (the image's platforms) load it; elsewhere auto falls back to the JDK.
-        assertEquals(io.netty.handler.ssl.OpenSsl.isAvailable() ? "BoringSSL" : "JDK", reloader.engine());
+        assertEquals(OpenSsl.isAvailable() ? "BoringSSL" : "JDK", reloader.engine());
         // This build's platforms: where the tests run, BoringSSL must load, or the image would silently fall back.
-        if (System.getProperty("os.name").equals("Linux") && List.of("amd64", "aarch64").contains(System.getProperty("os.arch"))) {
-            assertEquals("BoringSSL", reloader.engine(), () -> "BoringSSL did not load: " + io.netty.handler.ssl.OpenSsl.unavailabilityCause());
+        if (System.getProperty("os.name").equals("Linux")
+                && List.of("amd64", "aarch64").contains(System.getProperty("os.arch"))) {
+            assertEquals(
+                    "BoringSSL", reloader.engine(), () -> "BoringSSL did not load: " + OpenSsl.unavailabilityCause());
         }
     }
 
@@ -389,10 +513,11 @@ public class AdmissionHttpTest {
      * are refused is {@code tls.OldTlsProtocolsIT}'s: the JDK client cannot even offer them.
      */
     public static void assertTls12AndTls13(int port) throws Exception {
-        javax.net.ssl.SSLSocketFactory f = WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
+        SSLSocketFactory f =
+                WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
         for (String protocol : List.of("TLSv1.2", "TLSv1.3")) {
-            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) f.createSocket("localhost", port)) {
-                s.setEnabledProtocols(new String[] { protocol });
+            try (SSLSocket s = (SSLSocket) f.createSocket("localhost", port)) {
+                s.setEnabledProtocols(new String[] {protocol});
                 s.startHandshake();
                 assertEquals(protocol, s.getSession().getProtocol());
             }
@@ -421,16 +546,24 @@ public class AdmissionHttpTest {
         assertTrue(ready.body().contains("\"tls\": true") || ready.body().contains("\"tls\":true"), ready.body());
         assertEquals(200, WebhookClient.management("/q/health/live").statusCode());
         String metrics = WebhookClient.management("/q/metrics").body();
-        assertTrue(metrics.contains("rootguard_admission_requests_total{decision=\"denied\",kind=\"Pod\",operation=\"CREATE\",webhook=\"validate\"}"),
+        assertTrue(
+                metrics.contains(
+                        "rootguard_admission_requests_total{decision=\"denied\",kind=\"Pod\",operation=\"CREATE\",webhook=\"validate\"}"),
                 metrics);
         assertTrue(metrics.contains("rootguard_violations_total{action=\"enforce\",rule=\"run-as-root\"}"));
         assertTrue(metrics.contains("rootguard_admission_duration_seconds_bucket"));
         // Buckets fine enough for decisions that take microseconds: the smallest ends below 50 µs.
-        double smallest = java.util.regex.Pattern.compile("rootguard_admission_duration_seconds_bucket\\{[^}]*le=\"([0-9.eE+-]+)\"")
-                .matcher(metrics).results().mapToDouble(m -> Double.parseDouble(m.group(1))).min().orElse(Double.NaN);
+        double smallest = Pattern.compile("rootguard_admission_duration_seconds_bucket\\{[^}]*le=\"([0-9.eE+-]+)\"")
+                .matcher(metrics)
+                .results()
+                .mapToDouble(m -> Double.parseDouble(m.group(1)))
+                .min()
+                .orElse(Double.NaN);
         assertTrue(smallest < 50e-6, "smallest duration bucket: " + smallest);
         assertTrue(metrics.contains("rootguard_namespace_cache_synced 0.0"));
-        assertTrue(metrics.contains("kind=\"other\",operation=\"other\""), "request-supplied values never become label values");
+        assertTrue(
+                metrics.contains("kind=\"other\",operation=\"other\""),
+                "request-supplied values never become label values");
         assertFalse(metrics.contains("XXXX"));
     }
 }

@@ -1,21 +1,21 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.testing.KeepAliveClient;
-import dev.rootguard.testing.RawUpload;
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rootguard.testing.KeepAliveClient;
+import dev.rootguard.testing.RawUpload;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -33,9 +33,11 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithTestResource(TestTls.class)
 class AdmissionLoadTest {
-    private static final Pattern IN_FLIGHT = Pattern.compile("(?m)^rootguard_admission_body_bytes_in_flight\\s+([0-9.eE+-]+)$");
+    private static final Pattern IN_FLIGHT =
+            Pattern.compile("(?m)^rootguard_admission_body_bytes_in_flight\\s+([0-9.eE+-]+)$");
 
-    private final Supplier<SSLSocketFactory> tls = () -> WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
+    private final Supplier<SSLSocketFactory> tls =
+            () -> WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
 
     private static int port() {
         return ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class);
@@ -43,13 +45,17 @@ class AdmissionLoadTest {
 
     /** A valid review of one compliant pod with N containers: allowed, with a small answer, after decoding all of them. */
     static byte[] compliantPod(int containers) {
-        StringBuilder b = new StringBuilder("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"huge\","
-                + "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},"
-                + "\"namespace\":\"team-a\",\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"alice\"},\"object\":{\"apiVersion\":\"v1\","
-                + "\"kind\":\"Pod\",\"metadata\":{\"name\":\"huge\",\"namespace\":\"team-a\"},\"spec\":{\"securityContext\":{\"runAsNonRoot\":true,"
-                + "\"runAsUser\":10000,\"runAsGroup\":10000,\"fsGroup\":10000,\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},\"containers\":[");
+        StringBuilder b = new StringBuilder(
+                "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"huge\","
+                        + "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},"
+                        + "\"namespace\":\"team-a\",\"operation\":\"CREATE\",\"userInfo\":{\"username\":\"alice\"},\"object\":{\"apiVersion\":\"v1\","
+                        + "\"kind\":\"Pod\",\"metadata\":{\"name\":\"huge\",\"namespace\":\"team-a\"},\"spec\":{\"securityContext\":{\"runAsNonRoot\":true,"
+                        + "\"runAsUser\":10000,\"runAsGroup\":10000,\"fsGroup\":10000,\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},\"containers\":[");
         for (int i = 0; i < containers; i++) {
-            b.append(i == 0 ? "" : ",").append("{\"name\":\"c").append(i).append("\",\"image\":\"busybox\",\"securityContext\":")
+            b.append(i == 0 ? "" : ",")
+                    .append("{\"name\":\"c")
+                    .append(i)
+                    .append("\",\"image\":\"busybox\",\"securityContext\":")
                     .append("{\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":[\"ALL\"]}}}");
         }
         return b.append("]}}}}").toString().getBytes(StandardCharsets.UTF_8);
@@ -57,8 +63,10 @@ class AdmissionLoadTest {
 
     /** True while some thread is inside a decision (on an event loop or a decision thread, whichever decides). */
     private static boolean deciding() {
-        return Thread.getAllStackTraces().values().stream().anyMatch(stack -> java.util.Arrays.stream(stack)
-                .anyMatch(f -> f.getClassName().equals(AdmissionHandler.class.getName()) && f.getMethodName().equals("validate")));
+        return Thread.getAllStackTraces().values().stream()
+                .anyMatch(stack -> Arrays.stream(stack)
+                        .anyMatch(f -> f.getClassName().equals(AdmissionHandler.class.getName())
+                                && f.getMethodName().equals("validate")));
     }
 
     static long inFlightBytes() {
@@ -79,7 +87,9 @@ class AdmissionLoadTest {
             assertEquals(200, a.status(), a::toString);
             return System.nanoTime();
         });
-        await("the huge request is being decided").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+        await("the huge request is being decided")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(5))
                 .until(AdmissionLoadTest::deciding);
 
         // Sixteen new connections spread over every event loop, so some share the huge request's.
@@ -103,7 +113,9 @@ class AdmissionLoadTest {
         long hugeAt = hugeAnswered.get(300, TimeUnit.SECONDS);
         hugeUpload.close();
         long ahead = (hugeAt - lastSmall) / 1_000_000;
-        assertTrue(lastSmall < hugeAt, "all 48 small requests answered before the huge one; the last came " + (-ahead) + " ms after it");
+        assertTrue(
+                lastSmall < hugeAt,
+                "all 48 small requests answered before the huge one; the last came " + (-ahead) + " ms after it");
     }
 
     @Test
@@ -117,9 +129,14 @@ class AdmissionLoadTest {
             for (RawUpload u : uploads) {
                 u.written().get(120, TimeUnit.SECONDS);
             }
-            await("the ninth upload is answered").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+            await("the ninth upload is answered")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(5))
                     .until(() -> uploads.stream().anyMatch(u -> u.answer().isDone()));
-            List<RawUpload.Answer> answers = uploads.stream().filter(u -> u.answer().isDone()).map(u -> u.answer().join()).toList();
+            List<RawUpload.Answer> answers = uploads.stream()
+                    .filter(u -> u.answer().isDone())
+                    .map(u -> u.answer().join())
+                    .toList();
             assertEquals(1, answers.size(), "one upload refused, eight stalled: " + answers);
             RawUpload.Answer refused = answers.get(0);
             assertEquals(503, refused.status(), refused.toString());
@@ -127,17 +144,23 @@ class AdmissionLoadTest {
             assertEquals(503, json.path("code").asInt());
             assertTrue(json.path("message").asText().contains("too many request bodies"), json.toString());
 
-            // The stalled bodies are held (and counted) although none is complete; the last bytes may still be on the way.
-            await("the eight stalled bodies are counted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+            // The stalled bodies are held (and counted) although none is complete; the last bytes may still be on the
+            // way.
+            await("the eight stalled bodies are counted")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(5))
                     .until(() -> inFlightBytes() == 8 * 8_000_000L);
             // A normal request still fits and is decided.
-            JsonNode r = new WebhookClient(TestTls.certFile(TestTls.DIR)).review("/validate", Reviews.recorded("pod-create-root"));
+            JsonNode r = new WebhookClient(TestTls.certFile(TestTls.DIR))
+                    .review("/validate", Reviews.recorded("pod-create-root"));
             assertTrue(!r.path("allowed").asBoolean(true), r.toString());
         } finally {
             uploads.forEach(RawUpload::close);
         }
-        await("the budget is back at zero once the stalled connections close").atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(5)).until(() -> inFlightBytes() == 0);
+        await("the budget is back at zero once the stalled connections close")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> inFlightBytes() == 0);
     }
 
     @Test
@@ -147,7 +170,13 @@ class AdmissionLoadTest {
             // Aborted part way, at every size up to the limit, while nine more push the total over the budget.
             for (int i = 0; i < 30; i++) {
                 long announced = 1_000L + (i * 287_000L);
-                uploads.add(new RawUpload(tls.get(), "localhost", port(), i % 2 == 0 ? "/validate" : "/mutate", announced, announced / 2));
+                uploads.add(new RawUpload(
+                        tls.get(),
+                        "localhost",
+                        port(),
+                        i % 2 == 0 ? "/validate" : "/mutate",
+                        announced,
+                        announced / 2));
             }
             for (int i = 0; i < 9; i++) {
                 uploads.add(new RawUpload(tls.get(), "localhost", port(), "/mutate", 8_000_000, 7_900_000));
@@ -159,8 +188,12 @@ class AdmissionLoadTest {
             for (RawUpload u : uploads) {
                 u.written().get(120, TimeUnit.SECONDS);
             }
-            await("some upload was refused over the budget").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
-                    .until(() -> uploads.stream().anyMatch(u -> u.answer().isDone() && u.answer().join().status() == 503));
+            await("some upload was refused over the budget")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(5))
+                    .until(() -> uploads.stream()
+                            .anyMatch(u ->
+                                    u.answer().isDone() && u.answer().join().status() == 503));
             for (RawUpload u : uploads.subList(uploads.size() - 5, uploads.size())) {
                 RawUpload.Answer a = u.answer().get(60, TimeUnit.SECONDS);
                 assertTrue(a.status() == 400 || a.status() == 503, a.toString());
@@ -168,7 +201,9 @@ class AdmissionLoadTest {
         } finally {
             uploads.forEach(RawUpload::close);
         }
-        await("the budget is back at zero").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+        await("the budget is back at zero")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(5))
                 .until(() -> inFlightBytes() == 0);
     }
 }

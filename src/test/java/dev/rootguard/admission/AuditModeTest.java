@@ -1,15 +1,13 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -38,7 +36,8 @@ public class AuditModeTest {
         assertEquals("audit", r.path("auditAnnotations").path("mode").asText());
         String violations = r.path("auditAnnotations").path("violations").asText();
         assertTrue(violations.contains("run-as-root(audit) spec.containers[0].securityContext.runAsUser"), violations);
-        assertTrue(WebhookClient.management("/q/metrics").body()
+        assertTrue(WebhookClient.management("/q/metrics")
+                .body()
                 .contains("rootguard_violations_total{action=\"audit\",rule=\"run-as-root\"}"));
     }
 }

@@ -1,13 +1,12 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.testing.Pem;
-import dev.rootguard.testing.Reviews;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.testing.Pem;
+import dev.rootguard.testing.Reviews;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -50,14 +49,22 @@ class ClientCertificateIT {
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
-            return Map.of("rootguard.tls.cert", DIR.resolve("tls.crt").toString(), "rootguard.tls.key", DIR.resolve("tls.key").toString(),
-                    "rootguard.tls.client-ca", CLIENT_CA.toString(), "rootguard.tls.reload-period", "200ms");
+            return Map.of(
+                    "rootguard.tls.cert",
+                    DIR.resolve("tls.crt").toString(),
+                    "rootguard.tls.key",
+                    DIR.resolve("tls.key").toString(),
+                    "rootguard.tls.client-ca",
+                    CLIENT_CA.toString(),
+                    "rootguard.tls.reload-period",
+                    "200ms");
         }
 
         private static void generate(Path dir, String client) {
             try {
                 Process p = new ProcessBuilder("bash", "certs/generate.sh", "--out", dir.toString(), "--client", client)
-                        .redirectErrorStream(true).start();
+                        .redirectErrorStream(true)
+                        .start();
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 if (p.waitFor() != 0) {
                     throw new IllegalStateException("certs/generate.sh failed: " + out);
@@ -68,18 +75,23 @@ class ClientCertificateIT {
         }
 
         @Override
-        public void stop() {
-        }
+        public void stop() {}
     }
 
     private static HttpResponse<String> validate(SSLContext tls) throws IOException, InterruptedException {
         int port = ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class);
         // A new client each time: a new connection and a new handshake.
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls)
-                .connectTimeout(Duration.ofSeconds(5)).build();
-        HttpRequest req = HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/validate")).timeout(Duration.ofSeconds(10))
+        HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .sslContext(tls)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
+        HttpRequest req = HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/validate"))
+                .timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(Reviews.recorded("pod-create-root").toString())).build();
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        Reviews.recorded("pod-create-root").toString()))
+                .build();
         return http.send(req, HttpResponse.BodyHandlers.ofString());
     }
 
@@ -112,17 +124,26 @@ class ClientCertificateIT {
     void aReplacedClientCaIsUsedForNewConnections() throws Exception {
         try {
             Files.copy(OTHER.resolve("ca.crt"), CLIENT_CA, StandardCopyOption.REPLACE_EXISTING);
-            eventually("the new CA's client is accepted after the reload", () -> validate(intruder()).statusCode() == 200);
-            assertThrows(IOException.class, () -> validate(apiServer()), "the old CA's client is refused after the reload");
+            eventually(
+                    "the new CA's client is accepted after the reload",
+                    () -> validate(intruder()).statusCode() == 200);
+            assertThrows(
+                    IOException.class, () -> validate(apiServer()), "the old CA's client is refused after the reload");
         } finally {
             // Restored even when an assertion above failed, so the other tests see the original CA.
             Files.copy(DIR.resolve("ca.crt"), CLIENT_CA, StandardCopyOption.REPLACE_EXISTING);
         }
-        eventually("the original CA's client is accepted again", () -> validate(apiServer()).statusCode() == 200);
+        eventually(
+                "the original CA's client is accepted again",
+                () -> validate(apiServer()).statusCode() == 200);
     }
 
     /** Waits up to 30 s for the probe to hold; an attempt that throws (a refused handshake) is retried. */
     private static void eventually(String what, Callable<Boolean> probe) {
-        await(what).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(probe);
+        await(what)
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
+                .until(probe);
     }
 }

@@ -1,16 +1,14 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.admission.HostileBodies.Case;
-
-import dev.rootguard.json.Json;
-import dev.rootguard.policy.WorkloadKind;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.admission.HostileBodies.Case;
+import dev.rootguard.json.Json;
+import dev.rootguard.policy.WorkloadKind;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.Iterator;
 import java.util.List;
@@ -58,17 +56,22 @@ class DecoderPathsTest {
         // The uid is missing: the envelope is reported, not the object's bad field, in either order.
         String kindFirst = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{" + kind
                 + ",\"operation\":\"CREATE\",\"object\":" + object + "}}";
-        String objectFirst = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"object\":" + object
-                + "," + kind + ",\"operation\":\"CREATE\"}}";
+        String objectFirst =
+                "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"object\":" + object
+                        + "," + kind + ",\"operation\":\"CREATE\"}}";
         assertEquals("400 request.uid is missing", outcome(kindFirst.getBytes()));
         assertEquals("400 request.uid is missing", outcome(objectFirst.getBytes()));
         // With the uid, the bad field is reported with its path.
         String withUid = kindFirst.replace("\"operation\"", "\"uid\":\"u\",\"operation\"");
         String bad = outcome(withUid.getBytes());
-        assertTrue(bad.contains("object 400 request.object.spec.containers[0].securityContext.runAsUser is not a valid Pod field: "
-                + "expected an integer, got a string"), bad);
+        assertTrue(
+                bad.contains(
+                        "object 400 request.object.spec.containers[0].securityContext.runAsUser is not a valid Pod field: "
+                                + "expected an integer, got a string"),
+                bad);
         // A syntax error after the object is reported as such, though the object itself bound.
-        assertTrue(outcome((withUid.substring(0, withUid.length() - 1) + ",}").getBytes()).startsWith("400 request body is not valid JSON"));
+        assertTrue(outcome((withUid.substring(0, withUid.length() - 1) + ",}").getBytes())
+                .startsWith("400 request body is not valid JSON"));
     }
 
     /** The body as a JSON object with a request that has a kind and an object, if the strict mapper reads it. */
@@ -79,7 +82,10 @@ class DecoderPathsTest {
         try {
             Json.MAPPER.readTree(body); // duplicates would be lost by re-writing
             JsonNode root = LENIENT.readTree(body);
-            if (root instanceof ObjectNode o && o.get("request") instanceof ObjectNode r && r.has("kind") && r.has("object")) {
+            if (root instanceof ObjectNode o
+                    && o.get("request") instanceof ObjectNode r
+                    && r.has("kind")
+                    && r.has("object")) {
                 return o;
             }
         } catch (Exception e) {
@@ -98,7 +104,7 @@ class DecoderPathsTest {
                 out.set(f, request.get(f));
             }
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = request.fields(); it.hasNext();) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = request.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!out.has(e.getKey())) {
                 out.set(e.getKey(), e.getValue());
@@ -112,9 +118,19 @@ class DecoderPathsTest {
     private static String outcome(byte[] body) {
         try {
             AdmissionCall call = AdmissionDecoder.decode(body);
-            Optional<Class<? extends HasMetadata>> type = WorkloadKind.of(call.group(), call.kind()).map(WorkloadKind::modelClass);
-            return "decoded " + List.of(call.uid(), call.group(), call.kind(), call.operation(), call.namespace(), call.name(),
-                    String.valueOf(call.user()), String.valueOf(call.dryRun())) + " object " + typed(call.object(), type, "request.object")
+            Optional<Class<? extends HasMetadata>> type =
+                    WorkloadKind.of(call.group(), call.kind()).map(WorkloadKind::modelClass);
+            return "decoded "
+                    + List.of(
+                            call.uid(),
+                            call.group(),
+                            call.kind(),
+                            call.operation(),
+                            call.namespace(),
+                            call.name(),
+                            String.valueOf(call.user()),
+                            String.valueOf(call.dryRun()))
+                    + " object " + typed(call.object(), type, "request.object")
                     + " old " + typed(call.oldObject(), type, "request.oldObject");
         } catch (BadRequestException e) {
             return e.status() + " " + e.getMessage().replaceAll(" \\(line \\d+, column \\d+\\)", "");

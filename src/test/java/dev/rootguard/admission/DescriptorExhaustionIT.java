@@ -1,14 +1,13 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.testing.Pem;
-import dev.rootguard.testing.RawHttps;
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.WebhookProcess;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.testing.Pem;
+import dev.rootguard.testing.RawHttps;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.WebhookProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,16 +40,27 @@ class DescriptorExhaustionIT {
     @Test
     void aConnectionFloodBeyondTheDescriptorLimitNeitherExhaustsNorWedgesTheServer() throws Exception {
         Files.createDirectories(DIR);
-        Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", DIR.toString()).redirectErrorStream(true).start();
+        Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", DIR.toString())
+                .redirectErrorStream(true)
+                .start();
         gen.getInputStream().readAllBytes();
         assertEquals(0, gen.waitFor());
         SSLContext tls = Pem.context(DIR.resolve("ca.crt"), null, null);
         Path classLog = DIR.resolve("classes.log");
         Files.deleteIfExists(classLog);
 
-        WebhookProcess webhook = new WebhookProcess(DIR.resolve("tls.crt"), DIR.resolve("tls.key"), DIR.resolve("no-kubeconfig"),
-                Map.of("rootguard.namespace-labels.enabled", "false", "rootguard.admission.warm-up-requests", "0"))
-                .launcher(List.of("prlimit", "--nofile=" + LIMIT + ":" + LIMIT), List.of("-Xlog:class+load=info:file=" + classLog));
+        WebhookProcess webhook = new WebhookProcess(
+                        DIR.resolve("tls.crt"),
+                        DIR.resolve("tls.key"),
+                        DIR.resolve("no-kubeconfig"),
+                        Map.of(
+                                "rootguard.namespace-labels.enabled",
+                                "false",
+                                "rootguard.admission.warm-up-requests",
+                                "0"))
+                .launcher(
+                        List.of("prlimit", "--nofile=" + LIMIT + ":" + LIMIT),
+                        List.of("-Xlog:class+load=info:file=" + classLog));
         List<RawHttps> held = Collections.synchronizedList(new ArrayList<>());
         ExecutorService pool = Executors.newFixedThreadPool(16);
         try {
@@ -59,7 +69,7 @@ class DescriptorExhaustionIT {
             long classesBefore = lines(classLog);
             AtomicInteger closedByServer = new AtomicInteger();
             AtomicInteger failed = new AtomicInteger();
-            int[] peakFds = { 0 };
+            int[] peakFds = {0};
             for (int i = 0; i < FLOOD; i++) {
                 pool.execute(() -> {
                     try {
@@ -72,11 +82,15 @@ class DescriptorExhaustionIT {
             }
             pool.shutdown();
             // A wedged server stalls every handshake; fail in minutes rather than wait out 1,100 client timeouts.
-            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-                peakFds[0] = Math.max(peakFds[0], openFds(webhook.pid()));
-                assertTrue(pool.isTerminated(), () -> "the flood's handshakes did not finish within 180 s (" + held.size()
-                        + " open, " + failed.get() + " failed): the server stalled; see " + webhook.log());
-            });
+            await().atMost(Duration.ofSeconds(180))
+                    .pollInterval(Duration.ofMillis(200))
+                    .untilAsserted(() -> {
+                        peakFds[0] = Math.max(peakFds[0], openFds(webhook.pid()));
+                        assertTrue(
+                                pool.isTerminated(),
+                                () -> "the flood's handshakes did not finish within 180 s (" + held.size() + " open, "
+                                        + failed.get() + " failed): the server stalled; see " + webhook.log());
+                    });
             peakFds[0] = Math.max(peakFds[0], openFds(webhook.pid()));
             // Connections within the cap are still served while the flood holds the rest.
             List<RawHttps> open = new ArrayList<>();
@@ -89,7 +103,9 @@ class DescriptorExhaustionIT {
             }
             assertTrue(open.size() > 100, "connections within the cap must stay open: " + open.size());
             assertTrue(open.size() < LIMIT, open.size() + " connections open under a " + LIMIT + " descriptor limit");
-            RawHttps.Response served = open.get(open.size() / 2).send("GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n").read();
+            RawHttps.Response served = open.get(open.size() / 2)
+                    .send("GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    .read();
             assertEquals(404, served.status());
             long classesDuring = lines(classLog);
             List<String> loaded = appClassesLoaded(classLog, classesBefore);
@@ -101,21 +117,31 @@ class DescriptorExhaustionIT {
             long recoveredAt = System.nanoTime();
             RawHttps.Response after;
             try (RawHttps c = RawHttps.open(tls, webhook.port())) {
-                after = c.send(("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
-                        + review.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII)).send(review).read();
+                after = c.send(
+                                ("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                                                + review.length + "\r\n\r\n")
+                                        .getBytes(StandardCharsets.US_ASCII))
+                        .send(review)
+                        .read();
             }
             long ms = (System.nanoTime() - recoveredAt) / 1_000_000;
             String log = Files.readString(webhook.log());
-            System.out.printf("descriptor flood: %d connections, %d kept open, %d closed by the cap, %d failed; peak %d descriptors"
-                    + " (limit %d); %d app classes loaded during the flood; answered %d ms after the flood%n", FLOOD, open.size(),
-                    closedByServer.get(), failed.get(), peakFds[0], LIMIT, loaded.size(), ms);
+            System.out.printf(
+                    "descriptor flood: %d connections, %d kept open, %d closed by the cap, %d failed; peak %d descriptors"
+                            + " (limit %d); %d app classes loaded during the flood; answered %d ms after the flood%n",
+                    FLOOD, open.size(), closedByServer.get(), failed.get(), peakFds[0], LIMIT, loaded.size(), ms);
 
             assertEquals(200, after.status(), "the webhook must answer once the flood is gone");
             assertTrue(after.body().contains("\"allowed\":false"), after.body());
-            assertTrue(!log.contains("Too many open files"), "accept must never run out of descriptors; see " + webhook.log());
+            assertTrue(
+                    !log.contains("Too many open files"),
+                    "accept must never run out of descriptors; see " + webhook.log());
             assertTrue(peakFds[0] < LIMIT, "peak " + peakFds[0] + " descriptors");
-            assertTrue(loaded.isEmpty(), "classes first loaded from the application's jars during the flood (each needs a descriptor): "
-                    + loaded.subList(0, Math.min(20, loaded.size())) + " (" + (classesDuring - classesBefore) + " class-log lines)");
+            assertTrue(
+                    loaded.isEmpty(),
+                    "classes first loaded from the application's jars during the flood (each needs a descriptor): "
+                            + loaded.subList(0, Math.min(20, loaded.size())) + " (" + (classesDuring - classesBefore)
+                            + " class-log lines)");
         } finally {
             pool.shutdownNow();
             held.forEach(RawHttps::close);
@@ -132,8 +158,12 @@ class DescriptorExhaustionIT {
     /** Classes the application's class loader read from its jars after line {@code from} of the class log. */
     private static List<String> appClassesLoaded(Path classLog, long from) throws IOException {
         try (Stream<String> s = Files.lines(classLog)) {
-            return s.skip(from).filter(l -> l.contains("quarkus-app/lib/main/") || l.contains("quarkus-app/app/") || l.contains("quarkus-app/quarkus/"))
-                    .map(l -> l.replaceFirst("^.*\\] ", "").split(" ")[0]).toList();
+            return s.skip(from)
+                    .filter(l -> l.contains("quarkus-app/lib/main/")
+                            || l.contains("quarkus-app/app/")
+                            || l.contains("quarkus-app/quarkus/"))
+                    .map(l -> l.replaceFirst("^.*\\] ", "").split(" ")[0])
+                    .toList();
         }
     }
 

@@ -1,17 +1,16 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.cluster.NamespaceCache;
-import dev.rootguard.policy.NamespacePolicy;
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.cluster.NamespaceCache;
+import dev.rootguard.policy.NamespacePolicy;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.quarkus.test.InjectMock;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -35,7 +34,8 @@ class ErrorHandlingTest {
     @BeforeEach
     void faultInOneNamespace() {
         Mockito.when(namespaces.policyFor(Mockito.anyString())).thenReturn(NamespacePolicy.UNKNOWN);
-        Mockito.when(namespaces.policyFor("broken")).thenThrow(new IllegalStateException("internal detail that must not leak"));
+        Mockito.when(namespaces.policyFor("broken"))
+                .thenThrow(new IllegalStateException("internal detail that must not leak"));
     }
 
     private static ObjectNode inBroken(String recorded) {

@@ -1,15 +1,14 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -26,12 +25,19 @@ public class ExemptionsTest {
     public static class Exemptions implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("rootguard.exemptions.users", "system:serviceaccount:ci:*",
-                    "rootguard.exemptions.namespaces", "kube-system,legacy",
-                    "rootguard.namespace", "rootguard-system",
-                    "rootguard.rules.run-as-root.exempt-images", "nginx:*",
-                    "rootguard.rules.required-ids.action", "audit",
-                    "rootguard.rules.privilege-escalation.action", "off");
+            return Map.of(
+                    "rootguard.exemptions.users",
+                    "system:serviceaccount:ci:*",
+                    "rootguard.exemptions.namespaces",
+                    "kube-system,legacy",
+                    "rootguard.namespace",
+                    "rootguard-system",
+                    "rootguard.rules.run-as-root.exempt-images",
+                    "nginx:*",
+                    "rootguard.rules.required-ids.action",
+                    "audit",
+                    "rootguard.rules.privilege-escalation.action",
+                    "off");
         }
     }
 
@@ -47,18 +53,21 @@ public class ExemptionsTest {
 
     @Test
     void exemptAndOwnNamespacesAreAllowed() {
-        for (String ns : new String[] { "legacy", "kube-system", "rootguard-system" }) {
+        for (String ns : new String[] {"legacy", "kube-system", "rootguard-system"}) {
             ObjectNode review = Reviews.recorded("pod-create-root");
             Reviews.request(review).put("namespace", ns);
             JsonNode r = client.review("/validate", review);
             assertTrue(r.path("allowed").asBoolean(), ns);
-            assertEquals("namespace " + ns + " is exempt", r.path("auditAnnotations").path("exempt").asText());
+            assertEquals(
+                    "namespace " + ns + " is exempt",
+                    r.path("auditAnnotations").path("exempt").asText());
         }
     }
 
     @Test
     void imageExemptionSkipsOnlyItsRuleAndRuleActionsApply() {
-        // nginx:1.27 runs as root but is exempt from run-as-root; required-ids is audit-only; privilege-escalation is off.
+        // nginx:1.27 runs as root but is exempt from run-as-root; required-ids is audit-only; privilege-escalation is
+        // off.
         JsonNode r = client.review("/validate", Reviews.recorded("pod-create-root"));
         assertTrue(r.path("allowed").asBoolean(), r.toString());
         String violations = r.path("auditAnnotations").path("violations").asText();
@@ -67,7 +76,8 @@ public class ExemptionsTest {
         assertTrue(violations.contains("required-ids(audit)"), violations);
 
         ObjectNode privileged = Reviews.recorded("pod-create-root");
-        ((ObjectNode) Reviews.request(privileged).at("/object/spec/containers/0/securityContext")).put("privileged", true);
+        ((ObjectNode) Reviews.request(privileged).at("/object/spec/containers/0/securityContext"))
+                .put("privileged", true);
         JsonNode denied = client.review("/validate", privileged);
         assertFalse(denied.path("allowed").asBoolean(true));
         assertTrue(denied.path("status").path("message").asText().contains("[privileged]"));

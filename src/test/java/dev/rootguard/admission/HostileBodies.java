@@ -1,13 +1,12 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.policy.WorkloadKind;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.policy.WorkloadKind;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -61,8 +61,18 @@ final class HostileBodies {
      *                 {@code chunked}) this many bytes, the body's own or filler when there is none, and expects 413
      * @param uid      the request uid the body carries, when the body carries a readable one
      */
-    record Case(int index, String category, String label, byte[] body, String contentType, int status, String uid,
-            Expect validate, Expect mutate, long oversize, boolean chunked) {
+    record Case(
+            int index,
+            String category,
+            String label,
+            byte[] body,
+            String contentType,
+            int status,
+            String uid,
+            Expect validate,
+            Expect mutate,
+            long oversize,
+            boolean chunked) {
 
         int size() {
             return body == null ? 0 : body.length;
@@ -85,6 +95,7 @@ final class HostileBodies {
 
     /** Categories and their weights; expensive ones (megabyte bodies) are rare. */
     private static final Map<String, Double> WEIGHTS = new LinkedHashMap<>();
+
     static {
         WEIGHTS.put(RANDOM_BYTES, 9.0);
         WEIGHTS.put(TRUNCATED, 10.0);
@@ -150,7 +161,9 @@ final class HostileBodies {
         Base b = g.base(POD, g.chance(0.5));
         if (g.chance(0.5)) {
             ObjectNode sc = g.containerSc(b, 0);
-            sc.put(g.oneOf("runAsUser", "runAsGroup"), g.raw.of(g.oneOf("0", "-0", "1", "9223372036854775807", "-1", "4294967296")));
+            sc.put(
+                    g.oneOf("runAsUser", "runAsGroup"),
+                    g.raw.of(g.oneOf("0", "-0", "1", "9223372036854775807", "-1", "4294967296")));
         }
         if (g.chance(0.5)) {
             g.escapeSecurityKeys(b);
@@ -159,7 +172,8 @@ final class HostileBodies {
     }
 
     private static String pick(SplittableRandom r) {
-        double total = WEIGHTS.values().stream().mapToDouble(Double::doubleValue).sum();
+        double total =
+                WEIGHTS.values().stream().mapToDouble(Double::doubleValue).sum();
         double x = r.nextDouble() * total;
         for (Map.Entry<String, Double> e : WEIGHTS.entrySet()) {
             x -= e.getValue();
@@ -184,9 +198,19 @@ final class HostileBodies {
     }
 
     /** Every workload kind, from the one table of them. */
-    static final List<Kind> KINDS = Arrays.stream(WorkloadKind.values()).map(k -> new Kind(k.group(), k.versions().get(0), k.kind(),
-            k.resource(), List.of(k.podSpecPath().split("\\.")))).toList();
-    static final Kind POD = KINDS.stream().filter(k -> k.kind().equals(WorkloadKind.POD.kind())).findFirst().orElseThrow();
+    static final List<Kind> KINDS = Arrays.stream(WorkloadKind.values())
+            .map(k -> new Kind(
+                    k.group(),
+                    k.versions().get(0),
+                    k.kind(),
+                    k.resource(),
+                    List.of(k.podSpecPath().split("\\."))))
+            .toList();
+
+    static final Kind POD = KINDS.stream()
+            .filter(k -> k.kind().equals(WorkloadKind.POD.kind()))
+            .findFirst()
+            .orElseThrow();
 
     /**
      * A well-formed CREATE review. {@code violation} is null for a compliant pod spec, else the name of
@@ -304,13 +328,34 @@ final class HostileBodies {
         // ---------------------------------------------------------------- results
 
         Case reject(String label, byte[] body, int status) {
-            return new Case(index, category, label, body, "application/json", status, null, Expect.REJECT, Expect.REJECT, 0, false);
+            return new Case(
+                    index,
+                    category,
+                    label,
+                    body,
+                    "application/json",
+                    status,
+                    null,
+                    Expect.REJECT,
+                    Expect.REJECT,
+                    0,
+                    false);
         }
 
         /** A body that cannot be decided: 400 from both endpoints. */
         Case reject(String label, Base b) {
-            return new Case(index, category, b.label() + "; " + label, raw.render(b.review), "application/json", 400, b.uid,
-                    Expect.REJECT, Expect.REJECT, 0, false);
+            return new Case(
+                    index,
+                    category,
+                    b.label() + "; " + label,
+                    raw.render(b.review),
+                    "application/json",
+                    400,
+                    b.uid,
+                    Expect.REJECT,
+                    Expect.REJECT,
+                    0,
+                    false);
         }
 
         Case expect(String label, Base b, Expect validate, Expect mutate) {
@@ -318,7 +363,17 @@ final class HostileBodies {
         }
 
         Case expect(String label, Base b, byte[] body, Expect validate, Expect mutate) {
-            return new Case(index, category, b.label() + "; " + label, body, "application/json", 400, b.uid, validate, mutate, 0,
+            return new Case(
+                    index,
+                    category,
+                    b.label() + "; " + label,
+                    body,
+                    "application/json",
+                    400,
+                    b.uid,
+                    validate,
+                    mutate,
+                    0,
                     false);
         }
 
@@ -360,11 +415,16 @@ final class HostileBodies {
         }
 
         String word() {
-            return oneOf("app", "api", "web", "db", "worker", "sidecar", "proxy", "init", "migrate", "cache") + (chance(0.5) ? "" : "-" + r.nextInt(100));
+            return oneOf("app", "api", "web", "db", "worker", "sidecar", "proxy", "init", "migrate", "cache")
+                    + (chance(0.5) ? "" : "-" + r.nextInt(100));
         }
 
         String image() {
-            return oneOf("nginx:1.27", "registry.example/app:1.0", "busybox", "ghcr.example/team/api@sha256:" + "ab".repeat(32),
+            return oneOf(
+                    "nginx:1.27",
+                    "registry.example/app:1.0",
+                    "busybox",
+                    "ghcr.example/team/api@sha256:" + "ab".repeat(32),
                     "alpine:3.20");
         }
 
@@ -396,14 +456,21 @@ final class HostileBodies {
             String ns = "team-" + letters(3);
             String name = word();
             req.put("uid", b.uid);
-            req.putObject("kind").put("group", kind.group()).put("version", kind.version()).put("kind", kind.kind());
-            req.putObject("resource").put("group", kind.group()).put("version", kind.version()).put("resource", kind.resource());
+            req.putObject("kind")
+                    .put("group", kind.group())
+                    .put("version", kind.version())
+                    .put("kind", kind.kind());
+            req.putObject("resource")
+                    .put("group", kind.group())
+                    .put("version", kind.version())
+                    .put("resource", kind.resource());
             if (chance(0.5)) {
                 req.set("requestKind", req.get("kind").deepCopy());
                 req.set("requestResource", req.get("resource").deepCopy());
             }
             req.put("name", name).put("namespace", ns).put("operation", "CREATE");
-            ObjectNode user = req.putObject("userInfo").put("username", oneOf("alice", "bob", "system:serviceaccount:ci:deployer"));
+            ObjectNode user = req.putObject("userInfo")
+                    .put("username", oneOf("alice", "bob", "system:serviceaccount:ci:deployer"));
             user.putArray("groups").add("system:authenticated");
             ObjectNode obj = req.putObject("object");
             obj.put("apiVersion", kind.apiVersion()).put("kind", kind.kind());
@@ -423,7 +490,9 @@ final class HostileBodies {
                     spec.putObject("metadata").putObject("labels").put("app", name);
                 }
             }
-            if (kind.kind().equals("Deployment") || kind.kind().equals("ReplicaSet") || kind.kind().equals("StatefulSet")) {
+            if (kind.kind().equals("Deployment")
+                    || kind.kind().equals("ReplicaSet")
+                    || kind.kind().equals("StatefulSet")) {
                 obj.with("spec").put("replicas", 1 + r.nextInt(5));
             }
             if (kind.kind().equals("CronJob")) {
@@ -460,7 +529,10 @@ final class HostileBodies {
         /** A pod spec every rule accepts (privilege-escalation only warns). */
         void compliantSpec(ObjectNode spec) {
             ObjectNode psc = spec.putObject("securityContext");
-            psc.put("runAsNonRoot", true).put("runAsUser", id()).put("runAsGroup", id()).put("fsGroup", id());
+            psc.put("runAsNonRoot", true)
+                    .put("runAsUser", id())
+                    .put("runAsGroup", id())
+                    .put("fsGroup", id());
             if (chance(0.4)) {
                 psc.putArray("supplementalGroups").add(id()).add(id());
             }
@@ -481,7 +553,8 @@ final class HostileBodies {
         }
 
         ObjectNode container(int i) {
-            ObjectNode c = JSON.createObjectNode().put("name", "c" + i + "-" + word()).put("image", image());
+            ObjectNode c =
+                    JSON.createObjectNode().put("name", "c" + i + "-" + word()).put("image", image());
             if (chance(0.8)) {
                 ObjectNode sc = c.putObject("securityContext");
                 if (chance(0.7)) {
@@ -546,7 +619,8 @@ final class HostileBodies {
                 }
                 case 3 -> {
                     ObjectNode caps = containerSc(b, k).with("capabilities");
-                    caps.putArray("add").add(oneOf("SYS_ADMIN", "ALL", "CAP_SYS_ADMIN", "sys_admin", "NET_ADMIN", " SYS_PTRACE "));
+                    caps.putArray("add")
+                            .add(oneOf("SYS_ADMIN", "ALL", "CAP_SYS_ADMIN", "sys_admin", "NET_ADMIN", " SYS_PTRACE "));
                     mark(b, "added capability", c + "/capabilities/add");
                 }
                 case 4 -> {
@@ -595,7 +669,7 @@ final class HostileBodies {
             b.violationAt = at;
         }
 
-        void forEachContainer(Base b, java.util.function.Consumer<ObjectNode> f) {
+        void forEachContainer(Base b, Consumer<ObjectNode> f) {
             for (String list : List.of("containers", "initContainers")) {
                 JsonNode cs = b.spec.get(list);
                 if (cs != null) {
@@ -627,8 +701,29 @@ final class HostileBodies {
                 StringBuilder s = new StringBuilder();
                 int n = 1 + r.nextInt(200);
                 for (int i = 0; i < n; i++) {
-                    s.append(oneOf("{", "}", "[", "]", ":", ",", "\"", "\"uid\"", "\"request\"", "\"kind\"", "\"AdmissionReview\"",
-                            "\"admission.k8s.io/v1\"", "true", "false", "null", "0", "-1", "1e9", "\\", "\\u", " ", "\n"));
+                    s.append(oneOf(
+                            "{",
+                            "}",
+                            "[",
+                            "]",
+                            ":",
+                            ",",
+                            "\"",
+                            "\"uid\"",
+                            "\"request\"",
+                            "\"kind\"",
+                            "\"AdmissionReview\"",
+                            "\"admission.k8s.io/v1\"",
+                            "true",
+                            "false",
+                            "null",
+                            "0",
+                            "-1",
+                            "1e9",
+                            "\\",
+                            "\\u",
+                            " ",
+                            "\n"));
                 }
                 return reject("token soup", s.toString().getBytes(StandardCharsets.UTF_8), 400);
             }
@@ -646,13 +741,26 @@ final class HostileBodies {
                 int at = r.nextInt(body.length);
                 switch (r.nextInt(3)) {
                     case 0 -> body[at] = (byte) r.nextInt(256);
-                    case 1 -> body = concat(Arrays.copyOf(body, at), new byte[] { (byte) r.nextInt(256) },
-                            Arrays.copyOfRange(body, at, body.length));
+                    case 1 ->
+                        body = concat(
+                                Arrays.copyOf(body, at),
+                                new byte[] {(byte) r.nextInt(256)},
+                                Arrays.copyOfRange(body, at, body.length));
                     default -> body = concat(Arrays.copyOf(body, at), Arrays.copyOfRange(body, at + 1, body.length));
                 }
             }
-            return new Case(index, category, "mutated bytes of " + b.label(), body, "application/json", 400, null, Expect.ANY,
-                    Expect.ANY, 0, false);
+            return new Case(
+                    index,
+                    category,
+                    "mutated bytes of " + b.label(),
+                    body,
+                    "application/json",
+                    400,
+                    null,
+                    Expect.ANY,
+                    Expect.ANY,
+                    0,
+                    false);
         }
 
         JsonNode randomValue(int depth) {
@@ -662,7 +770,9 @@ final class HostileBodies {
                     ObjectNode o = JSON.createObjectNode();
                     int n = r.nextInt(5);
                     for (int i = 0; i < n; i++) {
-                        o.set(oneOf("apiVersion", "kind", "request", "uid", "object", "spec", "runAsUser", word()), randomValue(depth + 1));
+                        o.set(
+                                oneOf("apiVersion", "kind", "request", "uid", "object", "spec", "runAsUser", word()),
+                                randomValue(depth + 1));
                     }
                     // Never a readable review: the top-level object lacks the right apiVersion/kind pair.
                     if (depth == 0) {
@@ -678,7 +788,10 @@ final class HostileBodies {
                     }
                     yield a;
                 }
-                case 2 -> JSON.getNodeFactory().textNode(oneOf("", "x", "AdmissionReview", "admission.k8s.io/v1", "\u0000", "\ud83d\ude00"));
+                case 2 ->
+                    JSON.getNodeFactory()
+                            .textNode(
+                                    oneOf("", "x", "AdmissionReview", "admission.k8s.io/v1", "\u0000", "\ud83d\ude00"));
                 case 3 -> JSON.getNodeFactory().numberNode(r.nextLong());
                 case 4 -> JSON.getNodeFactory().numberNode(r.nextDouble() * 1e6);
                 case 5 -> JSON.getNodeFactory().booleanNode(r.nextBoolean());
@@ -700,8 +813,18 @@ final class HostileBodies {
             String cls = oneOf(names);
             List<Integer> at = classes.get(cls);
             int cut = at.get(r.nextInt(at.size()));
-            return new Case(index, category, "cut " + cls + " at " + cut + "/" + body.length + " of " + b.label(),
-                    Arrays.copyOf(body, cut), "application/json", 400, b.uid, Expect.REJECT, Expect.REJECT, 0, false);
+            return new Case(
+                    index,
+                    category,
+                    "cut " + cls + " at " + cut + "/" + body.length + " of " + b.label(),
+                    Arrays.copyOf(body, cut),
+                    "application/json",
+                    400,
+                    b.uid,
+                    Expect.REJECT,
+                    Expect.REJECT,
+                    0,
+                    false);
         }
 
         byte[] pretty(JsonNode tree) {
@@ -715,13 +838,33 @@ final class HostileBodies {
         // ---------------------------------------------------------------- deep nesting
 
         Case deepNesting() {
-            int depth = chance(0.02) ? 1_000_000 : oneOf(oneOf(10, 100, 400, 900, MAX_DEPTH - 50, MAX_DEPTH - 5, MAX_DEPTH, MAX_DEPTH + 1,
-                    MAX_DEPTH + 10), oneOf(2 * MAX_DEPTH, 10_000, 100_000), 1 + r.nextInt(3 * MAX_DEPTH));
+            int depth = chance(0.02)
+                    ? 1_000_000
+                    : oneOf(
+                            oneOf(
+                                    10,
+                                    100,
+                                    400,
+                                    900,
+                                    MAX_DEPTH - 50,
+                                    MAX_DEPTH - 5,
+                                    MAX_DEPTH,
+                                    MAX_DEPTH + 1,
+                                    MAX_DEPTH + 10),
+                            oneOf(2 * MAX_DEPTH, 10_000, 100_000),
+                            1 + r.nextInt(3 * MAX_DEPTH));
             String form = oneOf("array", "object", "mixed");
             boolean closed = chance(0.85);
             String nest = nested(depth, form, closed);
-            String where = oneOf("document", "request field", "object field", "securityContext field", "container field",
-                    "runAsUser", "annotations", "oldObject");
+            String where = oneOf(
+                    "document",
+                    "request field",
+                    "object field",
+                    "securityContext field",
+                    "container field",
+                    "runAsUser",
+                    "annotations",
+                    "oldObject");
             Base b = base();
             boolean typed = false;
             int above;
@@ -770,8 +913,18 @@ final class HostileBodies {
             }
             String label = where + ", " + depth + " deep " + form + (closed ? "" : ", unclosed");
             if (!closed || depth + above > MAX_DEPTH || typed) {
-                return new Case(index, category, b.label() + "; " + label, body, "application/json", 400, b.uid, Expect.REJECT,
-                        Expect.REJECT, 0, false);
+                return new Case(
+                        index,
+                        category,
+                        b.label() + "; " + label,
+                        body,
+                        "application/json",
+                        400,
+                        b.uid,
+                        Expect.REJECT,
+                        Expect.REJECT,
+                        0,
+                        false);
             }
             return safe(label, b, body);
         }
@@ -784,7 +937,9 @@ final class HostileBodies {
                 open.append(array ? "[" : "{\"a\":");
                 close.append(array ? ']' : '}');
             }
-            return open.append(closed ? "1" : "").append(closed ? close.reverse() : "").toString();
+            return open.append(closed ? "1" : "")
+                    .append(closed ? close.reverse() : "")
+                    .toString();
         }
 
         // ---------------------------------------------------------------- huge
@@ -794,14 +949,26 @@ final class HostileBodies {
             long room = maxBody - raw.render(b.review).length - 4096;
             // Mostly hundreds of kilobytes to a few megabytes; now and then as much as the limit allows.
             boolean full = chance(0.05);
-            int target = (int) Math.min(room, full ? room : oneOf(64 * 1024L, 256 * 1024L, 1024 * 1024L, 2L * 1024 * 1024));
+            int target =
+                    (int) Math.min(room, full ? room : oneOf(64 * 1024L, 256 * 1024L, 1024 * 1024L, 2L * 1024 * 1024));
             // Every container costs evaluation and patch work, so their number is capped unless the body is full.
             int maxContainers = full ? Integer.MAX_VALUE : 5000;
             Case c = huge(b, target, maxContainers);
             if (c.size() > maxBody) {
-                // The estimate overshot: then the answer is 413, which is as good a check (sent like the other oversize bodies).
-                return new Case(index, category, c.label() + ", over the limit", c.body(), "application/json", 413, c.uid(),
-                        Expect.REJECT, Expect.REJECT, c.size(), false);
+                // The estimate overshot: then the answer is 413, which is as good a check (sent like the other oversize
+                // bodies).
+                return new Case(
+                        index,
+                        category,
+                        c.label() + ", over the limit",
+                        c.body(),
+                        "application/json",
+                        413,
+                        c.uid(),
+                        Expect.REJECT,
+                        Expect.REJECT,
+                        c.size(),
+                        false);
             }
             return c;
         }
@@ -823,8 +990,12 @@ final class HostileBodies {
                     ArrayNode cs = containers(b);
                     int n = Math.min(maxContainers, target / 150);
                     for (int i = 0; i < n; i++) {
-                        cs.addObject().put("name", "x" + i).put("image", "busybox").putObject("securityContext")
-                                .put("allowPrivilegeEscalation", false).put("runAsUser", 1000 + i);
+                        cs.addObject()
+                                .put("name", "x" + i)
+                                .put("image", "busybox")
+                                .putObject("securityContext")
+                                .put("allowPrivilegeEscalation", false)
+                                .put("runAsUser", 1000 + i);
                     }
                     return same(n + " extra containers", b);
                 }
@@ -833,7 +1004,11 @@ final class HostileBodies {
                     ArrayNode cs = containers(b);
                     int n = Math.min(maxContainers, target / 120);
                     for (int i = 0; i < n; i++) {
-                        cs.addObject().put("name", "r" + i).put("image", "busybox").putObject("securityContext").put("runAsUser", 0);
+                        cs.addObject()
+                                .put("name", "r" + i)
+                                .put("image", "busybox")
+                                .putObject("securityContext")
+                                .put("runAsUser", 0);
                     }
                     b.violation = n + " root containers";
                     return same(n + " containers as root", b);
@@ -911,8 +1086,18 @@ final class HostileBodies {
                 default -> maxBody + 1 + r.nextInt(1_000_000);
             };
             boolean chunked = mode == 4;
-            return new Case(index, category, (chunked ? "chunked " : "Content-Length ") + size + " bytes", null, "application/json", 413,
-                    null, Expect.REJECT, Expect.REJECT, size, chunked);
+            return new Case(
+                    index,
+                    category,
+                    (chunked ? "chunked " : "Content-Length ") + size + " bytes",
+                    null,
+                    "application/json",
+                    413,
+                    null,
+                    Expect.REJECT,
+                    Expect.REJECT,
+                    size,
+                    chunked);
         }
 
         // ---------------------------------------------------------------- duplicate keys
@@ -929,16 +1114,20 @@ final class HostileBodies {
                 if (chance(0.5)) {
                     target = containerSc(b, r.nextInt(containers(b).size()));
                 }
-                key = oneOf("runAsUser", "runAsGroup", "runAsNonRoot", "privileged", "fsGroup", "allowPrivilegeEscalation");
+                key = oneOf(
+                        "runAsUser", "runAsGroup", "runAsNonRoot", "privileged", "fsGroup", "allowPrivilegeEscalation");
                 if (!target.has(key)) {
-                    if (key.startsWith("run") && key.endsWith("Root") || key.endsWith("privileged") || key.startsWith("allow")) {
+                    if (key.startsWith("run") && key.endsWith("Root")
+                            || key.endsWith("privileged")
+                            || key.startsWith("allow")) {
                         target.put(key, false);
                     } else {
                         target.put(key, 1000);
                     }
                 }
             } else {
-                List<ObjectNode> nonEmpty = objects.stream().filter(o -> o.size() > 0).toList();
+                List<ObjectNode> nonEmpty =
+                        objects.stream().filter(o -> o.size() > 0).toList();
                 target = oneOf(nonEmpty);
                 List<String> keys = new ArrayList<>();
                 target.fieldNames().forEachRemaining(keys::add);
@@ -999,8 +1188,7 @@ final class HostileBodies {
         // ---------------------------------------------------------------- wrong types
 
         /** A security field: where it lives (relative to the pod spec, {@code c} for container 0) and its JSON type. */
-        record Field(String path, String type) {
-        }
+        record Field(String path, String type) {}
 
         static final List<Field> FIELDS = List.of(
                 new Field("securityContext", "object"),
@@ -1039,18 +1227,104 @@ final class HostileBodies {
                 new Field("spec", "object"));
 
         static final Map<String, List<String>> WRONG = Map.of(
-                "int", List.of("\"0\"", "\"1000\"", "\"\"", "0.5", "1.0", "-0.0", "1e3", "1E3", "0e0", "true", "false", "{}", "[]", "[0]",
-                        "99999999999999999999", "9223372036854775808", "-9223372036854775809", "1e400", "-1e400", "\"0x0\""),
-                "bool", List.of("\"true\"", "\"false\"", "\"\"", "1", "0", "1.0", "{}", "[]", "[true]", "\"yes\"", "\"TRUE\""),
+                "int",
+                        List.of(
+                                "\"0\"",
+                                "\"1000\"",
+                                "\"\"",
+                                "0.5",
+                                "1.0",
+                                "-0.0",
+                                "1e3",
+                                "1E3",
+                                "0e0",
+                                "true",
+                                "false",
+                                "{}",
+                                "[]",
+                                "[0]",
+                                "99999999999999999999",
+                                "9223372036854775808",
+                                "-9223372036854775809",
+                                "1e400",
+                                "-1e400",
+                                "\"0x0\""),
+                "bool",
+                        List.of(
+                                "\"true\"",
+                                "\"false\"",
+                                "\"\"",
+                                "1",
+                                "0",
+                                "1.0",
+                                "{}",
+                                "[]",
+                                "[true]",
+                                "\"yes\"",
+                                "\"TRUE\""),
                 "string", List.of("5", "0", "true", "false", "1.5", "{}", "[]", "[\"windows\"]"),
-                "int-list", List.of("0", "\"0\"", "{}", "{\"0\":0}", "[\"0\"]", "[0.5]", "[true]", "[{}]", "[[0]]", "\"\"", "true"),
-                "string-list", List.of("\"SYS_ADMIN\"", "{}", "{\"0\":\"SYS_ADMIN\"}", "[[\"SYS_ADMIN\"]]", "[{}]", "[1]", "[true]",
-                        "[1.5]", "\"\"", "0", "true"),
+                "int-list",
+                        List.of(
+                                "0",
+                                "\"0\"",
+                                "{}",
+                                "{\"0\":0}",
+                                "[\"0\"]",
+                                "[0.5]",
+                                "[true]",
+                                "[{}]",
+                                "[[0]]",
+                                "\"\"",
+                                "true"),
+                "string-list",
+                        List.of(
+                                "\"SYS_ADMIN\"",
+                                "{}",
+                                "{\"0\":\"SYS_ADMIN\"}",
+                                "[[\"SYS_ADMIN\"]]",
+                                "[{}]",
+                                "[1]",
+                                "[true]",
+                                "[1.5]",
+                                "\"\"",
+                                "0",
+                                "true"),
                 // "windows" for os (a bare string into a one-field object) must not become os.name.
-                "object", List.of("\"x\"", "\"\"", "\"windows\"", "0", "1.5", "true", "false", "[]", "[{}]", "[{\"runAsUser\":0}]"),
-                "object-list", List.of("{}", "{\"name\":\"x\",\"image\":\"y\"}", "\"x\"", "0", "true", "[1]", "[\"x\"]", "[[{}]]", "[true]",
-                        "\"\""),
-                "string-map", List.of("\"x\"", "[]", "[\"a\"]", "0", "true", "{\"a\":1}", "{\"a\":true}", "{\"a\":{}}", "{\"a\":[]}"));
+                "object",
+                        List.of(
+                                "\"x\"",
+                                "\"\"",
+                                "\"windows\"",
+                                "0",
+                                "1.5",
+                                "true",
+                                "false",
+                                "[]",
+                                "[{}]",
+                                "[{\"runAsUser\":0}]"),
+                "object-list",
+                        List.of(
+                                "{}",
+                                "{\"name\":\"x\",\"image\":\"y\"}",
+                                "\"x\"",
+                                "0",
+                                "true",
+                                "[1]",
+                                "[\"x\"]",
+                                "[[{}]]",
+                                "[true]",
+                                "\"\""),
+                "string-map",
+                        List.of(
+                                "\"x\"",
+                                "[]",
+                                "[\"a\"]",
+                                "0",
+                                "true",
+                                "{\"a\":1}",
+                                "{\"a\":true}",
+                                "{\"a\":{}}",
+                                "{\"a\":[]}"));
 
         /** Readable values that are odd but typed right. */
         static final Map<String, List<String>> ODD = Map.of(
@@ -1111,11 +1385,46 @@ final class HostileBodies {
 
         Case numbers() {
             Base b = base(oneOf(KINDS), false);
-            String target = oneOf("container runAsUser", "pod runAsUser", "container runAsGroup", "pod fsGroup", "supplementalGroups");
-            String literal = oneOf("0", "-0", "0.0", "-0.0", "0e0", "0E+0", "1e3", "1000.0", "1000", "00", "01000", "+1", ".5", "0x10",
-                    "NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1e-400", "-1", "4294967296", "2147483648",
-                    "9223372036854775807", "9223372036854775808", "-9223372036854775809", "99999999999999999999",
-                    "1" + "0".repeat(999), "1" + "0".repeat(1500), "0".repeat(5), "1 000", "1_000", "'0'");
+            String target = oneOf(
+                    "container runAsUser",
+                    "pod runAsUser",
+                    "container runAsGroup",
+                    "pod fsGroup",
+                    "supplementalGroups");
+            String literal = oneOf(
+                    "0",
+                    "-0",
+                    "0.0",
+                    "-0.0",
+                    "0e0",
+                    "0E+0",
+                    "1e3",
+                    "1000.0",
+                    "1000",
+                    "00",
+                    "01000",
+                    "+1",
+                    ".5",
+                    "0x10",
+                    "NaN",
+                    "Infinity",
+                    "-Infinity",
+                    "1e400",
+                    "-1e400",
+                    "1e-400",
+                    "-1",
+                    "4294967296",
+                    "2147483648",
+                    "9223372036854775807",
+                    "9223372036854775808",
+                    "-9223372036854775809",
+                    "99999999999999999999",
+                    "1" + "0".repeat(999),
+                    "1" + "0".repeat(1500),
+                    "0".repeat(5),
+                    "1 000",
+                    "1_000",
+                    "'0'");
             String ph = raw.of(literal);
             ObjectNode psc = (ObjectNode) b.spec.get("securityContext");
             switch (target) {
@@ -1128,7 +1437,10 @@ final class HostileBodies {
                 case "pod fsGroup" -> psc.put("fsGroup", ph);
                 default -> psc.putArray("supplementalGroups").add(1000).add(ph);
             }
-            String label = target + " = " + (literal.length() > 30 ? literal.substring(0, 12) + "...(" + literal.length() + " chars)" : literal);
+            String label = target + " = "
+                    + (literal.length() > 30
+                            ? literal.substring(0, 12) + "...(" + literal.length() + " chars)"
+                            : literal);
             Long value = parseJsonLong(literal);
             if (value == null) {
                 return reject(label, b);
@@ -1218,7 +1530,10 @@ final class HostileBodies {
                     b.request.put("operation", "UPDATE");
                     ObjectNode old = b.object.deepCopy();
                     b.request.set("oldObject", old);
-                    Field f = oneOf(FIELDS.stream().filter(x -> !x.path().startsWith("metadata") && !x.path().equals("spec")).toList());
+                    Field f = oneOf(FIELDS.stream()
+                            .filter(x -> !x.path().startsWith("metadata")
+                                    && !x.path().equals("spec"))
+                            .toList());
                     String value = oneOf(WRONG.get(f.type()));
                     Base oldBase = new Base();
                     oldBase.kind = b.kind;
@@ -1228,7 +1543,8 @@ final class HostileBodies {
                     place(oldBase, f, raw.of(value));
                     // Make the new object differ in security, so validate has to compare both.
                     containerSc(b, 0).put("readOnlyRootFilesystem", false);
-                    return expect("UPDATE with oldObject " + f.path() + " = " + value, b, Expect.REJECT, Expect.DECIDED);
+                    return expect(
+                            "UPDATE with oldObject " + f.path() + " = " + value, b, Expect.REJECT, Expect.DECIDED);
                 }
                 case 10 -> {
                     String v = oneOf("\"old\"", "[]", "0", "true");
@@ -1256,7 +1572,8 @@ final class HostileBodies {
                 }
                 default -> {
                     // A review that already carries an allowing response: the webhook decides itself.
-                    ObjectNode resp = b.review.putObject("response").put("uid", b.uid).put("allowed", true);
+                    ObjectNode resp =
+                            b.review.putObject("response").put("uid", b.uid).put("allowed", true);
                     if (chance(0.5)) {
                         resp.putObject("status").put("code", 200);
                     }
@@ -1272,7 +1589,9 @@ final class HostileBodies {
             int mode = r.nextInt(13);
             switch (mode) {
                 case 0 -> {
-                    Kind other = oneOf(KINDS.stream().filter(k -> !k.kind().equals(b.kind.kind())).toList());
+                    Kind other = oneOf(KINDS.stream()
+                            .filter(k -> !k.kind().equals(b.kind.kind()))
+                            .toList());
                     b.object.put("kind", other.kind());
                     if (chance(0.5)) {
                         b.object.put("apiVersion", other.apiVersion());
@@ -1280,7 +1599,12 @@ final class HostileBodies {
                     return reject("object is a " + other.kind(), b);
                 }
                 case 1 -> {
-                    String k = oneOf("ConfigMap", "Secret", b.kind.kind().toLowerCase(), b.kind.kind().toUpperCase(), b.kind.kind() + " ",
+                    String k = oneOf(
+                            "ConfigMap",
+                            "Secret",
+                            b.kind.kind().toLowerCase(),
+                            b.kind.kind().toUpperCase(),
+                            b.kind.kind() + " ",
                             "List");
                     b.object.put("kind", k);
                     return reject("object kind \"" + k + "\"", b);
@@ -1298,19 +1622,24 @@ final class HostileBodies {
                 case 4 -> {
                     // The request says another API group than the object: the group picks the model, so it must agree.
                     String group = oneOf(List.of("apps", "batch", "", "extensions", "example.com").stream()
-                            .filter(g -> !g.equals(b.kind.group())).toList());
+                            .filter(g -> !g.equals(b.kind.group()))
+                            .toList());
                     ((ObjectNode) b.request.get("kind")).put("group", group);
                     return reject("request.kind.group \"" + group + "\" for a " + b.kind.apiVersion() + " object", b);
                 }
                 case 5 -> {
-                    String group = oneOf(List.of("apps", "batch", "", "example.com").stream().filter(g -> !g.equals(b.kind.group())).toList());
+                    String group = oneOf(List.of("apps", "batch", "", "example.com").stream()
+                            .filter(g -> !g.equals(b.kind.group()))
+                            .toList());
                     String apiVersion = group.isEmpty() ? "v1" : group + "/v1";
                     b.object.put("apiVersion", apiVersion);
-                    return reject("object apiVersion \"" + apiVersion + "\" for request.kind " + b.kind.apiVersion(), b);
+                    return reject(
+                            "object apiVersion \"" + apiVersion + "\" for request.kind " + b.kind.apiVersion(), b);
                 }
                 case 6 -> {
                     // The object omits kind and apiVersion: the request's kind decides.
-                    b.object.remove(oneOf(List.of(List.of("kind"), List.of("apiVersion"), List.of("kind", "apiVersion"))));
+                    b.object.remove(
+                            oneOf(List.of(List.of("kind"), List.of("apiVersion"), List.of("kind", "apiVersion"))));
                     return same("object without kind/apiVersion", b);
                 }
                 case 7 -> {
@@ -1328,8 +1657,16 @@ final class HostileBodies {
                     return same("request.resource = " + v, b);
                 }
                 case 9 -> {
-                    b.request.putObject("requestKind").put("group", "").put("version", "v1").put("kind", "ConfigMap");
-                    b.request.putObject("requestResource").put("group", "").put("version", "v1").put("resource", "configmaps");
+                    b.request
+                            .putObject("requestKind")
+                            .put("group", "")
+                            .put("version", "v1")
+                            .put("kind", "ConfigMap");
+                    b.request
+                            .putObject("requestResource")
+                            .put("group", "")
+                            .put("version", "v1")
+                            .put("resource", "configmaps");
                     return same("requestKind/requestResource of a ConfigMap", b);
                 }
                 case 10 -> {
@@ -1342,7 +1679,8 @@ final class HostileBodies {
                 case 11 -> {
                     b.request.put("subResource", "ephemeralcontainers");
                     boolean pod = b.kind.kind().equals("Pod");
-                    return expect("subResource ephemeralcontainers", b, pod ? b.decision() : Expect.DECIDED, Expect.DECIDED);
+                    return expect(
+                            "subResource ephemeralcontainers", b, pod ? b.decision() : Expect.DECIDED, Expect.DECIDED);
                 }
                 default -> {
                     String v = oneOf("status", "scale", "binding", "eviction");
@@ -1359,8 +1697,16 @@ final class HostileBodies {
             int mode = r.nextInt(16);
             switch (mode) {
                 case 0 -> {
-                    String v = oneOf("\"admission.k8s.io/v1beta1\"", "\"admission.k8s.io/v2\"", "\"\"", "\"v1\"", "1", "null",
-                            "\"ADMISSION.K8S.IO/V1\"", "\"admission.k8s.io/v1 \"", "[\"admission.k8s.io/v1\"]");
+                    String v = oneOf(
+                            "\"admission.k8s.io/v1beta1\"",
+                            "\"admission.k8s.io/v2\"",
+                            "\"\"",
+                            "\"v1\"",
+                            "1",
+                            "null",
+                            "\"ADMISSION.K8S.IO/V1\"",
+                            "\"admission.k8s.io/v1 \"",
+                            "[\"admission.k8s.io/v1\"]");
                     b.review.put("apiVersion", raw.of(v));
                     return reject("review apiVersion = " + v, b);
                 }
@@ -1389,7 +1735,15 @@ final class HostileBodies {
                 }
                 case 5 -> {
                     // Odd but readable uids come back unchanged.
-                    b.uid = oneOf("\u0000", "x\u2028y", "\ud83d\ude00", "'; DROP TABLE", "<script>", "a\"b\\c", "\u202e", "\ufeffid");
+                    b.uid = oneOf(
+                            "\u0000",
+                            "x\u2028y",
+                            "\ud83d\ude00",
+                            "'; DROP TABLE",
+                            "<script>",
+                            "a\"b\\c",
+                            "\u202e",
+                            "\ufeffid");
                     b.request.put("uid", b.uid);
                     return same("uid " + JSON.getNodeFactory().textNode(b.uid), b);
                 }
@@ -1418,7 +1772,8 @@ final class HostileBodies {
                     String op = oneOf("create", "Create", "CONNECT", "PATCH", "X");
                     b.request.put("operation", op);
                     // Validate still evaluates the object; mutate only defaults CREATE.
-                    return expect("operation " + op, b, op.equals("CONNECT") ? Expect.DECIDED : b.decision(), Expect.DECIDED);
+                    return expect(
+                            "operation " + op, b, op.equals("CONNECT") ? Expect.DECIDED : b.decision(), Expect.DECIDED);
                 }
                 case 10 -> {
                     String v = oneOf("\"true\"", "1", "0", "{}", "[]", "\"false\"");
@@ -1430,7 +1785,8 @@ final class HostileBodies {
                     return same("dryRun true", b);
                 }
                 case 12 -> {
-                    String v = oneOf("\"alice\"", "[]", "5", "null", "{\"username\":null}", "{\"groups\":\"system:masters\"}");
+                    String v = oneOf(
+                            "\"alice\"", "[]", "5", "null", "{\"username\":null}", "{\"groups\":\"system:masters\"}");
                     b.request.put("userInfo", raw.of(v));
                     return same("userInfo = " + v, b);
                 }
@@ -1477,52 +1833,80 @@ final class HostileBodies {
                     return reject("\"" + key + "\" and an escaped spelling of it", b);
                 }
                 case 2 -> {
-                    byte[] bad = oneOf(new byte[] { (byte) 0xFF }, new byte[] { (byte) 0xC3, 0x28 }, new byte[] { (byte) 0x80 },
-                            new byte[] { (byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80 }, new byte[] { (byte) 0xFE },
-                            new byte[] { (byte) 0xE2, (byte) 0x28, (byte) 0xA1 }, new byte[] { (byte) 0xF0, (byte) 0x28, (byte) 0x8C, (byte) 0xBC });
-                    String where = placeInString(b, concat("\"ap".getBytes(StandardCharsets.UTF_8), bad, "p\"".getBytes(StandardCharsets.UTF_8)), true);
+                    byte[] bad = oneOf(
+                            new byte[] {(byte) 0xFF},
+                            new byte[] {(byte) 0xC3, 0x28},
+                            new byte[] {(byte) 0x80},
+                            new byte[] {(byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80},
+                            new byte[] {(byte) 0xFE},
+                            new byte[] {(byte) 0xE2, (byte) 0x28, (byte) 0xA1},
+                            new byte[] {(byte) 0xF0, (byte) 0x28, (byte) 0x8C, (byte) 0xBC});
+                    String where = placeInString(
+                            b,
+                            concat(
+                                    "\"ap".getBytes(StandardCharsets.UTF_8),
+                                    bad,
+                                    "p\"".getBytes(StandardCharsets.UTF_8)),
+                            true);
                     return reject("invalid UTF-8 " + hex(bad) + " in " + where, b);
                 }
                 case 3 -> {
                     // Encodings a strict decoder may or may not take: a lone surrogate or an overlong form.
-                    byte[] odd = oneOf(new byte[] { (byte) 0xED, (byte) 0xA0, (byte) 0x80 }, new byte[] { (byte) 0xC0, (byte) 0xAF },
-                            new byte[] { (byte) 0xE0, (byte) 0x80, (byte) 0xAF }, new byte[] { (byte) 0xC0, (byte) 0x80 });
-                    String where = placeInString(b, concat("\"ap".getBytes(StandardCharsets.UTF_8), odd, "p\"".getBytes(StandardCharsets.UTF_8)), false);
+                    byte[] odd = oneOf(
+                            new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+                            new byte[] {(byte) 0xC0, (byte) 0xAF},
+                            new byte[] {(byte) 0xE0, (byte) 0x80, (byte) 0xAF},
+                            new byte[] {(byte) 0xC0, (byte) 0x80});
+                    String where = placeInString(
+                            b,
+                            concat(
+                                    "\"ap".getBytes(StandardCharsets.UTF_8),
+                                    odd,
+                                    "p\"".getBytes(StandardCharsets.UTF_8)),
+                            false);
                     return safe("odd UTF-8 " + hex(odd) + " in " + where, b);
                 }
                 case 4 -> {
-                    byte[] body = concat(new byte[] { (byte) 0xEF, (byte) 0xBB, (byte) 0xBF }, raw.render(b.review));
+                    byte[] body = concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, raw.render(b.review));
                     return safe("UTF-8 byte order mark", b, body);
                 }
                 case 5 -> {
-                    Charset cs = oneOf(StandardCharsets.UTF_16BE, StandardCharsets.UTF_16LE, StandardCharsets.UTF_16,
-                            Charset.forName("UTF-32BE"), Charset.forName("UTF-32LE"));
+                    Charset cs = oneOf(
+                            StandardCharsets.UTF_16BE,
+                            StandardCharsets.UTF_16LE,
+                            StandardCharsets.UTF_16,
+                            Charset.forName("UTF-32BE"),
+                            Charset.forName("UTF-32LE"));
                     byte[] body = new String(raw.render(b.review), StandardCharsets.UTF_8).getBytes(cs);
                     return safe("body in " + cs.name(), b, body);
                 }
                 case 6 -> {
                     // Raw control characters are not allowed inside strings.
                     byte ctl = oneOf((byte) 0, (byte) 1, (byte) '\n', (byte) '\t', (byte) 0x1F, (byte) '\r');
-                    String where = placeInString(b, new byte[] { '"', 'a', ctl, 'b', '"' }, true);
+                    String where = placeInString(b, new byte[] {'"', 'a', ctl, 'b', '"'}, true);
                     return reject("raw control char " + ctl + " in " + where, b);
                 }
                 case 7 -> {
                     // A NUL byte between tokens.
                     byte[] body = raw.render(b.review);
                     int at = indexOf(body, (byte) ',');
-                    body = concat(Arrays.copyOf(body, at + 1), new byte[] { 0 }, Arrays.copyOfRange(body, at + 1, body.length));
+                    body = concat(
+                            Arrays.copyOf(body, at + 1), new byte[] {0}, Arrays.copyOfRange(body, at + 1, body.length));
                     return reject("NUL between tokens", b.uid, body);
                 }
                 case 8 -> {
                     // Escaped NUL, line separators, lone surrogates and right-to-left marks are just text.
-                    String name = oneOf("a\\u0000b", "\\ud800", "\\udfff", "x\\u2028y", "\\u202eevil", "\\ud83d\\ude00", "\\u0000");
+                    String name = oneOf(
+                            "a\\u0000b", "\\ud800", "\\udfff", "x\\u2028y", "\\u202eevil", "\\ud83d\\ude00", "\\u0000");
                     ((ObjectNode) containers(b).get(0)).put("name", raw.of("\"" + name + "\""));
                     return same("container name \"" + name + "\"", b);
                 }
                 case 9 -> {
                     // Escaped forms of values mean the same value.
                     ObjectNode sc = containerSc(b, 0);
-                    if (b.forbidden() && sc.has("capabilities") && sc.get("capabilities").has("add")) {
+                    if (b.forbidden()
+                            && sc.has("capabilities")
+                            && sc.get("capabilities").has("add")) {
                         ((ObjectNode) sc.get("capabilities")).put("add", raw.of("[\"\\u0053YS_ADMIN\"]"));
                         b.violation = "escaped SYS_ADMIN";
                         return same("capability \\u0053YS_ADMIN", b);
@@ -1541,7 +1925,10 @@ final class HostileBodies {
                     String junk = oneOf("\u00a0", "\u2028", "/* c */", "// c\n", "#c\n", "\u000b", "\u000c");
                     byte[] body = raw.render(b.review);
                     int at = indexOf(body, (byte) ',');
-                    body = concat(Arrays.copyOf(body, at + 1), junk.getBytes(StandardCharsets.UTF_8), Arrays.copyOfRange(body, at + 1, body.length));
+                    body = concat(
+                            Arrays.copyOf(body, at + 1),
+                            junk.getBytes(StandardCharsets.UTF_8),
+                            Arrays.copyOfRange(body, at + 1, body.length));
                     return reject("non-JSON " + JSON.getNodeFactory().textNode(junk) + " between tokens", b.uid, body);
                 }
                 case 12 -> {
@@ -1561,7 +1948,8 @@ final class HostileBodies {
         }
 
         Case reject(String label, String uid, byte[] body) {
-            return new Case(index, category, label, body, "application/json", 400, uid, Expect.REJECT, Expect.REJECT, 0, false);
+            return new Case(
+                    index, category, label, body, "application/json", 400, uid, Expect.REJECT, Expect.REJECT, 0, false);
         }
 
         void escapeSecurityKeys(Base b) {
@@ -1581,12 +1969,15 @@ final class HostileBodies {
 
         /** Puts a raw JSON string (quotes included) as a container name, image, annotation or label. */
         String placeInString(Base b, byte[] rawString, boolean uidToo) {
-            String where = uidToo ? oneOf("container name", "image", "annotation", "uid") : oneOf("container name", "image", "annotation");
+            String where = uidToo
+                    ? oneOf("container name", "image", "annotation", "uid")
+                    : oneOf("container name", "image", "annotation");
             String ph = raw.of(rawString);
             switch (where) {
                 case "container name" -> ((ObjectNode) containers(b).get(0)).put("name", ph);
                 case "image" -> ((ObjectNode) containers(b).get(0)).put("image", ph);
-                case "annotation" -> b.object.with("metadata").with("annotations").put("note", ph);
+                case "annotation" ->
+                    b.object.with("metadata").with("annotations").put("note", ph);
                 default -> {
                     b.request.put("uid", ph);
                     b.uid = null;
@@ -1601,15 +1992,51 @@ final class HostileBodies {
             Base b = base();
             byte[] body = raw.render(b.review);
             if (chance(0.6)) {
-                String type = oneOf(null, "text/plain", "application/x-www-form-urlencoded", "application/jsonp", "application/json-patch+json",
-                        "application/yaml", "json", "*/*", "application/*", "multipart/form-data; boundary=x", "application/jsonx",
-                        "application/merge-patch+json", "text/json");
-                return new Case(index, category, "Content-Type " + type, body, type, 415, b.uid, Expect.REJECT, Expect.REJECT, 0, false);
+                String type = oneOf(
+                        null,
+                        "text/plain",
+                        "application/x-www-form-urlencoded",
+                        "application/jsonp",
+                        "application/json-patch+json",
+                        "application/yaml",
+                        "json",
+                        "*/*",
+                        "application/*",
+                        "multipart/form-data; boundary=x",
+                        "application/jsonx",
+                        "application/merge-patch+json",
+                        "text/json");
+                return new Case(
+                        index,
+                        category,
+                        "Content-Type " + type,
+                        body,
+                        type,
+                        415,
+                        b.uid,
+                        Expect.REJECT,
+                        Expect.REJECT,
+                        0,
+                        false);
             }
-            String type = oneOf("application/json; charset=utf-8", "APPLICATION/JSON", "Application/Json;charset=UTF-8",
-                    "application/json;foo=bar", "application/json ; charset=utf-8");
-            return new Case(index, category, b.label() + "; Content-Type " + type, body, type, 400, b.uid, b.decision(),
-                    Expect.DECIDED, 0, false);
+            String type = oneOf(
+                    "application/json; charset=utf-8",
+                    "APPLICATION/JSON",
+                    "Application/Json;charset=UTF-8",
+                    "application/json;foo=bar",
+                    "application/json ; charset=utf-8");
+            return new Case(
+                    index,
+                    category,
+                    b.label() + "; Content-Type " + type,
+                    body,
+                    type,
+                    400,
+                    b.uid,
+                    b.decision(),
+                    Expect.DECIDED,
+                    0,
+                    false);
         }
     }
 
@@ -1634,7 +2061,8 @@ final class HostileBodies {
         if (inner.length() != key.length()) {
             return quote(key);
         }
-        return "\"" + inner.substring(0, i) + String.format("\\u%04x", (int) key.charAt(i)) + inner.substring(i + 1) + "\"";
+        return "\"" + inner.substring(0, i) + String.format("\\u%04x", (int) key.charAt(i)) + inner.substring(i + 1)
+                + "\"";
     }
 
     static byte[] concat(byte[]... parts) {
@@ -1724,8 +2152,10 @@ final class HostileBodies {
                     case '[' -> "after an opening bracket";
                     case '}', ']' -> "after a closing bracket";
                     case ' ', '\n', '\t', '\r' -> "after whitespace";
-                    default -> (c >= '0' && c <= '9') || c == '-' || c == '.' || c == 'e' && json[p] >= '0' && json[p] <= '9'
-                            ? "inside a number" : "inside a literal";
+                    default ->
+                        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == 'e' && json[p] >= '0' && json[p] <= '9'
+                                ? "inside a number"
+                                : "inside a literal";
                 };
             }
             list.apply(cls).add(p);
@@ -1740,7 +2170,7 @@ final class HostileBodies {
         }
         String s = new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8);
         StringBuilder out = new StringBuilder();
-        for (Iterator<Integer> it = s.codePoints().iterator(); it.hasNext();) {
+        for (Iterator<Integer> it = s.codePoints().iterator(); it.hasNext(); ) {
             int cp = it.next();
             out.append(cp < 0x20 || cp == 0xFFFD ? String.format("\\x%02x", cp) : new String(Character.toChars(cp)));
         }

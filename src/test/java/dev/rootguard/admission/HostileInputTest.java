@@ -1,13 +1,5 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.admission.HostileBodies.Expect;
-
-import dev.rootguard.admission.HostileBodies.Case;
-
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,6 +13,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.admission.HostileBodies.Case;
+import dev.rootguard.admission.HostileBodies.Expect;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
@@ -43,6 +40,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -51,11 +49,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
@@ -84,14 +84,20 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(TestTls.class)
 class HostileInputTest {
     /** Java class names, stack frames and parser internals that must never reach a client. */
-    private static final Pattern LEAK = Pattern.compile("Exception|Error:|\\bat [a-z]+\\.|\\$[A-Z]|com\\.fasterxml|io\\.fabric8"
-            + "|io\\.vertx|io\\.quarkus|io\\.smallrye|org\\.jboss|jakarta\\.|java\\.[a-z]+|dev\\.rootguard|StreamReadConstraints"
-            + "|StreamWriteConstraints|CoercionConfig|MapperFeature|DeserializationFeature|JsonParser|JsonNode"
-            + "|\\b[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+\\.[A-Z][A-Za-z0-9_$]*");
+    private static final Pattern LEAK =
+            Pattern.compile("Exception|Error:|\\bat [a-z]+\\.|\\$[A-Z]|com\\.fasterxml|io\\.fabric8"
+                    + "|io\\.vertx|io\\.quarkus|io\\.smallrye|org\\.jboss|jakarta\\.|java\\.[a-z]+|dev\\.rootguard|StreamReadConstraints"
+                    + "|StreamWriteConstraints|CoercionConfig|MapperFeature|DeserializationFeature|JsonParser|JsonNode"
+                    + "|\\b[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+\\.[A-Z][A-Za-z0-9_$]*");
     /** Reads answers strictly: a duplicate key in an answer is as wrong as one in a request. */
     private static final ObjectMapper STRICT = JsonMapper.builder(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build()).build())
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxStringLength(Integer.MAX_VALUE)
+                            .build())
+                    .build())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
     private static final int MAX_FAILURES_SHOWN = Integer.getInteger("fuzz.show", 25);
 
     private final WebhookClient client = WebhookClient.forDefaultCertificate();
@@ -102,13 +108,17 @@ class HostileInputTest {
         int cases = Integer.getInteger("fuzz.cases", 5000);
         int threads = Integer.getInteger("fuzz.threads", 4);
         Integer only = Integer.getInteger("fuzz.case");
-        long maxBody = ConfigProvider.getConfig().getValue("quarkus.http.limits.max-body-size", MemorySize.class).asLongValue();
+        long maxBody = ConfigProvider.getConfig()
+                .getValue("quarkus.http.limits.max-body-size", MemorySize.class)
+                .asLongValue();
         HostileBodies bodies = new HostileBodies(seed, maxBody);
-        System.out.printf("hostile input: seed %d, %s, %d connections, body limit %d bytes (replay: -Dfuzz.seed=%d)%n", seed,
-                only == null ? cases + " cases" : "case " + only, threads, maxBody, seed);
+        System.out.printf(
+                "hostile input: seed %d, %s, %d connections, body limit %d bytes (replay: -Dfuzz.seed=%d)%n",
+                seed, only == null ? cases + " cases" : "case " + only, threads, maxBody, seed);
 
         Fuzz fuzz = new Fuzz();
-        // Warm up with readable pods (checked too), so that the heap baseline includes what the first requests load once.
+        // Warm up with readable pods (checked too), so that the heap baseline includes what the first requests load
+        // once.
         for (int i = 0; i < 50; i++) {
             fuzz.run(bodies.wellFormedPod(i), false);
         }
@@ -117,7 +127,7 @@ class HostileInputTest {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         AtomicInteger next = new AtomicInteger(only == null ? 0 : only);
         int end = only == null ? cases : only + 1;
-        List<java.util.concurrent.Future<?>> workers = new ArrayList<>();
+        List<Future<?>> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             workers.add(pool.submit(() -> {
                 for (int i = next.getAndIncrement(); i < end; i = next.getAndIncrement()) {
@@ -139,7 +149,8 @@ class HostileInputTest {
         assertEquals(0, fuzz.failures.sum(), () -> fuzz.failureReport(seed));
         assertEquals(200, ready.statusCode(), "not ready after the run: " + ready.body());
         assertTrue(ready.body().replace(" ", "").contains("\"status\":\"UP\""), ready.body());
-        assertTrue(heapAfter - heapBefore < 128L * 1024 * 1024,
+        assertTrue(
+                heapAfter - heapBefore < 128L * 1024 * 1024,
                 () -> "heap grew from " + mb(heapBefore) + " to " + mb(heapAfter) + " over the run");
         if (only == null) {
             for (String category : HostileBodies.categories()) {
@@ -152,12 +163,14 @@ class HostileInputTest {
     @Test
     void aDuplicateKeyAnywhereIsRefusedNeverResolvedToOneOfItsValues() {
         ObjectNode review = Reviews.recorded("pod-create-root");
-        ((ObjectNode) review.at("/request/object/spec/securityContext")).put("runAsUser", 1000).put("runAsNonRoot", true);
+        ((ObjectNode) review.at("/request/object/spec/securityContext"))
+                .put("runAsUser", 1000)
+                .put("runAsNonRoot", true);
         List<String> pointers = new ArrayList<>();
         collectFieldPointers(review, "", pointers);
         assertTrue(pointers.size() > 50, "too few keys to make the point: " + pointers.size());
         for (String pointer : pointers) {
-            for (boolean zeroFirst : new boolean[] { true, false }) {
+            for (boolean zeroFirst : new boolean[] {true, false}) {
                 byte[] body = duplicated(review, pointer, zeroFirst);
                 for (String path : List.of("/validate", "/mutate")) {
                     HttpResponse<String> r = client.post(path, "application/json", body);
@@ -170,7 +183,10 @@ class HostileInputTest {
         String plain = review.toString().replace("\"runAsUser\":0", "\"runAsUser\":0,\"runAsUs\\u0065r\":1000");
         assertTrue(plain.contains("runAsUs\\u0065r"));
         for (String path : List.of("/validate", "/mutate")) {
-            assertEquals(400, client.post(path, "application/json", plain.getBytes(StandardCharsets.UTF_8)).statusCode());
+            assertEquals(
+                    400,
+                    client.post(path, "application/json", plain.getBytes(StandardCharsets.UTF_8))
+                            .statusCode());
         }
     }
 
@@ -209,11 +225,15 @@ class HostileInputTest {
                 assertSame(treeSc, "runAsNonRoot", sc == null ? null : sc.getRunAsNonRoot(), i);
                 assertSame(treeSc, "allowPrivilegeEscalation", sc == null ? null : sc.getAllowPrivilegeEscalation(), i);
                 JsonNode add = treeSc.path("capabilities").path("add");
-                List<String> typedAdd = sc == null || sc.getCapabilities() == null ? null : sc.getCapabilities().getAdd();
+                List<String> typedAdd = sc == null || sc.getCapabilities() == null
+                        ? null
+                        : sc.getCapabilities().getAdd();
                 if (add.isArray()) {
                     assertEquals(independent.convertValue(add, List.class), typedAdd, "capabilities.add in case " + i);
                 } else {
-                    assertTrue(typedAdd == null || typedAdd.isEmpty(), "capabilities.add appeared from nowhere in case " + i);
+                    assertTrue(
+                            typedAdd == null || typedAdd.isEmpty(),
+                            "capabilities.add appeared from nowhere in case " + i);
                 }
             }
             compared++;
@@ -223,24 +243,29 @@ class HostileInputTest {
 
         // What the lenient default parser would coerce or resolve, the decoder refuses.
         String review = Reviews.recorded("pod-create-root").toString();
-        for (String variant : List.of(review.replace("\"runAsUser\":0", "\"runAsUser\":\"0\""),
+        for (String variant : List.of(
+                review.replace("\"runAsUser\":0", "\"runAsUser\":\"0\""),
                 review.replace("\"runAsUser\":0", "\"runAsUser\":0.0"),
                 review.replace("\"runAsUser\":0", "\"runAsUser\":1000,\"runAsUser\":0"),
                 review.replace("\"runAsUser\":0", "\"runAsUser\":0,\"privileged\":\"false\""),
                 review.replace("\"image\":\"nginx:1.27\"", "\"image\":5"),
                 review + "{\"apiVersion\":\"admission.k8s.io/v1\"}")) {
             assertNotNull(independent.readTree(variant), "the default parser reads it");
-            BadRequestException e = assertThrows(BadRequestException.class, () -> {
-                AdmissionCall call = AdmissionDecoder.decode(variant.getBytes(StandardCharsets.UTF_8));
-                call.object().bind(Pod.class, "request.object");
-            }, variant);
+            BadRequestException e = assertThrows(
+                    BadRequestException.class,
+                    () -> {
+                        AdmissionCall call = AdmissionDecoder.decode(variant.getBytes(StandardCharsets.UTF_8));
+                        call.object().bind(Pod.class, "request.object");
+                    },
+                    variant);
             assertEquals(400, e.status());
         }
     }
 
     private static void assertSame(JsonNode parent, String field, Object typed, int i) {
         JsonNode n = parent.get(field);
-        Object fromTree = n == null || n.isNull() ? null : n.isBoolean() ? (Object) n.booleanValue() : (Object) n.longValue();
+        Object fromTree =
+                n == null || n.isNull() ? null : n.isBoolean() ? (Object) n.booleanValue() : (Object) n.longValue();
         if (n != null && n.isNumber()) {
             assertTrue(n.canConvertToLong() && n.isIntegralNumber(), field + " in case " + i);
         }
@@ -268,11 +293,17 @@ class HostileInputTest {
         ObjectNode parent = (ObjectNode) copy.at(pointer.substring(0, slash));
         String key = pointer.substring(slash + 1);
         JsonNode value = parent.get(key);
-        String other = value.isNumber() ? (value.asLong() == 0 ? "1000" : "0") : value.isBoolean() ? String.valueOf(!value.asBoolean())
-                : value.isTextual() ? HostileBodies.quote(value.asText() + "x") : value.isNull() ? "{}" : "null";
+        String other = value.isNumber()
+                ? (value.asLong() == 0 ? "1000" : "0")
+                : value.isBoolean()
+                        ? String.valueOf(!value.asBoolean())
+                        : value.isTextual()
+                                ? HostileBodies.quote(value.asText() + "x")
+                                : value.isNull() ? "{}" : "null";
         String marker = "@@RAW0@@";
         parent.put(key, marker);
-        String pair = originalFirst ? value + "," + HostileBodies.quote(key) + ":" + other
+        String pair = originalFirst
+                ? value + "," + HostileBodies.quote(key) + ":" + other
                 : other + "," + HostileBodies.quote(key) + ":" + value;
         return copy.toString().replace("\"" + marker + "\"", pair).getBytes(StandardCharsets.UTF_8);
     }
@@ -305,10 +336,15 @@ class HostileInputTest {
         final Map<String, LongAdder> nanos = new ConcurrentHashMap<>();
 
         Fuzz() {
-            this.port = ConfigProvider.getConfig().getOptionalValue("quarkus.http.test-ssl-port", Integer.class).orElse(8444);
+            this.port = ConfigProvider.getConfig()
+                    .getOptionalValue("quarkus.http.test-ssl-port", Integer.class)
+                    .orElse(8444);
             this.base = "https://localhost:" + port;
-            this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .sslContext(WebhookClient.trusting(TestTls.certFile(TestTls.DIR))).connectTimeout(Duration.ofSeconds(10)).build();
+            this.http = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .sslContext(WebhookClient.trusting(TestTls.certFile(TestTls.DIR)))
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
         }
 
         /** Sends a case to both endpoints; {@code stats} says whether it counts in the per-category report. */
@@ -330,16 +366,22 @@ class HostileInputTest {
                     nanos.computeIfAbsent(c.category(), k -> new LongAdder()).add(System.nanoTime() - t0);
                     requests.increment();
                     bytes.add(c.size());
-                    perCategory.computeIfAbsent(c.category(), k -> new ConcurrentHashMap<>())
-                            .computeIfAbsent(path.substring(1) + " " + outcome, k -> new LongAdder()).increment();
-                    perCategory.get(c.category()).computeIfAbsent(" cases", k -> new LongAdder()).add(path.equals("/validate") ? 1 : 0);
+                    perCategory
+                            .computeIfAbsent(c.category(), k -> new ConcurrentHashMap<>())
+                            .computeIfAbsent(path.substring(1) + " " + outcome, k -> new LongAdder())
+                            .increment();
+                    perCategory
+                            .get(c.category())
+                            .computeIfAbsent(" cases", k -> new LongAdder())
+                            .add(path.equals("/validate") ? 1 : 0);
                 }
             }
         }
 
         String send(Case c, String path) {
             Duration timeout = Duration.ofSeconds(c.size() > 1_000_000 ? 60 : 20);
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                    .timeout(timeout)
                     .POST(HttpRequest.BodyPublishers.ofByteArray(c.body()));
             if (c.contentType() != null) {
                 b.header("Content-Type", c.contentType());
@@ -360,12 +402,14 @@ class HostileInputTest {
 
         /** Bodies over the limit go over a raw TLS socket, because the server answers (and closes) before reading them. */
         String sendOversize(Case c, String path) {
-            javax.net.ssl.SSLSocketFactory f = WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
+            SSLSocketFactory f =
+                    WebhookClient.trusting(TestTls.certFile(TestTls.DIR)).getSocketFactory();
             try (SSLSocket s = (SSLSocket) f.createSocket("localhost", port)) {
                 s.setSoTimeout(30_000);
                 OutputStream out = s.getOutputStream();
                 String head = "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                        + (c.chunked() ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + c.oversize() + "\r\n") + "\r\n";
+                        + (c.chunked() ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + c.oversize() + "\r\n")
+                        + "\r\n";
                 out.write(head.getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 Thread writer = new Thread(() -> writeBody(out, c));
@@ -401,7 +445,7 @@ class HostileInputTest {
                 return;
             }
             byte[] chunk = new byte[64 * 1024];
-            java.util.Arrays.fill(chunk, (byte) 'a');
+            Arrays.fill(chunk, (byte) 'a');
             chunk[0] = '{';
             try {
                 long sent = 0;
@@ -454,14 +498,15 @@ class HostileInputTest {
                 }
                 checkError(status, body);
                 if (status == 400 && reviewUid != null) {
-                    throw new AssertionError("HTTP 400 for a request with uid " + reviewUid + ", not an answer inside the review: "
-                            + excerpt(body));
+                    throw new AssertionError("HTTP 400 for a request with uid " + reviewUid
+                            + ", not an answer inside the review: " + excerpt(body));
                 }
                 if (expect == Expect.REJECT && status != c.status()) {
                     throw new AssertionError("expected HTTP " + c.status() + ", got " + status + ": " + excerpt(body));
                 }
                 if (expect == Expect.DENY || expect == Expect.ALLOW || expect == Expect.DECIDED) {
-                    throw new AssertionError("expected a decision (" + expect + "), got HTTP " + status + ": " + excerpt(body));
+                    throw new AssertionError(
+                            "expected a decision (" + expect + "), got HTTP " + status + ": " + excerpt(body));
                 }
                 return String.valueOf(status);
             }
@@ -474,8 +519,10 @@ class HostileInputTest {
             } catch (IOException e) {
                 throw new AssertionError("200 with a body that is not JSON: " + excerpt(body));
             }
-            if (!"admission.k8s.io/v1".equals(review.path("apiVersion").asText()) || !"AdmissionReview".equals(review.path("kind").asText())
-                    || !review.path("response").isObject() || review.has("request")) {
+            if (!"admission.k8s.io/v1".equals(review.path("apiVersion").asText())
+                    || !"AdmissionReview".equals(review.path("kind").asText())
+                    || !review.path("response").isObject()
+                    || review.has("request")) {
                 throw new AssertionError("not an admission.k8s.io/v1 AdmissionReview response: " + excerpt(body));
             }
             JsonNode response = review.get("response");
@@ -501,7 +548,8 @@ class HostileInputTest {
                         throw new AssertionError("a denial without status code and message: " + excerpt(body));
                     }
                     if (st.path("code").intValue() == 500) {
-                        throw new AssertionError("evaluation failed internally (denied with code 500): " + excerpt(body));
+                        throw new AssertionError(
+                                "evaluation failed internally (denied with code 500): " + excerpt(body));
                     }
                 }
                 switch (expect) {
@@ -509,7 +557,8 @@ class HostileInputTest {
                         if (allowed || response.path("status").path("code").intValue() != 400) {
                             throw new AssertionError("an unreadable request was not denied with 400: " + excerpt(body));
                         }
-                        if (LEAK.matcher(response.path("status").path("message").asText()).find()) {
+                        if (LEAK.matcher(response.path("status").path("message").asText())
+                                .find()) {
                             throw new AssertionError("the denial leaks internals: " + excerpt(body));
                         }
                         return "200 invalid";
@@ -529,8 +578,7 @@ class HostileInputTest {
                             throw new AssertionError("a compliant pod was denied: " + excerpt(body));
                         }
                     }
-                    default -> {
-                    }
+                    default -> {}
                 }
                 return allowed ? "200 allowed" : "200 denied";
             }
@@ -569,7 +617,10 @@ class HostileInputTest {
             } catch (IOException e) {
                 throw new AssertionError("HTTP " + status + " with a body that is not JSON: " + excerpt(body));
             }
-            if (error == null || !error.isObject() || error.path("code").intValue() != status || !error.path("message").isTextual()
+            if (error == null
+                    || !error.isObject()
+                    || error.path("code").intValue() != status
+                    || !error.path("message").isTextual()
                     || error.path("message").asText().isBlank()) {
                 throw new AssertionError("HTTP " + status + " without {code, message}: " + excerpt(body));
             }
@@ -585,7 +636,8 @@ class HostileInputTest {
             }
             JsonNode patch;
             try {
-                patch = STRICT.readTree(Base64.getDecoder().decode(response.path("patch").asText()));
+                patch = STRICT.readTree(
+                        Base64.getDecoder().decode(response.path("patch").asText()));
             } catch (IOException | IllegalArgumentException e) {
                 throw new AssertionError("the patch is not base64 JSON: " + e.getMessage());
             }
@@ -604,7 +656,8 @@ class HostileInputTest {
             try {
                 JsonPatch.apply(patch, object);
             } catch (RuntimeException e) {
-                throw new AssertionError("the patch does not apply to the submitted object: " + e.getMessage() + "\n    patch: " + patch);
+                throw new AssertionError("the patch does not apply to the submitted object: " + e.getMessage()
+                        + "\n    patch: " + patch);
             }
         }
 
@@ -618,10 +671,16 @@ class HostileInputTest {
                 return null;
             }
             try {
-                JsonNode root = STRICT.readerFor(JsonNode.class).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readValue(body);
-                if (root == null || !root.isObject() || !root.path("apiVersion").isTextual() || !root.path("kind").isTextual()
+                JsonNode root = STRICT.readerFor(JsonNode.class)
+                        .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                        .readValue(body);
+                if (root == null
+                        || !root.isObject()
+                        || !root.path("apiVersion").isTextual()
+                        || !root.path("kind").isTextual()
                         || !"admission.k8s.io/v1".equals(root.path("apiVersion").asText())
-                        || !"AdmissionReview".equals(root.path("kind").asText()) || !root.path("request").isObject()) {
+                        || !"AdmissionReview".equals(root.path("kind").asText())
+                        || !root.path("request").isObject()) {
                     return null;
                 }
                 JsonNode uid = root.path("request").path("uid");
@@ -647,9 +706,19 @@ class HostileInputTest {
 
         String report(double seconds, long heapBefore, long heapAfter) {
             StringBuilder s = new StringBuilder();
-            long total = perCategory.values().stream().mapToLong(m -> m.get(" cases").sum()).sum();
-            s.append(String.format("hostile input: %d cases (%d requests, %.1f MB of generated bodies) in %.1f s, %d failures;"
-                    + " heap after GC %s -> %s%n", total, requests.sum(), bytes.sum() / 1048576.0, seconds, failures.sum(), mb(heapBefore), mb(heapAfter)));
+            long total = perCategory.values().stream()
+                    .mapToLong(m -> m.get(" cases").sum())
+                    .sum();
+            s.append(String.format(
+                    "hostile input: %d cases (%d requests, %.1f MB of generated bodies) in %.1f s, %d failures;"
+                            + " heap after GC %s -> %s%n",
+                    total,
+                    requests.sum(),
+                    bytes.sum() / 1048576.0,
+                    seconds,
+                    failures.sum(),
+                    mb(heapBefore),
+                    mb(heapAfter)));
             for (String category : HostileBodies.categories()) {
                 Map<String, LongAdder> m = perCategory.get(category);
                 if (m == null) {
@@ -659,7 +728,9 @@ class HostileInputTest {
                 Map<String, Long> sorted = new TreeMap<>();
                 m.forEach((k, v) -> sorted.put(k, v.sum()));
                 long n = sorted.remove(" cases");
-                s.append(String.format("  %-15s %6d  %6.1f s  %s%n", category, n, nanos.get(category).sum() / 1e9, sorted));
+                s.append(String.format(
+                        "  %-15s %6d  %6.1f s  %s%n",
+                        category, n, nanos.get(category).sum() / 1e9, sorted));
             }
             return s.toString();
         }

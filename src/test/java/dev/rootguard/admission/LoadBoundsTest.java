@@ -42,7 +42,12 @@ class LoadBoundsTest {
             long before = System.nanoTime();
             assertFalse(pool.submit(task), "a sixth is refused");
             assertTrue(System.nanoTime() - before < TimeUnit.SECONDS.toNanos(1), "and refused without waiting");
-            assertEquals(1.0, registry.get("rootguard.admission.refused").tag("reason", "workers-busy").counter().count());
+            assertEquals(
+                    1.0,
+                    registry.get("rootguard.admission.refused")
+                            .tag("reason", "workers-busy")
+                            .counter()
+                            .count());
             release.countDown();
             assertTrue(done.await(10, TimeUnit.SECONDS), "every accepted task ran");
             assertEquals(2, threads.size(), "on two threads: " + threads);
@@ -69,8 +74,15 @@ class LoadBoundsTest {
         assertEquals(100, budget.inFlight(), "a refusal takes nothing");
         budget.release(40);
         assertTrue(budget.tryReserve(30));
-        assertEquals(90.0, registry.get("rootguard.admission.body.bytes.in.flight").gauge().value());
-        assertEquals(1.0, registry.get("rootguard.admission.refused").tag("reason", "body-budget").counter().count());
+        assertEquals(
+                90.0,
+                registry.get("rootguard.admission.body.bytes.in.flight").gauge().value());
+        assertEquals(
+                1.0,
+                registry.get("rootguard.admission.refused")
+                        .tag("reason", "body-budget")
+                        .counter()
+                        .count());
         assertThrows(IllegalArgumentException.class, () -> new BodyBudget(0, new SimpleMeterRegistry()));
     }
 }

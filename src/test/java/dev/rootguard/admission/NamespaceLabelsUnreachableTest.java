@@ -1,14 +1,13 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -28,9 +27,13 @@ class NamespaceLabelsUnreachableTest {
     public static class Unreachable implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("rootguard.namespace-labels.enabled", "true",
-                    "quarkus.kubernetes-client.api-server-url", "https://127.0.0.1:1",
-                    "quarkus.kubernetes-client.request-retry-backoff-limit", "0");
+            return Map.of(
+                    "rootguard.namespace-labels.enabled",
+                    "true",
+                    "quarkus.kubernetes-client.api-server-url",
+                    "https://127.0.0.1:1",
+                    "quarkus.kubernetes-client.request-retry-backoff-limit",
+                    "0");
         }
     }
 

@@ -1,5 +1,10 @@
 package dev.rootguard.admission;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rootguard.json.Json;
 import dev.rootguard.policy.Engine;
 import dev.rootguard.policy.Fixture;
@@ -9,17 +14,17 @@ import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
 import dev.rootguard.policy.mutate.Patcher;
 import dev.rootguard.policy.rule.RuleRegistry;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.zjsonpatch.JsonPatch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -48,8 +53,8 @@ class PatchInvariantsTest {
     private static JsonNode normalized(Object value) {
         try {
             return Json.MAPPER.readTree(Json.MAPPER.writeValueAsBytes(value));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -71,20 +76,30 @@ class PatchInvariantsTest {
         assertEquals("kept", patched.path("xUnknownTop").asText());
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void podsWithThousandsOfContainersGetAPatchPerContainer() {
-        var spec = new io.fabric8.kubernetes.api.model.PodSpecBuilder();
+        var spec = new PodSpecBuilder();
         for (int i = 0; i < 5000; i++) {
             spec.addNewContainer().withName("c" + i).withImage("x").endContainer();
         }
-        var pod = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("big").endMetadata().withSpec(spec.build()).build();
+        var pod = new PodBuilder()
+                .withNewMetadata()
+                .withName("big")
+                .endMetadata()
+                .withSpec(spec.build())
+                .build();
         JsonNode patch = patchFor(pod, PolicyConfig.standard());
         assertEquals(5001, patch.size(), "one add per container securityContext and one for the pod's");
-        Set<String> paths = new java.util.HashSet<>();
+        Set<String> paths = new HashSet<>();
         patch.forEach(op -> paths.add(op.path("path").asText()));
-        assertTrue(paths.contains("/spec/containers/4999/securityContext") && paths.contains("/spec/securityContext"), paths.toString());
+        assertTrue(
+                paths.contains("/spec/containers/4999/securityContext") && paths.contains("/spec/securityContext"),
+                paths.toString());
         JsonNode applied = JsonPatch.apply(patch, Json.MAPPER.valueToTree(pod));
-        assertEquals(false, applied.at("/spec/containers/2500/securityContext/allowPrivilegeEscalation").asBoolean(true));
+        assertEquals(
+                false,
+                applied.at("/spec/containers/2500/securityContext/allowPrivilegeEscalation")
+                        .asBoolean(true));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -114,8 +129,10 @@ class PatchInvariantsTest {
         HasMetadata mutated = f.object();
         ENGINE.mutate(mutated, CTX, f.policy());
         for (Violation v : ENGINE.review(mutated, CTX, f.policy()).violations()) {
-            JsonNode value = raw.at("/" + v.path().replaceAll("\\[(\\d+)]", ".$1").replace('.', '/'));
-            assertTrue(!value.isMissingNode() && !value.isNull(),
+            JsonNode value =
+                    raw.at("/" + v.path().replaceAll("\\[(\\d+)]", ".$1").replace('.', '/'));
+            assertTrue(
+                    !value.isMissingNode() && !value.isNull(),
                     () -> "violation left after mutation is not caused by a value the user set: " + v.line());
         }
     }
@@ -124,11 +141,13 @@ class PatchInvariantsTest {
     @MethodSource("fixtures")
     void mutationNeverRemovesAViolationCausedByAUserValue(Fixture f) {
         Set<String> before = ENGINE.review(f.object(), CTX, f.policy()).violations().stream()
-                .map(v -> v.rule() + " " + v.path()).collect(Collectors.toSet());
+                .map(v -> v.rule() + " " + v.path())
+                .collect(Collectors.toSet());
         HasMetadata mutated = f.object();
         ENGINE.mutate(mutated, CTX, f.policy());
         Set<String> after = ENGINE.review(mutated, CTX, f.policy()).violations().stream()
-                .map(v -> v.rule() + " " + v.path()).collect(Collectors.toSet());
+                .map(v -> v.rule() + " " + v.path())
+                .collect(Collectors.toSet());
         assertTrue(before.containsAll(after), () -> "mutation introduced violations: " + after + " vs " + before);
     }
 }

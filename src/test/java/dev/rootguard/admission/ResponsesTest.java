@@ -13,13 +13,15 @@ class ResponsesTest {
 
     @Test
     void aFewLongWarningsAreKeptWholeWithTheFixAtTheirEnd() {
-        List<String> warnings = Responses.withWarnings(Responses.allowed(), List.of(LONG, LONG)).getWarnings();
+        List<String> warnings =
+                Responses.withWarnings(Responses.allowed(), List.of(LONG, LONG)).getWarnings();
         assertEquals(List.of(LONG, LONG), warnings);
     }
 
     @Test
     void manyWarningsAreCutAsTheApiServerWouldAndAllOfThemAreShown() {
-        List<String> warnings = Responses.withWarnings(Responses.allowed(), Collections.nCopies(40, LONG)).getWarnings();
+        List<String> warnings = Responses.withWarnings(Responses.allowed(), Collections.nCopies(40, LONG))
+                .getWarnings();
         assertEquals(16, warnings.size());
         int total = 0;
         for (String w : warnings) {
@@ -32,7 +34,9 @@ class ResponsesTest {
 
     @Test
     void controlCharactersInWarningsAreReplaced() {
-        assertEquals(List.of("a b"), Responses.withWarnings(Responses.allowed(), List.of("a\nb")).getWarnings());
+        assertEquals(
+                List.of("a b"),
+                Responses.withWarnings(Responses.allowed(), List.of("a\nb")).getWarnings());
     }
 
     @Test
@@ -40,7 +44,8 @@ class ResponsesTest {
         List<String> lines = Responses.firstItems(List.of(LONG), Responses.MAX_LINE_LENGTH, n -> "more");
         assertEquals(List.of(LONG), lines);
         String huge = "y".repeat(5000);
-        String cut = Responses.firstItems(List.of(huge), Responses.MAX_LINE_LENGTH, n -> "more").get(0);
+        String cut = Responses.firstItems(List.of(huge), Responses.MAX_LINE_LENGTH, n -> "more")
+                .get(0);
         assertEquals(Responses.MAX_LINE_LENGTH, cut.length());
         assertTrue(cut.endsWith("..."), cut);
     }

@@ -1,17 +1,17 @@
 package dev.rootguard.admission;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rootguard.testing.KeepAliveClient;
 import dev.rootguard.testing.Pem;
 import dev.rootguard.testing.RawUpload;
 import dev.rootguard.testing.Reviews;
 import dev.rootguard.testing.WebhookClient;
 import dev.rootguard.testing.WebhookProcess;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,18 +33,22 @@ import org.junit.jupiter.api.Test;
  */
 class StalledBodiesIT {
     private static final Path DIR = Path.of("target", "e2e", "stalled-bodies").toAbsolutePath();
-    private static final Pattern IN_FLIGHT = Pattern.compile("(?m)^rootguard_admission_body_bytes_in_flight\\s+([0-9.eE+-]+)$");
-    private static final Pattern HEAP = Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\",id=\"([^\"]+)\"}\\s+([0-9.eE+-]+)$");
+    private static final Pattern IN_FLIGHT =
+            Pattern.compile("(?m)^rootguard_admission_body_bytes_in_flight\\s+([0-9.eE+-]+)$");
+    private static final Pattern HEAP =
+            Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\",id=\"([^\"]+)\"}\\s+([0-9.eE+-]+)$");
 
     /** The chart's JVM: the image's flags, with the container's memory limit standing in for the cgroup's. */
     static List<String> chartJvm() throws Exception {
         String values = Files.readString(Path.of("charts/rootguard/values.yaml"));
-        Matcher limit = Pattern.compile("(?s)resources:.*?limits:.*?memory:\\s*(\\d+)Mi").matcher(values);
+        Matcher limit = Pattern.compile("(?s)resources:.*?limits:.*?memory:\\s*(\\d+)Mi")
+                .matcher(values);
         assertTrue(limit.find(), "the chart sets a memory limit");
         String image = Files.readString(Path.of("src/main/docker/Dockerfile.jvm"));
         Matcher percent = Pattern.compile("-XX:MaxRAMPercentage=(\\d+)").matcher(image);
         assertTrue(percent.find(), "the image sets MaxRAMPercentage");
-        List<String> flags = new ArrayList<>(List.of("-XX:MaxRAM=" + limit.group(1) + "m", "-XX:MaxRAMPercentage=" + percent.group(1)));
+        List<String> flags = new ArrayList<>(
+                List.of("-XX:MaxRAM=" + limit.group(1) + "m", "-XX:MaxRAMPercentage=" + percent.group(1)));
         for (String flag : List.of("-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError")) {
             assertTrue(image.contains(flag), "the image runs with " + flag);
             flags.add(flag);
@@ -70,7 +74,9 @@ class StalledBodiesIT {
     @Test
     void fortyStalledNearLimitBodiesNeitherExhaustTheHeapNorStopDecisions() throws Exception {
         Files.createDirectories(DIR);
-        Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", DIR.toString()).redirectErrorStream(true).start();
+        Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", DIR.toString())
+                .redirectErrorStream(true)
+                .start();
         gen.getInputStream().readAllBytes();
         assertEquals(0, gen.waitFor());
         SSLSocketFactory tls = Pem.context(DIR.resolve("ca.crt"), null, null).getSocketFactory();
@@ -78,16 +84,32 @@ class StalledBodiesIT {
         List<String> jvm = chartJvm();
         List<RawUpload> uploads = new ArrayList<>();
         StringBuilder report = new StringBuilder("JVM: " + jvm + "\n");
-        try (WebhookProcess webhook = new WebhookProcess(DIR.resolve("tls.crt"), DIR.resolve("tls.key"), DIR.resolve("no-kubeconfig"),
-                Map.of("rootguard.namespace-labels.enabled", "false", "rootguard.admission.warm-up-requests", "0")).jvmOptions(jvm)) {
+        try (WebhookProcess webhook = new WebhookProcess(
+                        DIR.resolve("tls.crt"),
+                        DIR.resolve("tls.key"),
+                        DIR.resolve("no-kubeconfig"),
+                        Map.of(
+                                "rootguard.namespace-labels.enabled",
+                                "false",
+                                "rootguard.admission.warm-up-requests",
+                                "0"))
+                .jvmOptions(jvm)) {
             webhook.start();
             report.append(String.format("heap used after start: %.0f MB%n", heapUsedMb(webhook)));
             long start = System.nanoTime();
             for (int i = 0; i < 40; i++) {
                 try {
-                    uploads.add(new RawUpload(tls, "127.0.0.1", webhook.port(), i % 2 == 0 ? "/validate" : "/mutate", 8_000_001, 8_000_000));
-                } catch (java.io.IOException e) {
-                    assertTrue(webhook.alive(), "the webhook exited after " + i + " uploads (see target/e2e/webhook-*.log): " + e);
+                    uploads.add(new RawUpload(
+                            tls,
+                            "127.0.0.1",
+                            webhook.port(),
+                            i % 2 == 0 ? "/validate" : "/mutate",
+                            8_000_001,
+                            8_000_000));
+                } catch (IOException e) {
+                    assertTrue(
+                            webhook.alive(),
+                            "the webhook exited after " + i + " uploads (see target/e2e/webhook-*.log): " + e);
                     throw e;
                 }
             }
@@ -95,7 +117,9 @@ class StalledBodiesIT {
                 u.written().get(300, TimeUnit.SECONDS);
             }
             long sentMs = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(webhook.alive(), "the webhook is still running after 40 stalled uploads (see target/e2e/webhook-*.log)");
+            assertTrue(
+                    webhook.alive(),
+                    "the webhook is still running after 40 stalled uploads (see target/e2e/webhook-*.log)");
             double heapStalled = heapUsedMb(webhook);
 
             // Still deciding, on new connections, while all forty hold their connections open.
@@ -110,7 +134,8 @@ class StalledBodiesIT {
             int refused = 0;
             for (RawUpload u : uploads) {
                 if (u.answer().isDone() && u.answer().join().status() == 503) {
-                    JsonNode json = WebhookClient.JSON.readTree(u.answer().join().body());
+                    JsonNode json =
+                            WebhookClient.JSON.readTree(u.answer().join().body());
                     assertEquals(503, json.path("code").asInt());
                     assertTrue(json.path("message").asText().contains("too many request bodies"), json.toString());
                     refused++;
@@ -119,14 +144,19 @@ class StalledBodiesIT {
             double held = metric(webhook, IN_FLIGHT);
             assertTrue(refused >= 1, "uploads over the budget are refused");
             assertTrue(held <= 64 * 1024 * 1024, "bytes held within the budget: " + held);
-            report.append(String.format("40 uploads of 8,000,000 bytes sent in %d ms; %d refused with 503; %.0f bytes held;"
-                    + " heap used while they stall: %.0f MB%n", sentMs, refused, held, heapStalled));
+            report.append(String.format(
+                    "40 uploads of 8,000,000 bytes sent in %d ms; %d refused with 503; %.0f bytes held;"
+                            + " heap used while they stall: %.0f MB%n",
+                    sentMs, refused, held, heapStalled));
 
             uploads.forEach(RawUpload::close);
-            await("the budget is back at zero once the connections close").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+            await("the budget is back at zero once the connections close")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(5))
                     .until(() -> metric(webhook, IN_FLIGHT) == 0);
             assertTrue(webhook.alive());
-            report.append(String.format("after the connections closed: 0 bytes held, heap used %.0f MB%n", heapUsedMb(webhook)));
+            report.append(String.format(
+                    "after the connections closed: 0 bytes held, heap used %.0f MB%n", heapUsedMb(webhook)));
         } finally {
             uploads.forEach(RawUpload::close);
             Files.writeString(DIR.resolve("report.txt"), report);

@@ -1,13 +1,12 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -15,6 +14,7 @@ import io.quarkus.test.junit.TestProfile;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -30,9 +30,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
+import java.util.logging.Logger;
 import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,9 +50,17 @@ class TransportSecurityTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             // Every server-side layer at DEBUG (the test's own HTTP client is left out: it is not the server).
-            return Map.of("quarkus.log.category.\"dev.rootguard\".level", "DEBUG", "quarkus.log.category.\"io.quarkus.vertx\".level", "DEBUG",
-                    "quarkus.log.category.\"io.vertx\".level", "DEBUG", "quarkus.log.category.\"io.netty\".level", "DEBUG",
-                    "quarkus.log.category.\"io.smallrye\".level", "DEBUG");
+            return Map.of(
+                    "quarkus.log.category.\"dev.rootguard\".level",
+                    "DEBUG",
+                    "quarkus.log.category.\"io.quarkus.vertx\".level",
+                    "DEBUG",
+                    "quarkus.log.category.\"io.vertx\".level",
+                    "DEBUG",
+                    "quarkus.log.category.\"io.netty\".level",
+                    "DEBUG",
+                    "quarkus.log.category.\"io.smallrye\".level",
+                    "DEBUG");
         }
     }
 
@@ -60,11 +68,17 @@ class TransportSecurityTest {
         return ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class);
     }
 
-    private static HttpResponse<String> send(String method, String path, String contentType, String body) throws Exception {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .sslContext(WebhookClient.trusting(TestTls.certFile(TestTls.DIR))).build();
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://localhost:" + port() + path)).timeout(Duration.ofSeconds(10))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    private static HttpResponse<String> send(String method, String path, String contentType, String body)
+            throws Exception {
+        HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .sslContext(WebhookClient.trusting(TestTls.certFile(TestTls.DIR)))
+                .build();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://localhost:" + port() + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) {
             b.header("Content-Type", contentType);
         }
@@ -90,7 +104,9 @@ class TransportSecurityTest {
             var h = r.headers();
             assertEquals("nosniff", h.firstValue("X-Content-Type-Options").orElse(""), e.getKey() + " " + h.map());
             assertEquals("no-store", h.firstValue("Cache-Control").orElse(""), e.getKey() + " " + h.map());
-            assertTrue(h.firstValue("Content-Security-Policy").orElse("").contains("default-src 'none'"), e.getKey() + " " + h.map());
+            assertTrue(
+                    h.firstValue("Content-Security-Policy").orElse("").contains("default-src 'none'"),
+                    e.getKey() + " " + h.map());
             assertEquals("DENY", h.firstValue("X-Frame-Options").orElse(""), e.getKey() + " " + h.map());
             assertTrue(h.firstValue("Strict-Transport-Security").isPresent(), e.getKey() + " " + h.map());
             assertTrue(h.firstValue("Server").isEmpty(), "no server banner: " + h.map());
@@ -105,16 +121,35 @@ class TransportSecurityTest {
                 bodies.add(e.getValue().body());
             }
         }
-        bodies.add(send("POST", "/validate", "application/json",
-                "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"\","
-                        + "\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"object\":{\"spec\":{\"containers\":{}}}}}").body());
-        bodies.add(send("POST", "/validate", "application/json",
-                "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"\","
-                        + "\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"object\":{\"spec\":{\"securityContext\":"
-                        + "{\"runAsUser\":\"1000\",\"runAsNonRoot\":1}}}}}").body());
+        bodies.add(send(
+                        "POST",
+                        "/validate",
+                        "application/json",
+                        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"\","
+                                + "\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"object\":{\"spec\":{\"containers\":{}}}}}")
+                .body());
+        bodies.add(send(
+                        "POST",
+                        "/validate",
+                        "application/json",
+                        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"kind\":{\"group\":\"\","
+                                + "\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"object\":{\"spec\":{\"securityContext\":"
+                                + "{\"runAsUser\":\"1000\",\"runAsNonRoot\":1}}}}}")
+                .body());
         for (String body : bodies) {
-            for (String leak : List.of("Exception", "\tat ", "at dev.", "java.", "com.fasterxml", "io.quarkus", "io.vertx", "org.jboss",
-                    "dev.rootguard.", "io.fabric8", "`", "Coercion")) {
+            for (String leak : List.of(
+                    "Exception",
+                    "\tat ",
+                    "at dev.",
+                    "java.",
+                    "com.fasterxml",
+                    "io.quarkus",
+                    "io.vertx",
+                    "org.jboss",
+                    "dev.rootguard.",
+                    "io.fabric8",
+                    "`",
+                    "Coercion")) {
                 assertFalse(body.contains(leak), () -> "\"" + leak + "\" in " + body);
             }
         }
@@ -124,8 +159,10 @@ class TransportSecurityTest {
     void plaintextHttpToTheAdmissionPortGetsNoHttpAnswer() throws Exception {
         try (Socket s = new Socket("localhost", port())) {
             s.setSoTimeout(5000);
-            s.getOutputStream().write(("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream()
+                    .write(
+                            ("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                                    .getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             String answer = readSome(s.getInputStream());
             assertFalse(answer.startsWith("HTTP/"), "plaintext HTTP was answered: " + answer);
@@ -140,7 +177,7 @@ class TransportSecurityTest {
             while (out.size() < 65536 && (n = in.read(buf)) > 0) {
                 out.write(buf, 0, n);
             }
-        } catch (SocketTimeoutException | java.net.SocketException e) {
+        } catch (SocketTimeoutException | SocketException e) {
             // closed or silent: either way no HTTP answer
         }
         return out.toString(StandardCharsets.ISO_8859_1);
@@ -152,7 +189,7 @@ class TransportSecurityTest {
         Handler capture = new Handler() {
             @Override
             public void publish(LogRecord record) {
-                String msg = record instanceof org.jboss.logmanager.ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
+                String msg = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
                 StringBuilder sb = new StringBuilder(String.valueOf(msg));
                 for (Throwable t = record.getThrown(); t != null; t = t.getCause()) {
                     sb.append(" | ").append(t);
@@ -163,21 +200,21 @@ class TransportSecurityTest {
             }
 
             @Override
-            public void flush() {
-            }
+            public void flush() {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         capture.setLevel(Level.ALL);
-        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        Logger root = Logger.getLogger("");
         root.addHandler(capture);
         try {
-            String pod = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u-%d\",\"kind\":{\"group\":\"\","
-                    + "\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"apps\",\"name\":\"p\",\"object\":{\"kind\":\"Pod\","
-                    + "\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"registry.example/app:1\","
-                    + "\"env\":[{\"name\":\"TOKEN\",\"value\":\"" + SECRET + "\"}],\"securityContext\":%s}]}}}}";
+            String pod =
+                    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u-%d\",\"kind\":{\"group\":\"\","
+                            + "\"version\":\"v1\",\"kind\":\"Pod\"},\"operation\":\"CREATE\",\"namespace\":\"apps\",\"name\":\"p\",\"object\":{\"kind\":\"Pod\","
+                            + "\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"registry.example/app:1\","
+                            + "\"env\":[{\"name\":\"TOKEN\",\"value\":\"" + SECRET
+                            + "\"}],\"securityContext\":%s}]}}}}";
             List<String> bodies = List.of(
                     pod.formatted(1, "{\"runAsUser\":0}"), // denied
                     pod.formatted(2, "{\"runAsUser\":1000,\"runAsGroup\":1000}"), // mutated

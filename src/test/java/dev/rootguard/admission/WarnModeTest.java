@@ -1,15 +1,12 @@
 package dev.rootguard.admission;
 
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -35,7 +32,10 @@ public class WarnModeTest {
         JsonNode r = WebhookClient.forDefaultCertificate().review("/validate", Reviews.recorded("pod-create-root"));
         assertTrue(r.path("allowed").asBoolean());
         assertEquals(5, r.path("warnings").size(), r.toString());
-        assertTrue(r.path("warnings").get(0).asText().startsWith("[run-as-root] spec.containers[0].securityContext.runAsUser: "));
+        assertTrue(r.path("warnings")
+                .get(0)
+                .asText()
+                .startsWith("[run-as-root] spec.containers[0].securityContext.runAsUser: "));
         assertEquals("warn", r.path("auditAnnotations").path("mode").asText());
     }
 }

@@ -1,12 +1,11 @@
 package dev.rootguard.audit;
 
-import dev.rootguard.cli.Cli;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rootguard.cli.Cli;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,13 +31,16 @@ class AuditGoldenTest {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** Output, error output and exit code of one CLI run. */
-    record Run(int exit, String out, String err) {
-    }
+    record Run(int exit, String out, String err) {}
 
     static Run cli(InputStream stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Cli.run(args, stdin, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        int code = Cli.run(
+                args,
+                stdin,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
@@ -59,7 +62,7 @@ class AuditGoldenTest {
     static Run runCase(String name, String... extra) throws IOException {
         Path dir = ROOT.resolve(name);
         Path input = input(dir);
-        List<String> args = new java.util.ArrayList<>(List.of("audit"));
+        List<String> args = new ArrayList<>(List.of("audit"));
         for (String a : Files.readAllLines(dir.resolve("args"))) {
             if (!a.isBlank()) {
                 args.add(a.replace("$INPUT", input.toString()).replace("$DIR", dir.toString()));
@@ -75,7 +78,8 @@ class AuditGoldenTest {
             }
         }
         args.addAll(extras);
-        InputStream stdin = Files.isRegularFile(input) ? Files.newInputStream(input) : new ByteArrayInputStream(new byte[0]);
+        InputStream stdin =
+                Files.isRegularFile(input) ? Files.newInputStream(input) : new ByteArrayInputStream(new byte[0]);
         return cli(stdin, args.toArray(String[]::new));
     }
 

@@ -82,12 +82,30 @@ class FixTest {
                 """), fixed.out());
         List<Document> docs = ManifestReader.parse("fixed", fixed.out());
         JsonNode deploymentDoc = docs.get(1).raw();
-        assertEquals("keep", deploymentDoc.at("/metadata/annotations/example.com~1unknown-to-rootguard").asText());
-        assertEquals(true, deploymentDoc.at("/spec/template/spec/someFutureField/kept").asBoolean());
-        assertEquals(2000, deploymentDoc.at("/spec/template/spec/containers/1/securityContext/runAsUser").asInt(), "explicit value kept");
+        assertEquals(
+                "keep",
+                deploymentDoc
+                        .at("/metadata/annotations/example.com~1unknown-to-rootguard")
+                        .asText());
+        assertEquals(
+                true,
+                deploymentDoc.at("/spec/template/spec/someFutureField/kept").asBoolean());
+        assertEquals(
+                2000,
+                deploymentDoc
+                        .at("/spec/template/spec/containers/1/securityContext/runAsUser")
+                        .asInt(),
+                "explicit value kept");
 
-        var audit = cli(new ByteArrayInputStream(fixed.out().getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json",
-                "--fail-on", "any");
+        var audit = cli(
+                new ByteArrayInputStream(fixed.out().getBytes(StandardCharsets.UTF_8)),
+                "audit",
+                "-f",
+                "-",
+                "-o",
+                "json",
+                "--fail-on",
+                "any");
         JsonNode report = JSON.readTree(audit.out());
         assertEquals(0, audit.exit(), audit.out());
         assertEquals(0, report.at("/summary/withViolations").asInt());
@@ -115,19 +133,24 @@ class FixTest {
         assertEquals(0, r.exit(), r.err());
         JsonNode fixed = ManifestReader.parse("fixed", r.out()).get(0).raw();
         for (String k : List.of("a", "b", "c", "d", "e", "f")) {
-            assertTrue(fixed.at("/metadata/annotations/" + k).isTextual(), k + " became " + fixed.at("/metadata/annotations/" + k));
+            assertTrue(
+                    fixed.at("/metadata/annotations/" + k).isTextual(),
+                    k + " became " + fixed.at("/metadata/annotations/" + k));
         }
         assertEquals("8080", fixed.at("/spec/containers/0/env/0/value").asText());
         assertTrue(fixed.at("/spec/containers/0/env/0/value").isTextual());
         assertTrue(fixed.at("/spec/containers/0/ports/0/containerPort").isInt());
-        var audit = cli(new ByteArrayInputStream(r.out().getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json");
+        var audit = cli(
+                new ByteArrayInputStream(r.out().getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json");
         assertEquals(0, audit.exit(), audit.out() + audit.err());
 
         String json = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"j\"},"
                 + " \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"x\"}]}}\n";
         var j = fix(json, "-f", "-");
         assertTrue(j.out().trim().startsWith("{"), j.out());
-        assertEquals(10000, JSON.readTree(j.out()).at("/spec/securityContext/runAsUser").asInt());
+        assertEquals(
+                10000,
+                JSON.readTree(j.out()).at("/spec/securityContext/runAsUser").asInt());
     }
 
     @Test
@@ -142,7 +165,8 @@ class FixTest {
                     - <<: *base
                       name: b
                 """;
-        var audit = cli(new ByteArrayInputStream(anchored.getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json");
+        var audit = cli(
+                new ByteArrayInputStream(anchored.getBytes(StandardCharsets.UTF_8)), "audit", "-f", "-", "-o", "json");
         assertEquals(2, audit.exit(), audit.out());
         assertTrue(audit.out().contains("not supported"), audit.out());
         var fixed = fix(anchored, "-f", "-");
@@ -164,7 +188,10 @@ class FixTest {
                 """;
         var r = fix(root, "-f", "-");
         assertEquals(1, r.exit());
-        assertTrue(r.err().contains("Pod team-a/root would still be rejected: [run-as-root] spec.containers[0].securityContext.runAsUser"),
+        assertTrue(
+                r.err()
+                        .contains(
+                                "Pod team-a/root would still be rejected: [run-as-root] spec.containers[0].securityContext.runAsUser"),
                 r.err());
         assertTrue(r.err().contains("[privileged]"), r.err());
         assertTrue(r.out().contains("runAsUser: 0"), "a forbidden value the user set is not overridden");
@@ -191,7 +218,9 @@ class FixTest {
         assertTrue(first.err().contains("app.yaml: 2 document(s) updated"), first.err());
         String once = Files.readString(file);
         assertTrue(once.contains("runAsNonRoot: true"));
-        assertEquals("apiVersion: v1\nkind: Service\nmetadata: {name: s}   # odd spacing kept\n", Files.readString(untouched));
+        assertEquals(
+                "apiVersion: v1\nkind: Service\nmetadata: {name: s}   # odd spacing kept\n",
+                Files.readString(untouched));
         var second = cli(new ByteArrayInputStream(new byte[0]), "fix", "-f", dir.toString(), "--in-place");
         assertEquals(0, second.exit());
         assertEquals(once, Files.readString(file), "fix is idempotent");
@@ -199,7 +228,8 @@ class FixTest {
 
     @Test
     void unreadableDocumentsAreLeftUnchangedAndReported() {
-        String input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n spec: [oops\n---\n" + BARE.substring(BARE.indexOf("apiVersion: apps/v1"));
+        String input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n spec: [oops\n---\n"
+                + BARE.substring(BARE.indexOf("apiVersion: apps/v1"));
         var r = fix(input, "-f", "-");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("- (document 0, line 1): left unchanged, cannot read it"), r.err());
@@ -210,11 +240,16 @@ class FixTest {
     /** Rewriting a document with content after its end marker would keep the part before the marker and lose the rest. */
     @Test
     void aDocumentWithContentAfterItsEndMarkerIsLeftUnchangedAndReported() {
-        String input = "apiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec:\n  containers: [{name: a, image: x}]\n...\n"
-                + "apiVersion: v1\nkind: Pod\nmetadata: {name: second}\nspec:\n  containers: [{name: b, image: y}]\n";
+        String input =
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec:\n  containers: [{name: a, image: x}]\n...\n"
+                        + "apiVersion: v1\nkind: Pod\nmetadata: {name: second}\nspec:\n  containers: [{name: b, image: y}]\n";
         var r = fix(input, "-f", "-");
         assertEquals(2, r.exit(), r.err());
-        assertTrue(r.err().contains("- (document 0, line 1): left unchanged, cannot read it: content after the document end marker"), r.err());
+        assertTrue(
+                r.err()
+                        .contains(
+                                "- (document 0, line 1): left unchanged, cannot read it: content after the document end marker"),
+                r.err());
         assertEquals(input, r.out());
     }
 

@@ -1,13 +1,14 @@
 package dev.rootguard.bench;
 
+import dev.rootguard.e2e.Webhooks;
 import dev.rootguard.testing.ControlPlane;
 import dev.rootguard.testing.WebhookProcess;
-
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -15,9 +16,12 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -55,38 +59,45 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ApiServerBenchmark {
     static final String TARGET_LABEL = "bench.rootguard.dev/target";
 
-    private ApiServerBenchmark() {
-    }
+    private ApiServerBenchmark() {}
 
     /** A target: its phase name, its namespace label value, its webhook names, and rootguard's process (or null). */
-    private record Target(String phase, String label, String mutateName, String validateName, WebhookProcess webhook) {
-    }
+    private record Target(String phase, String label, String mutateName, String validateName, WebhookProcess webhook) {}
 
     /** What one round of creates measured. */
-    private record Round(long[] latencies, double seconds, int failures) {
-    }
+    private record Round(long[] latencies, double seconds, int failures) {}
 
     public static void main(String[] args) throws Exception {
         int pods = Integer.parseInt(args[0]);
-        List<Integer> levels = java.util.Arrays.stream(args[1].trim().split("[ ,]+")).map(Integer::parseInt).toList();
+        List<Integer> levels = Arrays.stream(args[1].trim().split("[ ,]+"))
+                .map(Integer::parseInt)
+                .toList();
         Path out = Path.of(args[2]);
         int rounds = Math.max(1, Integer.getInteger("bench.rounds", 5));
         KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-                .withTestDir(ControlPlane.cacheDir().toString()).withOfflineMode(true).withApiServerVersion(ControlPlane.version())
-                .withUpdateKubeConfig(false).withApiServerFlag("--advertise-address", "127.0.0.1").build());
+                .withTestDir(ControlPlane.cacheDir().toString())
+                .withOfflineMode(true)
+                .withApiServerVersion(ControlPlane.version())
+                .withUpdateKubeConfig(false)
+                .withApiServerFlag("--advertise-address", "127.0.0.1")
+                .build());
         server.start();
         List<String> lines = new ArrayList<>();
-        lines.add("phase\tclients\tpods\tseconds\tcreates_per_s\tfailures\tcreate_p50_ms\tcreate_p99_ms\tmutate_p50_ms\tmutate_p99_ms"
-                + "\tvalidate_p50_ms\tvalidate_p99_ms\tinside_mutate_ms\tinside_validate_ms");
+        lines.add(
+                "phase\tclients\tpods\tseconds\tcreates_per_s\tfailures\tcreate_p50_ms\tcreate_p99_ms\tmutate_p50_ms\tmutate_p99_ms"
+                        + "\tvalidate_p50_ms\tvalidate_p99_ms\tinside_mutate_ms\tinside_validate_ms");
         Path kubeconfig = Files.createTempFile("bench-kubeconfig", ".yaml");
         Files.writeString(kubeconfig, server.getKubeConfigYaml());
         Process floor = null;
         WebhookProcess rootguard = null;
-        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build()) {
+        try (KubernetesClient client = new KubernetesClientBuilder()
+                .withConfig(Config.fromKubeconfig(server.getKubeConfigYaml()))
+                .build()) {
             List<Target> targets = new ArrayList<>();
             targets.add(new Target("no-webhooks", "none", null, null, null));
             Path certs = Path.of("target", "bench", "certs").toAbsolutePath();
-            Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", certs.toString()).redirectError(ProcessBuilder.Redirect.INHERIT)
+            Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", certs.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             String caBundle = new String(gen.getInputStream().readAllBytes()).trim();
             if (gen.waitFor() != 0) {
@@ -96,16 +107,39 @@ public final class ApiServerBenchmark {
             if (echo != null && !echo.isEmpty()) {
                 // The floor: the same two webhook registrations answered by a webhook with no policy at all.
                 int port = WebhookProcess.freePort();
-                floor = new ProcessBuilder(echo, "-addr", "127.0.0.1:" + port, "-cert", certs.resolve("tls.crt").toString(), "-key",
-                        certs.resolve("tls.key").toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                floor = new ProcessBuilder(
+                                echo,
+                                "-addr",
+                                "127.0.0.1:" + port,
+                                "-cert",
+                                certs.resolve("tls.crt").toString(),
+                                "-key",
+                                certs.resolve("tls.key").toString())
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start();
                 register(client, "bench-echo", "echo.bench", "https://127.0.0.1:" + port, caBundle, "echo");
                 targets.add(new Target("echo-webhooks", "echo", "mutate.echo.bench", "validate.echo.bench", null));
             }
-            rootguard = new WebhookProcess(certs.resolve("tls.crt"), certs.resolve("tls.key"), kubeconfig,
-                    Map.of("quarkus.log.category.\"dev.rootguard\".level", "WARN", "quarkus.http.http2", System.getProperty("bench.http2", "false")))
+            rootguard = new WebhookProcess(
+                            certs.resolve("tls.crt"),
+                            certs.resolve("tls.key"),
+                            kubeconfig,
+                            Map.of(
+                                    "quarkus.log.category.\"dev.rootguard\".level",
+                                    "WARN",
+                                    "quarkus.http.http2",
+                                    System.getProperty("bench.http2", "false")))
                     .start();
-            register(client, "rootguard", "rootguard.dev", "https://127.0.0.1:" + rootguard.port(), caBundle, "rootguard");
-            targets.add(new Target("with-webhooks", "rootguard", "mutate.rootguard.dev", "validate.rootguard.dev", rootguard));
+            register(
+                    client,
+                    "rootguard",
+                    "rootguard.dev",
+                    "https://127.0.0.1:" + rootguard.port(),
+                    caBundle,
+                    "rootguard");
+            targets.add(new Target(
+                    "with-webhooks", "rootguard", "mutate.rootguard.dev", "validate.rootguard.dev", rootguard));
             // The API server reads webhook registrations from an informer.
             Thread.sleep(2000);
             // Warm every target (and the API server's clients for them) before measuring.
@@ -135,12 +169,31 @@ public final class ApiServerBenchmark {
      * ({@code mutate.SUFFIX}, {@code validate.SUFFIX}), selecting only namespaces labelled
      * {@value #TARGET_LABEL}=LABEL.
      */
-    private static void register(KubernetesClient client, String configName, String suffix, String url, String caBundle, String label) {
-        LabelSelector selector = new LabelSelectorBuilder().addToMatchLabels(TARGET_LABEL, label).build();
-        client.resource(dev.rootguard.e2e.Webhooks.mutating(url, caBundle, List.of("kube-system")).edit().editMetadata().withName(configName)
-                .endMetadata().editFirstWebhook().withName("mutate." + suffix).withNamespaceSelector(selector).endWebhook().build()).serverSideApply();
-        client.resource(dev.rootguard.e2e.Webhooks.validating(url, caBundle, List.of("kube-system")).edit().editMetadata().withName(configName)
-                .endMetadata().editFirstWebhook().withName("validate." + suffix).withNamespaceSelector(selector).endWebhook().build())
+    private static void register(
+            KubernetesClient client, String configName, String suffix, String url, String caBundle, String label) {
+        LabelSelector selector =
+                new LabelSelectorBuilder().addToMatchLabels(TARGET_LABEL, label).build();
+        client.resource(Webhooks.mutating(url, caBundle, List.of("kube-system"))
+                        .edit()
+                        .editMetadata()
+                        .withName(configName)
+                        .endMetadata()
+                        .editFirstWebhook()
+                        .withName("mutate." + suffix)
+                        .withNamespaceSelector(selector)
+                        .endWebhook()
+                        .build())
+                .serverSideApply();
+        client.resource(Webhooks.validating(url, caBundle, List.of("kube-system"))
+                        .edit()
+                        .editMetadata()
+                        .withName(configName)
+                        .endMetadata()
+                        .editFirstWebhook()
+                        .withName("validate." + suffix)
+                        .withNamespaceSelector(selector)
+                        .endWebhook()
+                        .build())
                 .serverSideApply();
     }
 
@@ -149,21 +202,33 @@ public final class ApiServerBenchmark {
      * (the order rotating each round), and returns a TSV line per target (none when WARMUP names
      * a warm-up).
      */
-    private static List<String> level(KubernetesClient client, List<Target> targets, String warmup, int pods, int concurrency, int rounds)
+    private static List<String> level(
+            KubernetesClient client, List<Target> targets, String warmup, int pods, int concurrency, int rounds)
             throws Exception {
         // Every namespace up front, so no round pays for the API server's or rootguard's first sight of one.
         String prefix = "bench-" + (warmup != null ? warmup : "c" + concurrency) + "-";
         for (Target t : targets) {
             for (int r = 0; r < rounds; r++) {
-                client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(prefix + t.label() + "-" + r)
-                        .addToLabels(TARGET_LABEL, t.label()).endMetadata().build()).serverSideApply();
+                client.namespaces()
+                        .resource(new NamespaceBuilder()
+                                .withNewMetadata()
+                                .withName(prefix + t.label() + "-" + r)
+                                .addToLabels(TARGET_LABEL, t.label())
+                                .endMetadata()
+                                .build())
+                        .serverSideApply();
             }
         }
         Thread.sleep(1000);
         Map<String, double[]> before = webhookHistograms(client);
-        WebhookProcess rootguard = targets.stream().map(Target::webhook).filter(java.util.Objects::nonNull).findFirst().orElse(null);
-        Map<String, double[]> insideBefore = rootguard == null ? Map.of() : insideHistograms(rootguard.management("/q/metrics"));
-        Map<Target, List<Round>> results = new java.util.LinkedHashMap<>();
+        WebhookProcess rootguard = targets.stream()
+                .map(Target::webhook)
+                .filter(Objects::nonNull)
+                .findFirst()
+                .orElse(null);
+        Map<String, double[]> insideBefore =
+                rootguard == null ? Map.of() : insideHistograms(rootguard.management("/q/metrics"));
+        Map<Target, List<Round>> results = new LinkedHashMap<>();
         targets.forEach(t -> results.put(t, new ArrayList<>()));
         int perRound = Math.max(1, pods / rounds);
         for (int r = 0; r < rounds; r++) {
@@ -173,7 +238,8 @@ public final class ApiServerBenchmark {
             }
         }
         Map<String, double[]> after = webhookHistograms(client);
-        Map<String, double[]> insideAfter = rootguard == null ? Map.of() : insideHistograms(rootguard.management("/q/metrics"));
+        Map<String, double[]> insideAfter =
+                rootguard == null ? Map.of() : insideHistograms(rootguard.management("/q/metrics"));
         for (Target t : targets) {
             for (int r = 0; r < rounds; r++) {
                 client.namespaces().withName(prefix + t.label() + "-" + r).delete();
@@ -185,17 +251,38 @@ public final class ApiServerBenchmark {
         List<String> lines = new ArrayList<>();
         for (Target t : targets) {
             List<Round> rs = results.get(t);
-            long[] latencies = rs.stream().flatMapToLong(x -> java.util.Arrays.stream(x.latencies())).sorted().toArray();
+            long[] latencies = rs.stream()
+                    .flatMapToLong(x -> Arrays.stream(x.latencies()))
+                    .sorted()
+                    .toArray();
             double seconds = rs.stream().mapToDouble(Round::seconds).sum();
             int failures = rs.stream().mapToInt(Round::failures).sum();
-            double[] m = t.mutateName() == null ? new double[] { Double.NaN, Double.NaN } : quantiles(before, after, t.mutateName());
-            double[] v = t.validateName() == null ? new double[] { Double.NaN, Double.NaN } : quantiles(before, after, t.validateName());
+            double[] m = t.mutateName() == null
+                    ? new double[] {Double.NaN, Double.NaN}
+                    : quantiles(before, after, t.mutateName());
+            double[] v = t.validateName() == null
+                    ? new double[] {Double.NaN, Double.NaN}
+                    : quantiles(before, after, t.validateName());
             double insideMutate = t.webhook() == null ? Double.NaN : mean(insideBefore, insideAfter, "mutate");
             double insideValidate = t.webhook() == null ? Double.NaN : mean(insideBefore, insideAfter, "validate");
             int n = latencies.length;
-            lines.add(String.format(Locale.ROOT, "%s\t%d\t%d\t%.2f\t%.1f\t%d\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s", t.phase(), concurrency, n,
-                    seconds, n / seconds, failures, latencies[n / 2] / 1e6, latencies[Math.min(n - 1, n * 99 / 100)] / 1e6,
-                    fmt(m[0]), fmt(m[1]), fmt(v[0]), fmt(v[1]), fmt3(insideMutate), fmt3(insideValidate)));
+            lines.add(String.format(
+                    Locale.ROOT,
+                    "%s\t%d\t%d\t%.2f\t%.1f\t%d\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s",
+                    t.phase(),
+                    concurrency,
+                    n,
+                    seconds,
+                    n / seconds,
+                    failures,
+                    latencies[n / 2] / 1e6,
+                    latencies[Math.min(n - 1, n * 99 / 100)] / 1e6,
+                    fmt(m[0]),
+                    fmt(m[1]),
+                    fmt(v[0]),
+                    fmt(v[1]),
+                    fmt3(insideMutate),
+                    fmt3(insideValidate)));
         }
         return lines;
     }
@@ -229,16 +316,39 @@ public final class ApiServerBenchmark {
     }
 
     /** A pod that needs rootguard's defaults, or with -Dbench.compliant=true one that already has them all. */
-    static io.fabric8.kubernetes.api.model.Pod pod(String name) {
+    static Pod pod(String name) {
         PodBuilder b = new PodBuilder().withNewMetadata().withName(name).endMetadata();
         if (Boolean.getBoolean("bench.compliant")) {
-            return b.withNewSpec().withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10001L).withRunAsGroup(10001L).withFsGroup(10001L)
-                    .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
-                    .addNewContainer().withName("app").withImage("registry.example/app:1").withNewSecurityContext()
-                    .withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
-                    .endContainer().endSpec().build();
+            return b.withNewSpec()
+                    .withNewSecurityContext()
+                    .withRunAsNonRoot(true)
+                    .withRunAsUser(10001L)
+                    .withRunAsGroup(10001L)
+                    .withFsGroup(10001L)
+                    .withNewSeccompProfile()
+                    .withType("RuntimeDefault")
+                    .endSeccompProfile()
+                    .endSecurityContext()
+                    .addNewContainer()
+                    .withName("app")
+                    .withImage("registry.example/app:1")
+                    .withNewSecurityContext()
+                    .withAllowPrivilegeEscalation(false)
+                    .withNewCapabilities()
+                    .withDrop("ALL")
+                    .endCapabilities()
+                    .endSecurityContext()
+                    .endContainer()
+                    .endSpec()
+                    .build();
         }
-        return b.withNewSpec().addNewContainer().withName("app").withImage("registry.example/app:1").endContainer().endSpec().build();
+        return b.withNewSpec()
+                .addNewContainer()
+                .withName("app")
+                .withImage("registry.example/app:1")
+                .endContainer()
+                .endSpec()
+                .build();
     }
 
     private static String fmt(double ms) {
@@ -268,7 +378,7 @@ public final class ApiServerBenchmark {
             }
             String labels = line.substring(line.indexOf('{') + 1, line.indexOf('}'));
             double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            out.merge(label(labels, "webhook") + "|" + key, new double[] { value }, (a, b) -> new double[] { a[0] + b[0] });
+            out.merge(label(labels, "webhook") + "|" + key, new double[] {value}, (a, b) -> new double[] {a[0] + b[0]});
         }
         return out;
     }
@@ -285,7 +395,7 @@ public final class ApiServerBenchmark {
             String webhook = label(labels, "name");
             String le = label(labels, "le");
             double count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            out.merge(webhook + "|" + le, new double[] { count }, (a, b) -> new double[] { a[0] + b[0] });
+            out.merge(webhook + "|" + le, new double[] {count}, (a, b) -> new double[] {a[0] + b[0]});
         }
         return out;
     }
@@ -301,8 +411,10 @@ public final class ApiServerBenchmark {
 
     /** Mean in milliseconds over the phase, from the sum and count before and after it. */
     static double mean(Map<String, double[]> before, Map<String, double[]> after, String webhook) {
-        double count = after.getOrDefault(webhook + "|count", new double[] { 0 })[0] - before.getOrDefault(webhook + "|count", new double[] { 0 })[0];
-        double sum = after.getOrDefault(webhook + "|sum", new double[] { 0 })[0] - before.getOrDefault(webhook + "|sum", new double[] { 0 })[0];
+        double count = after.getOrDefault(webhook + "|count", new double[] {0})[0]
+                - before.getOrDefault(webhook + "|count", new double[] {0})[0];
+        double sum = after.getOrDefault(webhook + "|sum", new double[] {0})[0]
+                - before.getOrDefault(webhook + "|sum", new double[] {0})[0];
         return count <= 0 ? Double.NaN : sum / count * 1000;
     }
 
@@ -313,15 +425,15 @@ public final class ApiServerBenchmark {
             if (k.startsWith(webhook + "|")) {
                 String le = k.substring(webhook.length() + 1);
                 double bound = le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
-                double prev = before.getOrDefault(k, new double[] { 0 })[0];
+                double prev = before.getOrDefault(k, new double[] {0})[0];
                 buckets.put(bound, v[0] - prev);
             }
         });
         if (buckets.isEmpty() || buckets.lastEntry().getValue() == 0) {
-            return new double[] { Double.NaN, Double.NaN };
+            return new double[] {Double.NaN, Double.NaN};
         }
         double total = buckets.lastEntry().getValue();
-        return new double[] { quantile(buckets, total * 0.5) * 1000, quantile(buckets, total * 0.99) * 1000 };
+        return new double[] {quantile(buckets, total * 0.5) * 1000, quantile(buckets, total * 0.99) * 1000};
     }
 
     private static double quantile(TreeMap<Double, Double> cumulative, double rank) {

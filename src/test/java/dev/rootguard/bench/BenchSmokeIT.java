@@ -1,10 +1,9 @@
 package dev.rootguard.bench;
 
-import dev.rootguard.testing.Tools;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.testing.Tools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,11 +24,19 @@ class BenchSmokeIT {
         assertEquals(0, r.exitCode(), r.stderr());
         Path report;
         try (Stream<Path> files = Files.list(out)) {
-            report = files.filter(p -> p.toString().endsWith("-smoke.md")).findFirst().orElseThrow();
+            report = files.filter(p -> p.toString().endsWith("-smoke.md"))
+                    .findFirst()
+                    .orElseThrow();
         }
         String md = Files.readString(report);
-        for (String target : List.of("| rootguard-validate |", "| rootguard-mutate |", "| nginx-limit |", "| opa-peer |", "| no-webhooks |",
-                "| with-webhooks |", "audit throughput:")) {
+        for (String target : List.of(
+                "| rootguard-validate |",
+                "| rootguard-mutate |",
+                "| nginx-limit |",
+                "| opa-peer |",
+                "| no-webhooks |",
+                "| with-webhooks |",
+                "audit throughput:")) {
             assertTrue(md.contains(target), target + " missing from\n" + md);
         }
         assertTrue(Files.size(Path.of(report.toString().replace(".md", ".png"))) > 1000, "chart written");

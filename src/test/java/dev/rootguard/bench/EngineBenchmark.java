@@ -1,5 +1,6 @@
 package dev.rootguard.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rootguard.admission.AdmissionDecoder;
 import dev.rootguard.json.Json;
 import dev.rootguard.policy.Engine;
@@ -7,8 +8,7 @@ import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.mutate.Patcher;
 import dev.rootguard.policy.rule.RuleRegistry;
-
-import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -34,7 +34,7 @@ import org.openjdk.jmh.annotations.State;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class EngineBenchmark {
-    @Param({ "1", "20" })
+    @Param({"1", "20"})
     public int containers;
 
     private final Engine engine = new Engine(RuleRegistry.standard());
@@ -46,13 +46,29 @@ public class EngineBenchmark {
 
     @Setup
     public void setUp() throws Exception {
-        List<io.fabric8.kubernetes.api.model.Container> list = new ArrayList<>();
+        List<Container> list = new ArrayList<>();
         for (int i = 0; i < containers; i++) {
-            list.add(new ContainerBuilder().withName("c" + i).withImage("registry.example/app:" + i).addNewPort().withContainerPort(8000 + i)
-                    .endPort().addNewEnv().withName("MODE").withValue("production").endEnv().build());
+            list.add(new ContainerBuilder()
+                    .withName("c" + i)
+                    .withImage("registry.example/app:" + i)
+                    .addNewPort()
+                    .withContainerPort(8000 + i)
+                    .endPort()
+                    .addNewEnv()
+                    .withName("MODE")
+                    .withValue("production")
+                    .endEnv()
+                    .build());
         }
-        bare = new PodBuilder().withNewMetadata().withName("p").withNamespace("team-a").endMetadata().withNewSpec().withContainers(list)
-                .endSpec().build();
+        bare = new PodBuilder()
+                .withNewMetadata()
+                .withName("p")
+                .withNamespace("team-a")
+                .endMetadata()
+                .withNewSpec()
+                .withContainers(list)
+                .endSpec()
+                .build();
         compliant = Json.MAPPER.treeToValue(Json.MAPPER.valueToTree(bare), Pod.class);
         engine.mutate(compliant, ctx, policy);
         JsonNode object = Json.MAPPER.valueToTree(compliant);

@@ -1,10 +1,9 @@
 package dev.rootguard.chart;
 
-import dev.rootguard.testing.Tools;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.rootguard.testing.Tools;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -18,7 +17,7 @@ record Rendered(List<JsonNode> docs) {
     static Rendered parse(String yaml) {
         List<JsonNode> docs = new ArrayList<>();
         try (var parser = YAML.getFactory().createParser(yaml)) {
-            for (var it = YAML.readValues(parser, JsonNode.class); it.hasNext();) {
+            for (var it = YAML.readValues(parser, JsonNode.class); it.hasNext(); ) {
                 JsonNode doc = it.next();
                 if (doc != null && doc.isObject() && doc.has("kind")) {
                     docs.add(doc);
@@ -32,7 +31,8 @@ record Rendered(List<JsonNode> docs) {
 
     /** Renders the chart as release "rootguard" in namespace "rootguard" with extra helm arguments. */
     static Rendered template(String... extraArgs) {
-        List<String> args = new ArrayList<>(List.of("template", "rootguard", "charts/rootguard", "--namespace", "rootguard"));
+        List<String> args =
+                new ArrayList<>(List.of("template", "rootguard", "charts/rootguard", "--namespace", "rootguard"));
         args.addAll(List.of(extraArgs));
         return parse(Tools.helm(args.toArray(String[]::new)).orFail().stdout());
     }

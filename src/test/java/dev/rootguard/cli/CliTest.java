@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rootguard.audit.format.ReportFormat;
 import dev.rootguard.audit.format.ReportFormats;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -23,14 +22,22 @@ class CliTest {
     @Test
     void everySubcommandIsOneTheEntryPointHandsToTheCli() {
         for (String command : commandLine().getSubcommands().keySet()) {
-            assertTrue(Cli.COMMANDS.contains(command), command + " is not in Cli.COMMANDS, so Main would start the server");
+            assertTrue(
+                    Cli.COMMANDS.contains(command),
+                    command + " is not in Cli.COMMANDS, so Main would start the server");
         }
     }
 
     @Test
     void theOutputOptionNamesEveryReportFormat() {
-        String description = String.join(" ",
-                commandLine().getSubcommands().get("audit").getCommandSpec().findOption("--output").description());
+        String description = String.join(
+                " ",
+                commandLine()
+                        .getSubcommands()
+                        .get("audit")
+                        .getCommandSpec()
+                        .findOption("--output")
+                        .description());
         for (ReportFormat format : ReportFormats.all()) {
             assertTrue(description.contains(format.name()), format.name() + " missing from: " + description);
         }

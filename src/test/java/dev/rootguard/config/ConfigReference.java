@@ -5,6 +5,7 @@ import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.nio.file.Files;
@@ -36,7 +37,8 @@ final class ConfigReference {
 
     private static final Pattern INTERFACE = Pattern.compile("\\binterface\\s+(\\w+)[^{]*\\{");
     private static final Pattern METHOD = Pattern.compile(
-            "/\\*\\*((?:(?!\\*/).)*)\\*/\\s*((?:@\\w+(?:\\([^)]*\\))?\\s*)*)[\\w.<>?, ]+?\\s+(\\w+)\\(\\);", Pattern.DOTALL);
+            "/\\*\\*((?:(?!\\*/).)*)\\*/\\s*((?:@\\w+(?:\\([^)]*\\))?\\s*)*)[\\w.<>?, ]+?\\s+(\\w+)\\(\\);",
+            Pattern.DOTALL);
 
     /** One key. */
     record Key(String name, String type, String defaultValue, String description) {}
@@ -74,9 +76,15 @@ final class ConfigReference {
             md.append(g.description()).append("\n\n");
             md.append("| key | type | default | description |\n|---|---|---|---|\n");
             for (Key k : g.keys()) {
-                md.append("| `").append(k.name()).append("` | ").append(k.type()).append(" | ")
+                md.append("| `")
+                        .append(k.name())
+                        .append("` | ")
+                        .append(k.type())
+                        .append(" | ")
                         .append(k.defaultValue().isEmpty() ? "unset" : "`" + k.defaultValue() + "`")
-                        .append(" | ").append(k.description().replace("|", "\\|")).append(" |\n");
+                        .append(" | ")
+                        .append(k.description().replace("|", "\\|"))
+                        .append(" |\n");
             }
         }
         return md.append('\n').append(END).toString();
@@ -95,7 +103,7 @@ final class ConfigReference {
     private void walk(Class<?> type, String prefix, String description, Map<String, Group> groups) {
         Group group = groups.computeIfAbsent(prefix, p -> new Group(p, description, new ArrayList<>()));
         for (Method m : type.getMethods()) {
-            if (m.isDefault() || m.getParameterCount() > 0 || java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+            if (m.isDefault() || m.getParameterCount() > 0 || Modifier.isStatic(m.getModifiers())) {
                 continue;
             }
             WithName named = m.getAnnotation(WithName.class);
@@ -178,7 +186,8 @@ final class ConfigReference {
     }
 
     private static String markdown(String javadoc) {
-        String text = javadoc.replaceAll("(?m)^\\s*\\*", " ").replaceAll("\\s+", " ").trim();
+        String text =
+                javadoc.replaceAll("(?m)^\\s*\\*", " ").replaceAll("\\s+", " ").trim();
         text = text.replaceAll("\\{@code ([^}]*)}", "`$1`");
         text = text.replaceAll("\\{@link #(\\w+)\\(\\)}", "`$1`");
         text = text.replaceAll("\\{@link ([^}]*)}", "`$1`");

@@ -22,13 +22,17 @@ class ConfigReferenceTest {
     @Test
     void theConfigurationReferenceMatchesTheTypedConfiguration() throws Exception {
         String doc = Files.readString(ConfigReference.DOC);
-        String expected = ConfigReference.replaceGenerated(doc, ConfigReference.read().markdown());
+        String expected =
+                ConfigReference.replaceGenerated(doc, ConfigReference.read().markdown());
         if (Boolean.getBoolean("rootguard.docs.write")) {
             Files.writeString(ConfigReference.DOC, expected);
             doc = expected;
         }
-        assertEquals(expected, doc, ConfigReference.DOC + " is out of date: run ./mvnw -B -ntp test"
-                + " -Dtest=ConfigReferenceTest -Drootguard.docs.write=true and commit the result");
+        assertEquals(
+                expected,
+                doc,
+                ConfigReference.DOC + " is out of date: run ./mvnw -B -ntp test"
+                        + " -Dtest=ConfigReferenceTest -Drootguard.docs.write=true and commit the result");
     }
 
     @Test

@@ -1,9 +1,5 @@
 package dev.rootguard.e2e;
 
-import dev.rootguard.policy.WorkloadKind;
-import dev.rootguard.testing.ControlPlane;
-import dev.rootguard.testing.WebhookProcess;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rootguard.policy.WorkloadKind;
+import dev.rootguard.testing.ControlPlane;
+import dev.rootguard.testing.WebhookProcess;
 import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -33,7 +32,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,15 +65,13 @@ abstract class AdmissionScenarios {
         String webhookHost();
 
         /** Called after a test namespace is created, before pods go into it. */
-        default void namespaceCreated(String namespace) throws Exception {
-        }
+        default void namespaceCreated(String namespace) throws Exception {}
 
         /** The API server's audit log lines. */
         List<String> auditLog() throws Exception;
 
         @Override
-        default void close() {
-        }
+        default void close() {}
     }
 
     /** Starts (or joins) the cluster; the webhook will listen on {@code webhookPort} on this machine. */
@@ -95,9 +91,13 @@ abstract class AdmissionScenarios {
     @BeforeAll
     void setUp() throws Exception {
         Path certDir = Path.of("target", "e2e", "certs").toAbsolutePath();
-        String caBundle = run(List.of("bash", "certs/generate.sh", "--out", certDir.toString())).trim();
+        String caBundle = run(List.of("bash", "certs/generate.sh", "--out", certDir.toString()))
+                .trim();
         Path kubeconfigPlaceholder = Path.of("target", "e2e", "kubeconfig").toAbsolutePath();
-        webhook = new WebhookProcess(certDir.resolve("tls.crt"), certDir.resolve("tls.key"), kubeconfigPlaceholder,
+        webhook = new WebhookProcess(
+                certDir.resolve("tls.crt"),
+                certDir.resolve("tls.key"),
+                kubeconfigPlaceholder,
                 Map.of("rootguard.namespace", OWN_NS));
         cluster = startCluster(webhook.port());
         client = cluster.client();
@@ -119,23 +119,40 @@ abstract class AdmissionScenarios {
 
         // The API server picks up webhook configurations asynchronously, and the webhook's namespace
         // cache syncs asynchronously: wait until both are visibly in effect.
-        await("the validating webhook is active").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+        await("the validating webhook is active")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> denied(() -> create(NS, rootPod("probe")).toString()));
-        await("the namespace labels are in effect").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            try {
-                client.pods().inNamespace(NS_WARN).resource(rootPod("probe")).dryRun().create();
-                return true;
-            } catch (KubernetesClientException e) {
-                return false;
-            }
-        });
+        await("the namespace labels are in effect")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    try {
+                        client.pods()
+                                .inNamespace(NS_WARN)
+                                .resource(rootPod("probe"))
+                                .dryRun()
+                                .create();
+                        return true;
+                    } catch (KubernetesClientException e) {
+                        return false;
+                    }
+                });
     }
 
     @AfterAll
     void tearDown() {
         if (client != null) {
-            client.admissionRegistration().v1().validatingWebhookConfigurations().withName("rootguard").delete();
-            client.admissionRegistration().v1().mutatingWebhookConfigurations().withName("rootguard").delete();
+            client.admissionRegistration()
+                    .v1()
+                    .validatingWebhookConfigurations()
+                    .withName("rootguard")
+                    .delete();
+            client.admissionRegistration()
+                    .v1()
+                    .mutatingWebhookConfigurations()
+                    .withName("rootguard")
+                    .delete();
             client.close();
         }
         if (webhook != null) {
@@ -149,12 +166,20 @@ abstract class AdmissionScenarios {
     // ---------------------------------------------------------------- helpers
 
     private static void namespace(String name, Map<String, String> labels) {
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata().build())
+        client.namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(name)
+                        .withLabels(labels)
+                        .endMetadata()
+                        .build())
                 .serverSideApply();
     }
 
     private static String run(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IllegalStateException(command + " failed: " + out);
@@ -172,16 +197,32 @@ abstract class AdmissionScenarios {
     }
 
     private static PodSpec spec(Function<PodSpecBuilder, PodSpecBuilder> customize) {
-        return customize.apply(new PodSpecBuilder().addNewContainer().withName("app").withImage("registry.example/app:1").endContainer())
+        return customize
+                .apply(new PodSpecBuilder()
+                        .addNewContainer()
+                        .withName("app")
+                        .withImage("registry.example/app:1")
+                        .endContainer())
                 .build();
     }
 
     private static Pod pod(String name, PodSpec spec) {
-        return new PodBuilder().withNewMetadata().withName(name).endMetadata().withSpec(spec).build();
+        return new PodBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .withSpec(spec)
+                .build();
     }
 
     private static Pod rootPod(String name) {
-        return pod(name, spec(s -> s.editFirstContainer().withNewSecurityContext().withRunAsUser(0L).endSecurityContext().endContainer()));
+        return pod(
+                name,
+                spec(s -> s.editFirstContainer()
+                        .withNewSecurityContext()
+                        .withRunAsUser(0L)
+                        .endSecurityContext()
+                        .endContainer()));
     }
 
     private static Pod create(String ns, Pod pod) {
@@ -195,7 +236,12 @@ abstract class AdmissionScenarios {
     }
 
     private static PodTemplateSpec template(PodSpec spec) {
-        return new PodTemplateSpecBuilder().withNewMetadata().addToLabels("app", "x").endMetadata().withSpec(spec).build();
+        return new PodTemplateSpecBuilder()
+                .withNewMetadata()
+                .addToLabels("app", "x")
+                .endMetadata()
+                .withSpec(spec)
+                .build();
     }
 
     // ---------------------------------------------------------------- scenarios
@@ -215,20 +261,40 @@ abstract class AdmissionScenarios {
 
         KubernetesClientException e = rejection(() -> create(NS_NO_MUTATE, pod("bare", spec(s -> s))));
         assertTrue(e.getMessage().contains("[required-ids] spec.securityContext.runAsGroup"), e.getMessage());
-        assertTrue(e.getMessage().contains("admission webhook \"" + Webhooks.VALIDATING_NAME + "\" denied the request"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("admission webhook \"" + Webhooks.VALIDATING_NAME + "\" denied the request"),
+                e.getMessage());
     }
 
     @Test
     void eachForbiddenSettingIsRejectedNamingRuleAndPath() {
         Map<String, Pod> cases = Map.of(
                 "[run-as-root] spec.containers[0].securityContext.runAsUser", rootPod("root"),
-                "[privileged] spec.containers[0].securityContext.privileged", pod("priv", spec(s -> s.editFirstContainer()
-                        .withNewSecurityContext().withPrivileged(true).endSecurityContext().endContainer())),
-                "[capabilities] spec.containers[0].securityContext.capabilities.add[0]", pod("caps", spec(s -> s.editFirstContainer()
-                        .withNewSecurityContext().withNewCapabilities().addToAdd("SYS_ADMIN").endCapabilities().endSecurityContext()
-                        .endContainer())),
-                "[required-ids] spec.securityContext.fsGroup", pod("ids", spec(s -> s.withNewSecurityContext().withRunAsUser(1000L)
-                        .withRunAsGroup(1000L).endSecurityContext())));
+                "[privileged] spec.containers[0].securityContext.privileged",
+                        pod(
+                                "priv",
+                                spec(s -> s.editFirstContainer()
+                                        .withNewSecurityContext()
+                                        .withPrivileged(true)
+                                        .endSecurityContext()
+                                        .endContainer())),
+                "[capabilities] spec.containers[0].securityContext.capabilities.add[0]",
+                        pod(
+                                "caps",
+                                spec(s -> s.editFirstContainer()
+                                        .withNewSecurityContext()
+                                        .withNewCapabilities()
+                                        .addToAdd("SYS_ADMIN")
+                                        .endCapabilities()
+                                        .endSecurityContext()
+                                        .endContainer())),
+                "[required-ids] spec.securityContext.fsGroup",
+                        pod(
+                                "ids",
+                                spec(s -> s.withNewSecurityContext()
+                                        .withRunAsUser(1000L)
+                                        .withRunAsGroup(1000L)
+                                        .endSecurityContext())));
         cases.forEach((expected, pod) -> {
             // Mutation fills absent IDs, so the missing-ID case goes to the namespace without mutation.
             String ns = expected.startsWith("[required-ids]") ? NS_NO_MUTATE : NS;
@@ -240,42 +306,116 @@ abstract class AdmissionScenarios {
 
     @Test
     void workloadsWithRootTemplatesAreRejectedAtCreateAndCompliantOnesGetTemplateDefaults() {
-        PodSpec root = spec(s -> s.editFirstContainer().withNewSecurityContext().withRunAsUser(0L).endSecurityContext().endContainer());
+        PodSpec root = spec(s -> s.editFirstContainer()
+                .withNewSecurityContext()
+                .withRunAsUser(0L)
+                .endSecurityContext()
+                .endContainer());
         PodSpec fine = spec(s -> s);
-        PodSpec rootJob = spec(s -> s.withRestartPolicy("Never").editFirstContainer().withNewSecurityContext().withRunAsUser(0L)
-                .endSecurityContext().endContainer());
+        PodSpec rootJob = spec(s -> s.withRestartPolicy("Never")
+                .editFirstContainer()
+                .withNewSecurityContext()
+                .withRunAsUser(0L)
+                .endSecurityContext()
+                .endContainer());
         PodSpec fineJob = spec(s -> s.withRestartPolicy("Never"));
         Map<String, Function<Boolean, HasMetadata>> kinds = Map.of(
-                "Deployment", bad -> new DeploymentBuilder().withNewMetadata().withName("d").endMetadata().withNewSpec()
-                        .withNewSelector().addToMatchLabels("app", "x").endSelector().withTemplate(template(bad ? root : fine)).endSpec().build(),
-                "StatefulSet", bad -> new StatefulSetBuilder().withNewMetadata().withName("s").endMetadata().withNewSpec()
-                        .withServiceName("s").withNewSelector().addToMatchLabels("app", "x").endSelector()
-                        .withTemplate(template(bad ? root : fine)).endSpec().build(),
-                "DaemonSet", bad -> new DaemonSetBuilder().withNewMetadata().withName("ds").endMetadata().withNewSpec()
-                        .withNewSelector().addToMatchLabels("app", "x").endSelector().withTemplate(template(bad ? root : fine)).endSpec().build(),
-                "Job", bad -> new JobBuilder().withNewMetadata().withName("j").endMetadata().withNewSpec()
-                        .withTemplate(template(bad ? rootJob : fineJob)).endSpec().build(),
-                "CronJob", bad -> new CronJobBuilder().withNewMetadata().withName("cj").endMetadata().withNewSpec()
-                        .withSchedule("*/5 * * * *").withNewJobTemplate().withNewSpec().withTemplate(template(bad ? rootJob : fineJob))
-                        .endSpec().endJobTemplate().endSpec().build());
+                "Deployment",
+                        bad -> new DeploymentBuilder()
+                                .withNewMetadata()
+                                .withName("d")
+                                .endMetadata()
+                                .withNewSpec()
+                                .withNewSelector()
+                                .addToMatchLabels("app", "x")
+                                .endSelector()
+                                .withTemplate(template(bad ? root : fine))
+                                .endSpec()
+                                .build(),
+                "StatefulSet",
+                        bad -> new StatefulSetBuilder()
+                                .withNewMetadata()
+                                .withName("s")
+                                .endMetadata()
+                                .withNewSpec()
+                                .withServiceName("s")
+                                .withNewSelector()
+                                .addToMatchLabels("app", "x")
+                                .endSelector()
+                                .withTemplate(template(bad ? root : fine))
+                                .endSpec()
+                                .build(),
+                "DaemonSet",
+                        bad -> new DaemonSetBuilder()
+                                .withNewMetadata()
+                                .withName("ds")
+                                .endMetadata()
+                                .withNewSpec()
+                                .withNewSelector()
+                                .addToMatchLabels("app", "x")
+                                .endSelector()
+                                .withTemplate(template(bad ? root : fine))
+                                .endSpec()
+                                .build(),
+                "Job",
+                        bad -> new JobBuilder()
+                                .withNewMetadata()
+                                .withName("j")
+                                .endMetadata()
+                                .withNewSpec()
+                                .withTemplate(template(bad ? rootJob : fineJob))
+                                .endSpec()
+                                .build(),
+                "CronJob",
+                        bad -> new CronJobBuilder()
+                                .withNewMetadata()
+                                .withName("cj")
+                                .endMetadata()
+                                .withNewSpec()
+                                .withSchedule("*/5 * * * *")
+                                .withNewJobTemplate()
+                                .withNewSpec()
+                                .withTemplate(template(bad ? rootJob : fineJob))
+                                .endSpec()
+                                .endJobTemplate()
+                                .endSpec()
+                                .build());
         kinds.forEach((kind, build) -> {
             String prefix = WorkloadKind.of(build.apply(false)).orElseThrow().podSpecPath();
-            KubernetesClientException e = rejection(() -> client.resource(build.apply(true)).inNamespace(NS).create());
-            assertTrue(e.getMessage().contains("[run-as-root] " + prefix + ".containers[0].securityContext.runAsUser"),
+            KubernetesClientException e = rejection(
+                    () -> client.resource(build.apply(true)).inNamespace(NS).create());
+            assertTrue(
+                    e.getMessage().contains("[run-as-root] " + prefix + ".containers[0].securityContext.runAsUser"),
                     () -> kind + ": " + e.getMessage());
-            HasMetadata stored = client.resource(build.apply(false)).inNamespace(NS).create();
+            HasMetadata stored =
+                    client.resource(build.apply(false)).inNamespace(NS).create();
             JsonNode podSpec = JSON.valueToTree(stored).at("/" + prefix.replace('.', '/'));
-            assertEquals(10000, podSpec.at("/securityContext/runAsUser").asInt(), () -> kind + " template not defaulted: " + podSpec);
-            assertEquals("ALL", podSpec.at("/containers/0/securityContext/capabilities/drop/0").asText(), kind);
+            assertEquals(
+                    10000,
+                    podSpec.at("/securityContext/runAsUser").asInt(),
+                    () -> kind + " template not defaulted: " + podSpec);
+            assertEquals(
+                    "ALL",
+                    podSpec.at("/containers/0/securityContext/capabilities/drop/0")
+                            .asText(),
+                    kind);
         });
     }
 
     @Test
     void dryRunReachesTheWebhookGetsTheSameDecisionAndPersistsNothing() {
-        KubernetesClientException e = rejection(() -> client.pods().inNamespace(NS).resource(rootPod("dry-root")).dryRun().create());
+        KubernetesClientException e = rejection(() -> client.pods()
+                .inNamespace(NS)
+                .resource(rootPod("dry-root"))
+                .dryRun()
+                .create());
         assertTrue(e.getMessage().contains("[run-as-root]"), e.getMessage());
 
-        Pod returned = client.pods().inNamespace(NS).resource(pod("dry-ok", spec(s -> s))).dryRun().create();
+        Pod returned = client.pods()
+                .inNamespace(NS)
+                .resource(pod("dry-ok", spec(s -> s)))
+                .dryRun()
+                .create();
         assertEquals(10000L, returned.getSpec().getSecurityContext().getRunAsUser(), "the dry run was mutated");
         assertNull(client.pods().inNamespace(NS).withName("dry-ok").get(), "a dry run persists nothing");
         assertNull(client.pods().inNamespace(NS).withName("dry-root").get());
@@ -283,9 +423,20 @@ abstract class AdmissionScenarios {
 
     @Test
     void warnNamespaceAdmitsWithWarningsThatKubectlPrints() throws Exception {
-        Path kubectl = ControlPlane.cacheDir().resolve("k8s").resolve(ControlPlane.version() + "-linux-amd64").resolve("kubectl");
-        Process p = new ProcessBuilder(kubectl.toString(), "--kubeconfig", cluster.kubeconfigFile().toString(),
-                "-n", NS_WARN, "create", "-f", "-").start();
+        Path kubectl = ControlPlane.cacheDir()
+                .resolve("k8s")
+                .resolve(ControlPlane.version() + "-linux-amd64")
+                .resolve("kubectl");
+        Process p = new ProcessBuilder(
+                        kubectl.toString(),
+                        "--kubeconfig",
+                        cluster.kubeconfigFile().toString(),
+                        "-n",
+                        NS_WARN,
+                        "create",
+                        "-f",
+                        "-")
+                .start();
         p.getOutputStream().write(Serialization.asYaml(rootPod("warned")).getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -301,49 +452,104 @@ abstract class AdmissionScenarios {
     void auditNamespaceAdmitsAndTheApiServerAuditLogCarriesTheAnnotations() {
         create(NS_AUDIT, rootPod("audited"));
         List<JsonNode> events = new ArrayList<>();
-        await("the audit event is written").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            events.clear();
-            try {
-                for (String line : cluster.auditLog()) {
-                    JsonNode ev = JSON.readTree(line);
-                    if ("create".equals(ev.path("verb").asText()) && "audited".equals(ev.at("/objectRef/name").asText())
-                            && NS_AUDIT.equals(ev.at("/objectRef/namespace").asText()) && ev.has("annotations")) {
-                        events.add(ev);
+        await("the audit event is written")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    events.clear();
+                    try {
+                        for (String line : cluster.auditLog()) {
+                            JsonNode ev = JSON.readTree(line);
+                            if ("create".equals(ev.path("verb").asText())
+                                    && "audited".equals(ev.at("/objectRef/name").asText())
+                                    && NS_AUDIT.equals(
+                                            ev.at("/objectRef/namespace").asText())
+                                    && ev.has("annotations")) {
+                                events.add(ev);
+                            }
+                        }
+                    } catch (Exception ex) {
+                        return false;
                     }
-                }
-            } catch (Exception ex) {
-                return false;
-            }
-            return !events.isEmpty();
-        });
+                    return !events.isEmpty();
+                });
         JsonNode annotations = events.get(0).path("annotations");
-        assertEquals("audit", annotations.path(Webhooks.VALIDATING_NAME + "/mode").asText(), annotations.toString());
-        assertTrue(annotations.path(Webhooks.VALIDATING_NAME + "/violations").asText()
-                .contains("run-as-root(audit) spec.containers[0].securityContext.runAsUser"), annotations.toString());
+        assertEquals(
+                "audit", annotations.path(Webhooks.VALIDATING_NAME + "/mode").asText(), annotations.toString());
+        assertTrue(
+                annotations
+                        .path(Webhooks.VALIDATING_NAME + "/violations")
+                        .asText()
+                        .contains("run-as-root(audit) spec.containers[0].securityContext.runAsUser"),
+                annotations.toString());
     }
 
     @Test
     void explicitUserValuesAreNeverOverridden() {
-        Pod stored = create(NS, pod("explicit", spec(s -> s.withNewSecurityContext().withRunAsUser(2000L).endSecurityContext()
-                .editFirstContainer().withNewSecurityContext().withAllowPrivilegeEscalation(false).withNewCapabilities()
-                .addToDrop("NET_RAW").endCapabilities().endSecurityContext().endContainer())));
+        Pod stored = create(
+                NS,
+                pod(
+                        "explicit",
+                        spec(s -> s.withNewSecurityContext()
+                                .withRunAsUser(2000L)
+                                .endSecurityContext()
+                                .editFirstContainer()
+                                .withNewSecurityContext()
+                                .withAllowPrivilegeEscalation(false)
+                                .withNewCapabilities()
+                                .addToDrop("NET_RAW")
+                                .endCapabilities()
+                                .endSecurityContext()
+                                .endContainer())));
         assertEquals(2000L, stored.getSpec().getSecurityContext().getRunAsUser());
         assertEquals(10000L, stored.getSpec().getSecurityContext().getRunAsGroup());
-        assertEquals(List.of("NET_RAW"), stored.getSpec().getContainers().get(0).getSecurityContext().getCapabilities().getDrop());
+        assertEquals(
+                List.of("NET_RAW"),
+                stored.getSpec()
+                        .getContainers()
+                        .get(0)
+                        .getSecurityContext()
+                        .getCapabilities()
+                        .getDrop());
     }
 
     @Test
     void ephemeralContainersAddedThroughTheSubresourceAreChecked() {
         create(NS, pod("debug-me", spec(s -> s)));
-        KubernetesClientException e = rejection(() -> client.pods().inNamespace(NS).withName("debug-me").ephemeralContainers()
-                .edit(p -> new PodBuilder(p).editSpec().addToEphemeralContainers(new EphemeralContainerBuilder().withName("dbg")
-                        .withImage("busybox").withNewSecurityContext().withRunAsUser(0L).endSecurityContext().build()).endSpec().build()));
-        assertTrue(e.getMessage().contains("[run-as-root] spec.ephemeralContainers[0].securityContext.runAsUser"), e.getMessage());
+        KubernetesClientException e = rejection(() -> client.pods()
+                .inNamespace(NS)
+                .withName("debug-me")
+                .ephemeralContainers()
+                .edit(p -> new PodBuilder(p)
+                        .editSpec()
+                        .addToEphemeralContainers(new EphemeralContainerBuilder()
+                                .withName("dbg")
+                                .withImage("busybox")
+                                .withNewSecurityContext()
+                                .withRunAsUser(0L)
+                                .endSecurityContext()
+                                .build())
+                        .endSpec()
+                        .build()));
+        assertTrue(
+                e.getMessage().contains("[run-as-root] spec.ephemeralContainers[0].securityContext.runAsUser"),
+                e.getMessage());
 
-        Pod debugged = client.pods().inNamespace(NS).withName("debug-me").ephemeralContainers()
-                .edit(p -> new PodBuilder(p).editSpec().addToEphemeralContainers(new EphemeralContainerBuilder().withName("dbg")
-                        .withImage("busybox").withNewSecurityContext().withAllowPrivilegeEscalation(false).endSecurityContext().build())
-                        .endSpec().build());
+        Pod debugged = client.pods()
+                .inNamespace(NS)
+                .withName("debug-me")
+                .ephemeralContainers()
+                .edit(p -> new PodBuilder(p)
+                        .editSpec()
+                        .addToEphemeralContainers(new EphemeralContainerBuilder()
+                                .withName("dbg")
+                                .withImage("busybox")
+                                .withNewSecurityContext()
+                                .withAllowPrivilegeEscalation(false)
+                                .endSecurityContext()
+                                .build())
+                        .endSpec()
+                        .build());
         assertEquals(1, debugged.getSpec().getEphemeralContainers().size());
     }
 
@@ -352,12 +558,17 @@ abstract class AdmissionScenarios {
     void withTheWebhookDownEnforcedNamespacesFailClosedWhileKubeSystemWorks() {
         webhook.stop();
         try {
-            KubernetesClientException e = assertThrows(KubernetesClientException.class,
-                    () -> create(NS, pod("while-down", spec(s -> s))));
-            assertTrue(e.getMessage().contains("failed calling webhook \"" + Webhooks.VALIDATING_NAME + "\""), e.getMessage());
+            KubernetesClientException e =
+                    assertThrows(KubernetesClientException.class, () -> create(NS, pod("while-down", spec(s -> s))));
+            assertTrue(
+                    e.getMessage().contains("failed calling webhook \"" + Webhooks.VALIDATING_NAME + "\""),
+                    e.getMessage());
             assertNull(client.pods().inNamespace(NS).withName("while-down").get());
-            assertNotNull(create("kube-system", rootPod("system-pod-" + System.nanoTime())), "kube-system must keep working");
-            assertNotNull(create(OWN_NS, pod("own-" + System.nanoTime(), spec(s -> s))), "the webhook's namespace must keep working");
+            assertNotNull(
+                    create("kube-system", rootPod("system-pod-" + System.nanoTime())), "kube-system must keep working");
+            assertNotNull(
+                    create(OWN_NS, pod("own-" + System.nanoTime(), spec(s -> s))),
+                    "the webhook's namespace must keep working");
         } finally {
             webhook.start();
         }

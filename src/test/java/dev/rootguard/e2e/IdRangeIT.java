@@ -1,12 +1,5 @@
 package dev.rootguard.e2e;
 
-import dev.rootguard.cli.Cli;
-import dev.rootguard.policy.IdRange;
-import dev.rootguard.policy.NamespaceRanges;
-import dev.rootguard.testing.ControlPlane;
-import dev.rootguard.testing.Tools;
-import dev.rootguard.testing.WebhookProcess;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,6 +10,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.rootguard.cli.Cli;
+import dev.rootguard.policy.IdRange;
+import dev.rootguard.policy.NamespaceRanges;
+import dev.rootguard.testing.ControlPlane;
+import dev.rootguard.testing.Tools;
+import dev.rootguard.testing.WebhookProcess;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -67,7 +66,8 @@ class IdRangeIT {
     @BeforeAll
     void setUp() throws Exception {
         Files.createDirectories(CERTS);
-        Process p = new ProcessBuilder("bash", "certs/generate.sh", "--out", CERTS.toString()).redirectError(ProcessBuilder.Redirect.INHERIT)
+        Process p = new ProcessBuilder("bash", "certs/generate.sh", "--out", CERTS.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         String caBundle = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -78,25 +78,61 @@ class IdRangeIT {
         namespace(OWN_NS, Map.of());
         // A workload from before rootguard assigned ranges: the audit must find it once its namespace has one.
         namespace("legacy", Map.of());
-        client.apps().deployments().inNamespace("legacy").resource(new DeploymentBuilder().withNewMetadata().withName("api").endMetadata()
-                .withNewSpec().withNewSelector().addToMatchLabels("app", "api").endSelector().withNewTemplate().withNewMetadata()
-                .addToLabels("app", "api").endMetadata().withNewSpec().withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10000L)
-                .withRunAsGroup(10000L).withFsGroup(10000L).endSecurityContext().addNewContainer().withName("api")
-                .withImage("registry.example/api:1").endContainer().endSpec().endTemplate().endSpec().build()).create();
+        client.apps()
+                .deployments()
+                .inNamespace("legacy")
+                .resource(new DeploymentBuilder()
+                        .withNewMetadata()
+                        .withName("api")
+                        .endMetadata()
+                        .withNewSpec()
+                        .withNewSelector()
+                        .addToMatchLabels("app", "api")
+                        .endSelector()
+                        .withNewTemplate()
+                        .withNewMetadata()
+                        .addToLabels("app", "api")
+                        .endMetadata()
+                        .withNewSpec()
+                        .withNewSecurityContext()
+                        .withRunAsNonRoot(true)
+                        .withRunAsUser(10000L)
+                        .withRunAsGroup(10000L)
+                        .withFsGroup(10000L)
+                        .endSecurityContext()
+                        .addNewContainer()
+                        .withName("api")
+                        .withImage("registry.example/api:1")
+                        .endContainer()
+                        .endSpec()
+                        .endTemplate()
+                        .endSpec()
+                        .build())
+                .create();
 
         namespace("audit-typo", Map.of(NamespaceRanges.UID_RANGE_ANNOTATION, "1/x"));
 
         Path kubeconfig = chartServiceAccountKubeconfig();
         for (int i = 0; i < 2; i++) {
-            replicas.add(new WebhookProcess(CERTS.resolve("tls.crt"), CERTS.resolve("tls.key"), kubeconfig,
-                    Map.of("rootguard.namespace", OWN_NS, "rootguard.allocator.enabled", "true")).start());
+            replicas.add(new WebhookProcess(
+                            CERTS.resolve("tls.crt"),
+                            CERTS.resolve("tls.key"),
+                            kubeconfig,
+                            Map.of("rootguard.namespace", OWN_NS, "rootguard.allocator.enabled", "true"))
+                    .start());
         }
         String url = "https://127.0.0.1:" + replicas.get(0).port();
         List<String> excluded = List.of("kube-system", OWN_NS);
         client.resource(Webhooks.mutating(url, caBundle, excluded)).serverSideApply();
         client.resource(Webhooks.validating(url, caBundle, excluded)).serverSideApply();
-        await("the validating webhook is active").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
-                .until(() -> denied(() -> client.pods().inNamespace("legacy").resource(pod("probe", 0L)).dryRun().create()));
+        await("the validating webhook is active")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> denied(() -> client.pods()
+                        .inNamespace("legacy")
+                        .resource(pod("probe", 0L))
+                        .dryRun()
+                        .create()));
     }
 
     @AfterAll
@@ -117,13 +153,38 @@ class IdRangeIT {
      * values and applied here), so the webhooks prove those permissions are enough for the allocator.
      */
     private Path chartServiceAccountKubeconfig() throws Exception {
-        String rbac = Tools.helm("template", "rootguard", "charts/rootguard", "--namespace", OWN_NS, "--show-only",
-                "templates/serviceaccount.yaml", "--show-only", "templates/rbac.yaml").orFail().stdout();
+        String rbac = Tools.helm(
+                        "template",
+                        "rootguard",
+                        "charts/rootguard",
+                        "--namespace",
+                        OWN_NS,
+                        "--show-only",
+                        "templates/serviceaccount.yaml",
+                        "--show-only",
+                        "templates/rbac.yaml")
+                .orFail()
+                .stdout();
         String kubectl = Tools.kubectl().toString();
         String admin = cluster.kubeconfigFile().toString();
-        Tools.run(List.of(kubectl, "--kubeconfig", admin, "apply", "-f", "-"), rbac).orFail();
-        String token = Tools.run(List.of(kubectl, "--kubeconfig", admin, "-n", OWN_NS, "create", "token", "rootguard", "--duration",
-                "2h"), null).orFail().stdout().trim();
+        Tools.run(List.of(kubectl, "--kubeconfig", admin, "apply", "-f", "-"), rbac)
+                .orFail();
+        String token = Tools.run(
+                        List.of(
+                                kubectl,
+                                "--kubeconfig",
+                                admin,
+                                "-n",
+                                OWN_NS,
+                                "create",
+                                "token",
+                                "rootguard",
+                                "--duration",
+                                "2h"),
+                        null)
+                .orFail()
+                .stdout()
+                .trim();
         YAMLMapper yaml = new YAMLMapper();
         ObjectNode config = (ObjectNode) yaml.readTree(cluster.kubeconfig());
         for (JsonNode user : config.withArray("users")) {
@@ -135,17 +196,28 @@ class IdRangeIT {
     }
 
     private void namespace(String name, Map<String, String> annotations) {
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).withAnnotations(annotations).endMetadata()
-                .build()).create();
+        client.namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(name)
+                        .withAnnotations(annotations)
+                        .endMetadata()
+                        .build())
+                .create();
     }
 
     private Optional<IdRange> rangeOf(String namespace) {
         var ns = client.namespaces().withName(namespace).get();
-        return ns == null ? Optional.empty() : NamespaceRanges.fromAnnotations(ns.getMetadata().getAnnotations()).uids();
+        return ns == null
+                ? Optional.empty()
+                : NamespaceRanges.fromAnnotations(ns.getMetadata().getAnnotations())
+                        .uids();
     }
 
     private IdRange awaitRange(String namespace) {
-        await(namespace + " has a range").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+        await(namespace + " has a range")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> rangeOf(namespace).isPresent());
         return rangeOf(namespace).orElseThrow();
     }
@@ -161,10 +233,22 @@ class IdRangeIT {
 
     /** A pod with the given runAsUser (and nothing else set), or with no securityContext when null. */
     private static Pod pod(String name, Long uid) {
-        PodBuilder b = new PodBuilder().withNewMetadata().withName(name).endMetadata().withNewSpec().addNewContainer().withName("app")
-                .withImage("registry.example/app:1").endContainer().endSpec();
+        PodBuilder b = new PodBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("app")
+                .withImage("registry.example/app:1")
+                .endContainer()
+                .endSpec();
         if (uid != null) {
-            b.editSpec().withNewSecurityContext().withRunAsUser(uid).endSecurityContext().endSpec();
+            b.editSpec()
+                    .withNewSecurityContext()
+                    .withRunAsUser(uid)
+                    .endSecurityContext()
+                    .endSpec();
         }
         return b.build();
     }
@@ -178,10 +262,12 @@ class IdRangeIT {
     private List<String> createConcurrently(List<String> names) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
-            List<Callable<Object>> creates = names.stream().map(n -> (Callable<Object>) () -> {
-                namespace(n, Map.of());
-                return null;
-            }).toList();
+            List<Callable<Object>> creates = names.stream()
+                    .map(n -> (Callable<Object>) () -> {
+                        namespace(n, Map.of());
+                        return null;
+                    })
+                    .toList();
             for (Future<?> f : pool.invokeAll(creates)) {
                 f.get();
             }
@@ -202,13 +288,19 @@ class IdRangeIT {
     }
 
     private long leaders() {
-        return replicas.stream().filter(r -> r.management("/q/metrics").contains("rootguard_allocator_leader 1.0")).count();
+        return replicas.stream()
+                .filter(r -> r.management("/q/metrics").contains("rootguard_allocator_leader 1.0"))
+                .count();
     }
 
     private Map<String, IdRange> allRanges() {
         Map<String, IdRange> out = new HashMap<>();
-        client.namespaces().list().getItems().forEach(ns -> NamespaceRanges.fromAnnotations(ns.getMetadata().getAnnotations()).uids()
-                .ifPresent(r -> out.put(ns.getMetadata().getName(), r)));
+        client.namespaces()
+                .list()
+                .getItems()
+                .forEach(ns -> NamespaceRanges.fromAnnotations(ns.getMetadata().getAnnotations())
+                        .uids()
+                        .ifPresent(r -> out.put(ns.getMetadata().getName(), r)));
         return out;
     }
 
@@ -216,7 +308,8 @@ class IdRangeIT {
 
     @Test
     void namespacesCreatedConcurrentlyGetDistinctRangesFromOneLeaderOfTwoReplicas() throws Exception {
-        List<String> names = createConcurrently(IntStream.range(0, 16).mapToObj(i -> "burst-" + i).toList());
+        List<String> names = createConcurrently(
+                IntStream.range(0, 16).mapToObj(i -> "burst-" + i).toList());
         List<IdRange> ranges = names.stream().map(this::awaitRange).toList();
         assertDistinctAndAligned(ranges);
         assertEquals(1, leaders(), "exactly one replica allocates");
@@ -232,18 +325,44 @@ class IdRangeIT {
         IdRange b = awaitRange("team-b");
         assertFalse(a.overlaps(b));
 
-        PodSecurityContext psc = client.pods().inNamespace("team-a").resource(pod("bare", null)).create().getSpec().getSecurityContext();
-        assertEquals(List.of(a.min(), a.min(), a.min()), List.of(psc.getRunAsUser(), psc.getRunAsGroup(), psc.getFsGroup()));
-        psc = client.pods().inNamespace("team-b").resource(pod("bare", null)).create().getSpec().getSecurityContext();
+        PodSecurityContext psc = client.pods()
+                .inNamespace("team-a")
+                .resource(pod("bare", null))
+                .create()
+                .getSpec()
+                .getSecurityContext();
+        assertEquals(
+                List.of(a.min(), a.min(), a.min()), List.of(psc.getRunAsUser(), psc.getRunAsGroup(), psc.getFsGroup()));
+        psc = client.pods()
+                .inNamespace("team-b")
+                .resource(pod("bare", null))
+                .create()
+                .getSpec()
+                .getSecurityContext();
         assertEquals(b.min(), psc.getRunAsUser());
 
-        String usual = rejection(() -> client.pods().inNamespace("team-a").resource(pod("usual", 10000L)).create());
-        assertTrue(usual.contains("[id-range] spec.securityContext.runAsUser: runAsUser 10000 of container \"app\" is outside the ID range "
-                + a + " of namespace team-a (rootguard.dev/uid-range: " + a.startSize() + "); choose a UID in that range"), usual);
-        String borrowed = rejection(() -> client.pods().inNamespace("team-a").resource(pod("borrowed", b.min())).create());
-        assertTrue(borrowed.contains("runAsUser " + b.min() + " of container \"app\" is outside the ID range " + a), borrowed);
+        String usual = rejection(() -> client.pods()
+                .inNamespace("team-a")
+                .resource(pod("usual", 10000L))
+                .create());
+        assertTrue(
+                usual.contains(
+                        "[id-range] spec.securityContext.runAsUser: runAsUser 10000 of container \"app\" is outside the ID range "
+                                + a + " of namespace team-a (rootguard.dev/uid-range: " + a.startSize()
+                                + "); choose a UID in that range"),
+                usual);
+        String borrowed = rejection(() -> client.pods()
+                .inNamespace("team-a")
+                .resource(pod("borrowed", b.min()))
+                .create());
+        assertTrue(
+                borrowed.contains("runAsUser " + b.min() + " of container \"app\" is outside the ID range " + a),
+                borrowed);
 
-        Pod inside = client.pods().inNamespace("team-a").resource(pod("inside", a.max())).create();
+        Pod inside = client.pods()
+                .inNamespace("team-a")
+                .resource(pod("inside", a.max()))
+                .create();
         assertEquals(a.max(), inside.getSpec().getSecurityContext().getRunAsUser());
     }
 
@@ -252,26 +371,62 @@ class IdRangeIT {
         namespace("typo", Map.of(NamespaceRanges.UID_RANGE_ANNOTATION, "1000000000-1000009999"));
         String expected = "[id-range] spec.securityContext.runAsUser: namespace typo has no usable ID range";
         // Until the webhook's cache has seen the namespace, it is denied as one whose range is not assigned yet.
-        await("the unreadable annotation is seen").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
-                .until(() -> rejection(() -> client.pods().inNamespace("typo").resource(pod("x", null)).dryRun().create()).contains(expected));
-        String message = rejection(() -> client.pods().inNamespace("typo").resource(pod("x", null)).create());
-        assertTrue(message.contains(expected) && message.contains("set the annotation to <start>/<size> or remove it"), message);
-        assertEquals("1000000000-1000009999", client.namespaces().withName("typo").get().getMetadata().getAnnotations()
-                .get(NamespaceRanges.UID_RANGE_ANNOTATION), "the allocator leaves it for a person to fix");
+        await("the unreadable annotation is seen")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> rejection(() -> client.pods()
+                                .inNamespace("typo")
+                                .resource(pod("x", null))
+                                .dryRun()
+                                .create())
+                        .contains(expected));
+        String message = rejection(
+                () -> client.pods().inNamespace("typo").resource(pod("x", null)).create());
+        assertTrue(
+                message.contains(expected) && message.contains("set the annotation to <start>/<size> or remove it"),
+                message);
+        assertEquals(
+                "1000000000-1000009999",
+                client.namespaces()
+                        .withName("typo")
+                        .get()
+                        .getMetadata()
+                        .getAnnotations()
+                        .get(NamespaceRanges.UID_RANGE_ANNOTATION),
+                "the allocator leaves it for a person to fix");
 
-        client.namespaces().withName("typo").edit(n -> new NamespaceBuilder(n).editMetadata()
-                .removeFromAnnotations(NamespaceRanges.UID_RANGE_ANNOTATION).endMetadata().build());
+        client.namespaces()
+                .withName("typo")
+                .edit(n -> new NamespaceBuilder(n)
+                        .editMetadata()
+                        .removeFromAnnotations(NamespaceRanges.UID_RANGE_ANNOTATION)
+                        .endMetadata()
+                        .build());
         IdRange assigned = awaitRange("typo");
-        await("pods are admitted once the namespace has a range").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            try {
-                client.pods().inNamespace("typo").resource(pod("x", null)).dryRun().create();
-                return true;
-            } catch (KubernetesClientException e) {
-                return false;
-            }
-        });
-        assertEquals(assigned.min(), client.pods().inNamespace("typo").resource(pod("x", null)).create().getSpec().getSecurityContext()
-                .getRunAsUser());
+        await("pods are admitted once the namespace has a range")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    try {
+                        client.pods()
+                                .inNamespace("typo")
+                                .resource(pod("x", null))
+                                .dryRun()
+                                .create();
+                        return true;
+                    } catch (KubernetesClientException e) {
+                        return false;
+                    }
+                });
+        assertEquals(
+                assigned.min(),
+                client.pods()
+                        .inNamespace("typo")
+                        .resource(pod("x", null))
+                        .create()
+                        .getSpec()
+                        .getSecurityContext()
+                        .getRunAsUser());
     }
 
     @Test
@@ -279,13 +434,29 @@ class IdRangeIT {
         IdRange legacy = awaitRange("legacy");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = Cli.run(new String[] {"audit", "--cluster", "--kubeconfig", cluster.kubeconfigFile().toString(), "-n", "legacy", "-o",
-                "json"}, new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
+        int exit = Cli.run(
+                new String[] {
+                    "audit",
+                    "--cluster",
+                    "--kubeconfig",
+                    cluster.kubeconfigFile().toString(),
+                    "-n",
+                    "legacy",
+                    "-o",
+                    "json"
+                },
+                new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(1, exit, err.toString(StandardCharsets.UTF_8));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("rootguard audit: namespace audit-typo: annotation rootguard.dev/uid-range=\"1/x\""
-                + " ignored: not <start>/<size>"), err.toString(StandardCharsets.UTF_8));
-        JsonNode result = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8)).at("/results/0");
+        assertTrue(
+                err.toString(StandardCharsets.UTF_8)
+                        .contains("rootguard audit: namespace audit-typo: annotation rootguard.dev/uid-range=\"1/x\""
+                                + " ignored: not <start>/<size>"),
+                err.toString(StandardCharsets.UTF_8));
+        JsonNode result = new ObjectMapper()
+                .readTree(out.toString(StandardCharsets.UTF_8))
+                .at("/results/0");
         assertEquals("Deployment", result.path("kind").asText());
         List<String> idRange = new ArrayList<>();
         result.path("violations").forEach(v -> {
@@ -294,8 +465,12 @@ class IdRangeIT {
                 assertTrue(v.path("message").asText().contains(legacy + " of namespace legacy"), v.toString());
             }
         });
-        assertEquals(List.of("spec.template.spec.securityContext.runAsUser", "spec.template.spec.securityContext.runAsGroup",
-                "spec.template.spec.securityContext.fsGroup"), idRange);
+        assertEquals(
+                List.of(
+                        "spec.template.spec.securityContext.runAsUser",
+                        "spec.template.spec.securityContext.runAsGroup",
+                        "spec.template.spec.securityContext.fsGroup"),
+                idRange);
     }
 
     @Test
@@ -303,14 +478,18 @@ class IdRangeIT {
         createConcurrently(List.of("before-restart-1", "before-restart-2"));
         awaitRange("before-restart-1");
         awaitRange("before-restart-2");
-        await("one replica leads").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+        await("one replica leads")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> leaders() == 1);
         Map<String, IdRange> before = allRanges();
         long highest = before.values().stream().mapToLong(IdRange::max).max().orElseThrow();
 
         // The leader goes away: the other replica takes over.
-        WebhookProcess leader = replicas.stream().filter(r -> r.management("/q/metrics").contains("rootguard_allocator_leader 1.0"))
-                .findFirst().orElseThrow();
+        WebhookProcess leader = replicas.stream()
+                .filter(r -> r.management("/q/metrics").contains("rootguard_allocator_leader 1.0"))
+                .findFirst()
+                .orElseThrow();
         leader.stop();
         namespace("during-failover", Map.of());
         IdRange failover = awaitRange("during-failover");
@@ -323,7 +502,9 @@ class IdRangeIT {
         namespace("after-restart", Map.of());
         IdRange later = awaitRange("after-restart");
         assertTrue(later.min() > failover.max(), later + " is above every range handed out before the restart");
-        await("one replica leads after the restart").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+        await("one replica leads after the restart")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> leaders() == 1);
         Map<String, IdRange> after = allRanges();
         before.forEach((ns, r) -> assertEquals(r, after.get(ns), ns + " keeps its range"));

@@ -1,9 +1,8 @@
 package dev.rootguard.e2e;
 
-import dev.rootguard.testing.ControlPlane;
-
 import static org.awaitility.Awaitility.await;
 
+import dev.rootguard.testing.ControlPlane;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -42,12 +41,20 @@ class K3sIT extends AdmissionScenarios {
         Path kubeconfig = Path.of("target", "e2e", "k3s-kubeconfig").toAbsolutePath();
         Files.createDirectories(kubeconfig.getParent());
         Files.writeString(kubeconfig, kubeconfigYaml);
-        KubernetesClient client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml)).build();
+        KubernetesClient client = new KubernetesClientBuilder()
+                .withConfig(Config.fromKubeconfig(kubeconfigYaml))
+                .build();
         return new Cluster() {
             /** k3s creates each namespace's default service account asynchronously, and pods need it. */
             public void namespaceCreated(String namespace) throws InterruptedException {
-                await("the default service account of " + namespace).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                        .until(() -> client.serviceAccounts().inNamespace(namespace).withName("default").get() != null);
+                await("the default service account of " + namespace)
+                        .atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> client.serviceAccounts()
+                                        .inNamespace(namespace)
+                                        .withName("default")
+                                        .get()
+                                != null);
             }
 
             public KubernetesClient client() {

@@ -1,7 +1,6 @@
 package dev.rootguard.e2e;
 
 import dev.rootguard.testing.ControlPlane;
-
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,21 +1,24 @@
 package dev.rootguard.e2e;
 
-import dev.rootguard.testing.ControlPlane;
-import dev.rootguard.testing.WebhookProcess;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.testing.ControlPlane;
+import dev.rootguard.testing.WebhookProcess;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,72 +49,123 @@ class RolloutIT {
     private KubernetesClient client;
     private String caBundle;
 
-    record Create(long at, boolean root, boolean created, String error) {
-    }
+    record Create(long at, boolean root, boolean created, String error) {}
 
     @BeforeAll
     void setUp() throws Exception {
         // No client-side retries: the fabric8 client retries 5xx answers by default, which would hide refused creates.
-        io.fabric8.kubernetes.client.Config config = io.fabric8.kubernetes.client.Config.fromKubeconfig(ControlPlane.get().kubeconfig());
+        Config config = Config.fromKubeconfig(ControlPlane.get().kubeconfig());
         config.setRequestRetryBackoffLimit(0);
-        client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config).build();
+        client = new KubernetesClientBuilder().withConfig(config).build();
         Files.createDirectories(DIR);
-        Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", DIR.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", DIR.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         caBundle = new String(gen.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertEquals(0, gen.waitFor());
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).serverSideApply();
+        client.namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(NS)
+                        .endMetadata()
+                        .build())
+                .serverSideApply();
     }
 
     @AfterEach
     void unregister() {
-        client.admissionRegistration().v1().validatingWebhookConfigurations().withName("rootguard").delete();
-        client.admissionRegistration().v1().mutatingWebhookConfigurations().withName("rootguard").delete();
+        client.admissionRegistration()
+                .v1()
+                .validatingWebhookConfigurations()
+                .withName("rootguard")
+                .delete();
+        client.admissionRegistration()
+                .v1()
+                .mutatingWebhookConfigurations()
+                .withName("rootguard")
+                .delete();
         // Removing the thousands of pods a test creates can take longer than the 10 s request timeout on a busy
         // machine, and the next test must not meet this one's pods: delete with a longer timeout and wait until
         // none is left.
-        io.fabric8.kubernetes.client.Config config = io.fabric8.kubernetes.client.Config.fromKubeconfig(ControlPlane.get().kubeconfig());
+        Config config = Config.fromKubeconfig(ControlPlane.get().kubeconfig());
         config.setRequestTimeout((int) Duration.ofMinutes(2).toMillis());
-        try (KubernetesClient cleanup = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config).build()) {
+        try (KubernetesClient cleanup =
+                new KubernetesClientBuilder().withConfig(config).build()) {
             cleanup.pods().inNamespace(NS).withGracePeriod(0).delete();
-            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> cleanup.pods().inNamespace(NS).list().getItems().isEmpty());
+            await().atMost(Duration.ofMinutes(2))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() ->
+                            cleanup.pods().inNamespace(NS).list().getItems().isEmpty());
         }
     }
 
     /** Shutdown delay 4 s: longer than haproxy needs to see readiness go false (two checks 300 ms apart, 1 s timeout). */
     private WebhookProcess webhook() {
-        return new WebhookProcess(DIR.resolve("tls.crt"), DIR.resolve("tls.key"), ControlPlane.get().kubeconfigFile(),
+        return new WebhookProcess(
+                DIR.resolve("tls.crt"),
+                DIR.resolve("tls.key"),
+                ControlPlane.get().kubeconfigFile(),
                 Map.of("quarkus.shutdown.delay", "4s", "quarkus.log.category.\"dev.rootguard\".level", "WARN"));
     }
 
     private static String sample(List<Create> failures) {
-        return failures.size() + " e.g. " + failures.stream().limit(3).map(c -> c.error.substring(0, Math.min(300, c.error.length()))).toList();
+        return failures.size() + " e.g. "
+                + failures.stream()
+                        .limit(3)
+                        .map(c -> c.error.substring(0, Math.min(300, c.error.length())))
+                        .toList();
     }
 
     private void register(int port) throws InterruptedException {
         String url = "https://127.0.0.1:" + port;
-        client.resource(Webhooks.mutating(url, caBundle, List.of("kube-system"))).serverSideApply();
-        client.resource(Webhooks.validating(url, caBundle, List.of("kube-system"))).serverSideApply();
+        client.resource(Webhooks.mutating(url, caBundle, List.of("kube-system")))
+                .serverSideApply();
+        client.resource(Webhooks.validating(url, caBundle, List.of("kube-system")))
+                .serverSideApply();
         // In effect once a root pod is denied.
-        await("webhooks in effect").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            try {
-                client.pods().inNamespace(NS).resource(pod("probe", true)).create();
-                client.pods().inNamespace(NS).withName("probe").withGracePeriod(0).delete();
-                return false;
-            } catch (KubernetesClientException e) {
-                return String.valueOf(e.getMessage()).contains("rootguard denied");
-            }
-        });
+        await("webhooks in effect")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    try {
+                        client.pods()
+                                .inNamespace(NS)
+                                .resource(pod("probe", true))
+                                .create();
+                        client.pods()
+                                .inNamespace(NS)
+                                .withName("probe")
+                                .withGracePeriod(0)
+                                .delete();
+                        return false;
+                    } catch (KubernetesClientException e) {
+                        return String.valueOf(e.getMessage()).contains("rootguard denied");
+                    }
+                });
     }
 
     private static Pod pod(String name, boolean root) {
         PodBuilder b = new PodBuilder().withNewMetadata().withName(name).endMetadata();
         if (root) {
-            return b.withNewSpec().addNewContainer().withName("app").withImage("registry.example/app:1").withNewSecurityContext()
-                    .withRunAsUser(0L).endSecurityContext().endContainer().endSpec().build();
+            return b.withNewSpec()
+                    .addNewContainer()
+                    .withName("app")
+                    .withImage("registry.example/app:1")
+                    .withNewSecurityContext()
+                    .withRunAsUser(0L)
+                    .endSecurityContext()
+                    .endContainer()
+                    .endSpec()
+                    .build();
         }
         // Compliant once the mutating webhook fills in the IDs.
-        return b.withNewSpec().addNewContainer().withName("app").withImage("registry.example/app:1").endContainer().endSpec().build();
+        return b.withNewSpec()
+                .addNewContainer()
+                .withName("app")
+                .withImage("registry.example/app:1")
+                .endContainer()
+                .endSpec()
+                .build();
     }
 
     /** Creates pods from four threads until stopped; half of them would run as root. */
@@ -128,7 +182,10 @@ class RolloutIT {
                         int n = seq.incrementAndGet();
                         boolean root = n % 2 == 0;
                         try {
-                            client.pods().inNamespace(NS).resource(pod("p" + n, root)).create();
+                            client.pods()
+                                    .inNamespace(NS)
+                                    .resource(pod("p" + n, root))
+                                    .create();
                             results.add(new Create(System.nanoTime(), root, true, null));
                         } catch (KubernetesClientException e) {
                             results.add(new Create(System.nanoTime(), root, false, String.valueOf(e.getMessage())));
@@ -150,7 +207,9 @@ class RolloutIT {
         }
 
         List<Create> refused() {
-            return results.stream().filter(c -> !c.created && !c.error.contains("rootguard denied")).toList();
+            return results.stream()
+                    .filter(c -> !c.created && !c.error.contains("rootguard denied"))
+                    .toList();
         }
 
         long rootAdmitted() {
@@ -164,8 +223,12 @@ class RolloutIT {
 
     private static void report(String line) throws IOException {
         System.out.println("rollout: " + line);
-        Files.writeString(DIR.resolve("report.txt"), line + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(
+                DIR.resolve("report.txt"),
+                line + "\n",
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
     }
 
     @Test
@@ -189,20 +252,34 @@ class RolloutIT {
             List<Create> refused = creators.refused();
             long first = refused.stream().mapToLong(Create::at).min().orElse(stopAt);
             long last = refused.stream().mapToLong(Create::at).max().orElse(stopAt);
-            report(String.format("single webhook restarted: %d creates, %d refused (failurePolicy Fail) over %d ms, from %d ms after "
-                    + "SIGTERM; webhook down-to-ready %d ms; root pods admitted %d", creators.results.size(), refused.size(),
-                    (last - first) / 1_000_000, (first - stopAt) / 1_000_000, (readyAgain - stopAt) / 1_000_000, creators.rootAdmitted()));
+            report(String.format(
+                    "single webhook restarted: %d creates, %d refused (failurePolicy Fail) over %d ms, from %d ms after "
+                            + "SIGTERM; webhook down-to-ready %d ms; root pods admitted %d",
+                    creators.results.size(),
+                    refused.size(),
+                    (last - first) / 1_000_000,
+                    (first - stopAt) / 1_000_000,
+                    (readyAgain - stopAt) / 1_000_000,
+                    creators.rootAdmitted()));
             assertEquals(0, creators.rootAdmitted(), "a root pod was admitted while the webhook was away");
-            assertTrue(refused.stream().allMatch(c -> c.error.contains("failed calling webhook")), () -> "unexpected failures: " + sample(refused));
-            assertTrue(refused.stream().allMatch(c -> c.at < readyAgain + Duration.ofSeconds(2).toNanos()),
+            assertTrue(
+                    refused.stream().allMatch(c -> c.error.contains("failed calling webhook")),
+                    () -> "unexpected failures: " + sample(refused));
+            assertTrue(
+                    refused.stream()
+                            .allMatch(c ->
+                                    c.at < readyAgain + Duration.ofSeconds(2).toNanos()),
                     "creates are refused only while the webhook is away");
-            assertTrue(creators.results.stream().anyMatch(c -> c.created && c.at > readyAgain), "creates succeed again after the restart");
+            assertTrue(
+                    creators.results.stream().anyMatch(c -> c.created && c.at > readyAgain),
+                    "creates succeed again after the restart");
         }
     }
 
     @Test
     void rollingRestartOfTwoWebhooksBehindOneAddressRefusesNoCreate() throws Exception {
-        try (WebhookProcess a = webhook(); WebhookProcess b = webhook()) {
+        try (WebhookProcess a = webhook();
+                WebhookProcess b = webhook()) {
             a.start();
             b.start();
             int lb = freePort();
@@ -230,8 +307,10 @@ class RolloutIT {
                       server a 127.0.0.1:%d check port %d
                       server b 127.0.0.1:%d check port %d
                     """.formatted(lb, a.port(), a.managementPort(), b.port(), b.managementPort()));
-            Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true)
-                    .redirectOutput(DIR.resolve("haproxy.log").toFile()).start();
+            Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(DIR.resolve("haproxy.log").toFile())
+                    .start();
             try {
                 register(lb);
                 Creators creators = new Creators().start();
@@ -248,9 +327,14 @@ class RolloutIT {
                     creators.close();
                 }
                 List<Create> refused = creators.refused();
-                report(String.format("two webhooks behind one address, rolling restart: %d creates in %d ms, %d refused, "
-                        + "%d compliant created, root pods admitted %d", creators.results.size(), (System.nanoTime() - started) / 1_000_000,
-                        refused.size(), creators.compliantCreated(), creators.rootAdmitted()));
+                report(String.format(
+                        "two webhooks behind one address, rolling restart: %d creates in %d ms, %d refused, "
+                                + "%d compliant created, root pods admitted %d",
+                        creators.results.size(),
+                        (System.nanoTime() - started) / 1_000_000,
+                        refused.size(),
+                        creators.compliantCreated(),
+                        creators.rootAdmitted()));
                 assertEquals(0, creators.rootAdmitted(), "a root pod was admitted during the rollout");
                 assertTrue(refused.isEmpty(), () -> "creates refused during a rolling restart: " + sample(refused));
                 assertTrue(creators.compliantCreated() > 20, "pods were created throughout");
@@ -264,7 +348,7 @@ class RolloutIT {
     }
 
     private static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
     }

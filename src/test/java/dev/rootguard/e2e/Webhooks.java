@@ -1,7 +1,6 @@
 package dev.rootguard.e2e;
 
 import dev.rootguard.policy.WorkloadKind;
-
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
@@ -22,8 +21,7 @@ public final class Webhooks {
     static final String VALIDATING_NAME = "validate.rootguard.dev";
     static final String MUTATING_NAME = "mutate.rootguard.dev";
 
-    private Webhooks() {
-    }
+    private Webhooks() {}
 
     /** One rule per API group of the workload kinds, and the subresources they check (on UPDATE only). */
     static List<RuleWithOperations> rules(boolean withUpdates) {
@@ -31,13 +29,20 @@ public final class Webhooks {
         Map<String, List<WorkloadKind>> byGroup = Arrays.stream(WorkloadKind.values())
                 .collect(Collectors.groupingBy(WorkloadKind::group, LinkedHashMap::new, Collectors.toList()));
         List<RuleWithOperations> rules = new ArrayList<>();
-        byGroup.forEach((group, kinds) -> rules.add(new RuleWithOperationsBuilder().withApiGroups(group)
-                .withApiVersions(kinds.get(0).versions()).withOperations(ops).withResources(kinds.stream().map(WorkloadKind::resource).toList())
+        byGroup.forEach((group, kinds) -> rules.add(new RuleWithOperationsBuilder()
+                .withApiGroups(group)
+                .withApiVersions(kinds.get(0).versions())
+                .withOperations(ops)
+                .withResources(kinds.stream().map(WorkloadKind::resource).toList())
                 .build()));
         for (WorkloadKind k : WorkloadKind.values()) {
             for (String sub : k.subresources()) {
-                rules.add(new RuleWithOperationsBuilder().withApiGroups(k.group()).withApiVersions(k.versions()).withOperations("UPDATE")
-                        .withResources(k.resource() + "/" + sub).build());
+                rules.add(new RuleWithOperationsBuilder()
+                        .withApiGroups(k.group())
+                        .withApiVersions(k.versions())
+                        .withOperations("UPDATE")
+                        .withResources(k.resource() + "/" + sub)
+                        .build());
             }
         }
         return rules;
@@ -45,26 +50,57 @@ public final class Webhooks {
 
     /** Never call the webhook for these namespaces, whatever the webhook itself would decide. */
     static LabelSelector excluding(List<String> namespaces) {
-        return new LabelSelectorBuilder().addNewMatchExpression().withKey("kubernetes.io/metadata.name").withOperator("NotIn")
-                .withValues(namespaces).endMatchExpression().build();
+        return new LabelSelectorBuilder()
+                .addNewMatchExpression()
+                .withKey("kubernetes.io/metadata.name")
+                .withOperator("NotIn")
+                .withValues(namespaces)
+                .endMatchExpression()
+                .build();
     }
 
     public static ValidatingWebhookConfiguration validating(String baseUrl, String caBundle, List<String> excluded) {
-        return new ValidatingWebhookConfigurationBuilder().withNewMetadata().withName("rootguard").endMetadata()
-                .addNewWebhook().withName(VALIDATING_NAME)
-                .withNewClientConfig().withUrl(baseUrl + "/validate").withCaBundle(caBundle).endClientConfig()
-                .withAdmissionReviewVersions("v1").withSideEffects("None").withFailurePolicy("Fail").withMatchPolicy("Equivalent")
-                .withTimeoutSeconds(5).withNamespaceSelector(excluding(excluded)).withRules(rules(true))
-                .endWebhook().build();
+        return new ValidatingWebhookConfigurationBuilder()
+                .withNewMetadata()
+                .withName("rootguard")
+                .endMetadata()
+                .addNewWebhook()
+                .withName(VALIDATING_NAME)
+                .withNewClientConfig()
+                .withUrl(baseUrl + "/validate")
+                .withCaBundle(caBundle)
+                .endClientConfig()
+                .withAdmissionReviewVersions("v1")
+                .withSideEffects("None")
+                .withFailurePolicy("Fail")
+                .withMatchPolicy("Equivalent")
+                .withTimeoutSeconds(5)
+                .withNamespaceSelector(excluding(excluded))
+                .withRules(rules(true))
+                .endWebhook()
+                .build();
     }
 
     public static MutatingWebhookConfiguration mutating(String baseUrl, String caBundle, List<String> excluded) {
-        return new MutatingWebhookConfigurationBuilder().withNewMetadata().withName("rootguard").endMetadata()
-                .addNewWebhook().withName(MUTATING_NAME)
-                .withNewClientConfig().withUrl(baseUrl + "/mutate").withCaBundle(caBundle).endClientConfig()
-                .withAdmissionReviewVersions("v1").withSideEffects("None").withFailurePolicy("Ignore").withMatchPolicy("Equivalent")
-                .withReinvocationPolicy("IfNeeded").withTimeoutSeconds(3).withNamespaceSelector(excluding(excluded))
+        return new MutatingWebhookConfigurationBuilder()
+                .withNewMetadata()
+                .withName("rootguard")
+                .endMetadata()
+                .addNewWebhook()
+                .withName(MUTATING_NAME)
+                .withNewClientConfig()
+                .withUrl(baseUrl + "/mutate")
+                .withCaBundle(caBundle)
+                .endClientConfig()
+                .withAdmissionReviewVersions("v1")
+                .withSideEffects("None")
+                .withFailurePolicy("Ignore")
+                .withMatchPolicy("Equivalent")
+                .withReinvocationPolicy("IfNeeded")
+                .withTimeoutSeconds(3)
+                .withNamespaceSelector(excluding(excluded))
                 .withRules(rules(false))
-                .endWebhook().build();
+                .endWebhook()
+                .build();
     }
 }

@@ -1,18 +1,19 @@
 package dev.rootguard.policy;
 
-import dev.rootguard.config.CliConfig;
-import dev.rootguard.policy.rule.RuleRegistry;
-
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.rootguard.config.CliConfig;
+import dev.rootguard.policy.rule.RuleRegistry;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,8 +30,16 @@ import java.util.stream.Stream;
  * {@code # namespace-annotations: {"key": "value"}} (a JSON object: the object's namespace exists
  * with these annotations; without the line nothing is known about the namespace).
  */
-public record Fixture(String rule, boolean pass, String name, Path file, ObjectNode raw, Set<String> expected, List<String> messages,
-        List<String> config, Optional<Map<String, String>> namespaceAnnotations) {
+public record Fixture(
+        String rule,
+        boolean pass,
+        String name,
+        Path file,
+        ObjectNode raw,
+        Set<String> expected,
+        List<String> messages,
+        List<String> config,
+        Optional<Map<String, String>> namespaceAnnotations) {
     public static final Path ROOT = Path.of("src/test/resources/testdata");
     private static final ObjectMapper YAML = new YAMLMapper();
 
@@ -42,8 +51,10 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
     /** Every fixture, sorted by path. */
     public static List<Fixture> all() {
         try (Stream<Path> files = Files.walk(ROOT)) {
-            return files.filter(p -> p.toString().endsWith(".yaml") && !p.startsWith(ROOT.resolve("audit"))).sorted()
-                    .map(Fixture::load).toList();
+            return files.filter(p -> p.toString().endsWith(".yaml") && !p.startsWith(ROOT.resolve("audit")))
+                    .sorted()
+                    .map(Fixture::load)
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -64,16 +75,25 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
                 } else if (line.startsWith("# config: ")) {
                     config.add(line.substring("# config: ".length()).trim());
                 } else if (line.startsWith("# namespace-annotations: ")) {
-                    annotations = Optional.of(new ObjectMapper().readValue(line.substring("# namespace-annotations: ".length()),
-                            new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {
-                            }));
+                    annotations = Optional.of(new ObjectMapper()
+                            .readValue(
+                                    line.substring("# namespace-annotations: ".length()),
+                                    new TypeReference<Map<String, String>>() {}));
                 }
             }
             Path rel = ROOT.relativize(file);
             String outcome = rel.getName(1).toString();
             String name = rel.getFileName().toString().replace(".yaml", "");
-            return new Fixture(rel.getName(0).toString(), "pass".equals(outcome), name, file, (ObjectNode) YAML.readTree(text),
-                    expected, messages, config, annotations);
+            return new Fixture(
+                    rel.getName(0).toString(),
+                    "pass".equals(outcome),
+                    name,
+                    file,
+                    (ObjectNode) YAML.readTree(text),
+                    expected,
+                    messages,
+                    config,
+                    annotations);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -86,7 +106,8 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
 
     /** Reads a raw object as its model class. */
     public static HasMetadata typed(JsonNode raw) {
-        Class<? extends HasMetadata> type = PodSpecs.modelClassForApiVersion(raw.path("apiVersion").asText(), raw.path("kind").asText())
+        Class<? extends HasMetadata> type = PodSpecs.modelClassForApiVersion(
+                        raw.path("apiVersion").asText(), raw.path("kind").asText())
                 .orElseThrow(() -> new IllegalArgumentException("unsupported kind " + raw.path("kind")));
         try {
             return YAML.treeToValue(raw, type);
@@ -97,13 +118,17 @@ public record Fixture(String rule, boolean pass, String name, Path file, ObjectN
 
     /** The evaluation context: namespace {@code team-a}, user {@code alice}, with the fixture's namespace annotations. */
     public Engine.Context context() {
-        return new Engine.Context("team-a", "alice",
-                namespaceAnnotations.map(a -> NamespacePolicy.fromMetadata(Map.of(), a)).orElse(NamespacePolicy.UNKNOWN));
+        return new Engine.Context(
+                "team-a",
+                "alice",
+                namespaceAnnotations
+                        .map(a -> NamespacePolicy.fromMetadata(Map.of(), a))
+                        .orElse(NamespacePolicy.UNKNOWN));
     }
 
     /** The policy from this fixture's {@code # config:} lines alone, read as the CLI reads a configuration file. */
     public PolicyConfig policy() {
-        Map<String, String> properties = new java.util.LinkedHashMap<>();
+        Map<String, String> properties = new LinkedHashMap<>();
         for (String c : config) {
             properties.put(c.substring(0, c.indexOf('=')), c.substring(c.indexOf('=') + 1));
         }

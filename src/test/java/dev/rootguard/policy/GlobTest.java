@@ -1,12 +1,11 @@
 package dev.rootguard.policy;
 
-import dev.rootguard.policy.rule.RuleRegistry;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.policy.rule.RuleRegistry;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.time.Duration;
@@ -61,7 +60,8 @@ class GlobTest {
 
     @ParameterizedTest(name = "{0} against {1} characters")
     @MethodSource("adversarialValues")
-    void adversarialValuesAreAnsweredAtOnceAndNeverMatch(String glob, int size, String value, boolean matchesWithSuffix) {
+    void adversarialValuesAreAnsweredAtOnceAndNeverMatch(
+            String glob, int size, String value, boolean matchesWithSuffix) {
         Glob g = Glob.of(glob);
         assertFalse(assertTimeoutPreemptively(BOUND, () -> g.matches(value)), glob);
         // Over the limit even a value that would match is not exempt: the container is checked.
@@ -72,25 +72,46 @@ class GlobTest {
     void aPodWithAHugeImageIsDecidedAtOnceAndEveryRuleChecksIt() {
         String image = ".dkr.ecr.".repeat(1_000_000 / 9);
         PolicyConfig policy = PolicyConfig.standard();
-        for (String rule : List.of("run-as-root", "root-group", "privileged", "capabilities", "required-ids", "privilege-escalation")) {
-            policy = policy.withRule(rule,
-                    s -> new PolicyConfig.RuleSettings(Action.ENFORCE, List.of(Glob.of("*.dkr.ecr.*.amazonaws.com/*")), s.settings()));
+        for (String rule : List.of(
+                "run-as-root", "root-group", "privileged", "capabilities", "required-ids", "privilege-escalation")) {
+            policy = policy.withRule(
+                    rule,
+                    s -> new PolicyConfig.RuleSettings(
+                            Action.ENFORCE, List.of(Glob.of("*.dkr.ecr.*.amazonaws.com/*")), s.settings()));
         }
-        Pod pod = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewSpec()
-                .addNewContainer().withName("a").withImage(image).withNewSecurityContext().withRunAsUser(0L).endSecurityContext().endContainer()
-                .addNewContainer().withName("b").withImage(image).endContainer().endSpec().build();
+        Pod pod = new PodBuilder()
+                .withNewMetadata()
+                .withName("p")
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("a")
+                .withImage(image)
+                .withNewSecurityContext()
+                .withRunAsUser(0L)
+                .endSecurityContext()
+                .endContainer()
+                .addNewContainer()
+                .withName("b")
+                .withImage(image)
+                .endContainer()
+                .endSpec()
+                .build();
         Engine engine = new Engine(RuleRegistry.standard());
         PolicyConfig p = policy;
-        Engine.Review r = assertTimeoutPreemptively(BOUND,
-                () -> engine.review(pod, new Engine.Context("team-a", "alice", NamespacePolicy.UNKNOWN), p));
+        Engine.Review r = assertTimeoutPreemptively(
+                BOUND, () -> engine.review(pod, new Engine.Context("team-a", "alice", NamespacePolicy.UNKNOWN), p));
         assertFalse(r.allowed());
-        assertTrue(r.violations().stream().anyMatch(v -> v.rule().equals("run-as-root")), r.violations().toString());
+        assertTrue(
+                r.violations().stream().anyMatch(v -> v.rule().equals("run-as-root")),
+                r.violations().toString());
     }
 
     /** The matcher itself, with the length limit lifted: linear in the value on every shape, matching or not. */
     @ParameterizedTest(name = "{0} against {1} characters, limit lifted")
     @MethodSource("adversarialValues")
-    void theMatcherStaysLinearOnAdversarialValuesBeyondTheLimit(String glob, int size, String value, boolean matchesWithSuffix) {
+    void theMatcherStaysLinearOnAdversarialValuesBeyondTheLimit(
+            String glob, int size, String value, boolean matchesWithSuffix) {
         Glob g = Glob.of(glob, Integer.MAX_VALUE);
         assertFalse(assertTimeoutPreemptively(BOUND, () -> g.matches(value)), glob);
         assertEquals(matchesWithSuffix, assertTimeoutPreemptively(BOUND, () -> g.matches(value + SUFFIX)), glob);
@@ -120,7 +141,10 @@ class GlobTest {
             String value = randomString(random, valueChars, random.nextInt(14));
             boolean expected = regex(pattern.trim()).matcher(value).matches();
             assertEquals(expected, Glob.of(pattern).matches(value), () -> "glob " + pattern + " against " + value);
-            assertEquals(expected, Oracle.globMatches(pattern, value), () -> "oracle, glob " + pattern + " against " + value);
+            assertEquals(
+                    expected,
+                    Oracle.globMatches(pattern, value),
+                    () -> "oracle, glob " + pattern + " against " + value);
             matched += expected ? 1 : 0;
         }
         assertTrue(matched > 5_000, "too few matching cases to mean anything: " + matched);

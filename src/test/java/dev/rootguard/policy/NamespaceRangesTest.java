@@ -1,12 +1,11 @@
 package dev.rootguard.policy;
 
-import dev.rootguard.policy.rule.Scope;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.policy.rule.Scope;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,11 +22,12 @@ class NamespaceRangesTest {
 
     @ParameterizedTest(name = "{0} is {1}-{2}")
     @CsvSource({
-            "1000000000/10000, 1000000000, 1000009999",
-            "' 5000/1 ', 5000, 5000",
-            "1/2147483647, 1, 2147483647",
-            "2147483647/1, 2147483647, 2147483647",
-            "0001000/10, 1000, 1009" })
+        "1000000000/10000, 1000000000, 1000009999",
+        "' 5000/1 ', 5000, 5000",
+        "1/2147483647, 1, 2147483647",
+        "2147483647/1, 2147483647, 2147483647",
+        "0001000/10, 1000, 1009"
+    })
     void startSlashSizeIsTheInclusiveRangeFromStart(String text, long min, long max) {
         IdRange r = NamespaceRanges.parse(text);
         assertEquals(new IdRange(min, max), r);
@@ -35,22 +35,25 @@ class NamespaceRangesTest {
     }
 
     @ParameterizedTest(name = "\"{0}\"")
-    @CsvSource(delimiter = '|', value = {
-            "''|not <start>/<size>",
-            "1000000000|not <start>/<size>",
-            "1000000000-1000009999|not <start>/<size>",
-            "1000000000/10000/2|not <start>/<size>",
-            "-5/10|not <start>/<size>",
-            "+5/10|not <start>/<size>",
-            "5 / 10|not <start>/<size>",
-            "abc/10|not <start>/<size>",
-            "1e9/10|not <start>/<size>",
-            "99999999999999999999/1|not <start>/<size>",
-            "0/10000|starts at 0, which is root",
-            "1000/0|empty",
-            "2147483647/2|above 2147483647",
-            "1/2147483648|above 2147483647",
-            "999999999999999999/999999999999999999|above 2147483647" })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "''|not <start>/<size>",
+                "1000000000|not <start>/<size>",
+                "1000000000-1000009999|not <start>/<size>",
+                "1000000000/10000/2|not <start>/<size>",
+                "-5/10|not <start>/<size>",
+                "+5/10|not <start>/<size>",
+                "5 / 10|not <start>/<size>",
+                "abc/10|not <start>/<size>",
+                "1e9/10|not <start>/<size>",
+                "99999999999999999999/1|not <start>/<size>",
+                "0/10000|starts at 0, which is root",
+                "1000/0|empty",
+                "2147483647/2|above 2147483647",
+                "1/2147483648|above 2147483647",
+                "999999999999999999/999999999999999999|above 2147483647"
+            })
     void malformedValuesAreRefusedSayingWhatToWrite(String text, String reason) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NamespaceRanges.parse(text));
         assertTrue(e.getMessage().contains(reason), e.getMessage());
@@ -80,10 +83,15 @@ class NamespaceRangesTest {
         assertEquals(Optional.empty(), r.uids(), "ignored");
         assertEquals(Optional.of(new IdRange(5000, 5099)), r.supplementalGroups(), "the readable one still applies");
         assertEquals(1, r.problems().size());
-        assertTrue(r.problems().get(0).startsWith("annotation rootguard.dev/uid-range=\"1000000000-1000009999\" ignored: not <start>/<size>"),
+        assertTrue(
+                r.problems()
+                        .get(0)
+                        .startsWith(
+                                "annotation rootguard.dev/uid-range=\"1000000000-1000009999\" ignored: not <start>/<size>"),
                 r.problems().get(0));
 
-        NamespacePolicy p = NamespacePolicy.fromMetadata(Map.of(NamespacePolicy.MODE_LABEL, "block"), Map.of(GROUPS, "0/1"));
+        NamespacePolicy p =
+                NamespacePolicy.fromMetadata(Map.of(NamespacePolicy.MODE_LABEL, "block"), Map.of(GROUPS, "0/1"));
         assertEquals(2, p.problems().size(), "label and annotation problems are both reported: " + p.problems());
         assertTrue(p.ranges().known());
         assertFalse(p.ranges().any());
@@ -121,7 +129,10 @@ class NamespaceRangesTest {
         // The seccomp default is no ID: it lives in Mutation, which a namespace range does not touch.
         Scope.Ids p = PolicyConfig.standard().mutation().ids();
         assertEquals(p, p.in(NamespaceRanges.NO_RANGE));
-        assertEquals(p, p.in(NamespaceRanges.of(null, new IdRange(5000, 5099))), "supplemental groups alone change no default");
+        assertEquals(
+                p,
+                p.in(NamespaceRanges.of(null, new IdRange(5000, 5099))),
+                "supplemental groups alone change no default");
         Scope.Ids d = p.in(NamespaceRanges.of(new IdRange(2000000, 2009999), null));
         assertEquals(List.of(2000000L, 2000000L, 2000000L), List.of(d.runAsUser(), d.runAsGroup(), d.fsGroup()));
     }

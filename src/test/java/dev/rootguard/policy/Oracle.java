@@ -27,11 +27,9 @@ final class Oracle {
      * The decision: outcome (EXEMPT, NOT_APPLICABLE or EVALUATED), the mode in force, whether the
      * request is allowed, and every violation as {@code "rule action path"}, sorted.
      */
-    record Decision(String outcome, Action mode, boolean allowed, List<String> violations) {
-    }
+    record Decision(String outcome, Action mode, boolean allowed, List<String> violations) {}
 
-    private Oracle() {
-    }
+    private Oracle() {}
 
     /** A container of any list, with what the rules read. Null when the field is absent or JSON null. */
     private record Container(String path, String image, JsonNode sc) {
@@ -43,7 +41,12 @@ final class Oracle {
     /**
      * @param annotations the namespace's annotations, or null when nothing is known about the namespace
      */
-    static Decision decide(JsonNode object, String namespace, String user, NamespacePolicy labels, Map<String, String> annotations,
+    static Decision decide(
+            JsonNode object,
+            String namespace,
+            String user,
+            NamespacePolicy labels,
+            Map<String, String> annotations,
             PolicySpec policy) {
         // "A namespace can set its own mode with the label rootguard.dev/mode".
         Action mode = labels.mode().orElse(policy.mode());
@@ -68,7 +71,8 @@ final class Oracle {
             for (int i = 0; cs != null && i < cs.size(); i++) {
                 JsonNode c = cs.get(i);
                 if (c != null && c.isObject()) {
-                    all.add(new Container(specPath + "." + list + "[" + i + "]", text(get(c, "image")), get(c, "securityContext")));
+                    all.add(new Container(
+                            specPath + "." + list + "[" + i + "]", text(get(c, "image")), get(c, "securityContext")));
                 }
             }
         }
@@ -84,7 +88,8 @@ final class Oracle {
                 continue;
             }
             List<Container> checked = all.stream()
-                    .filter(c -> policy.exemptImages(id).stream().noneMatch(g -> c.image() != null && globMatches(g, c.image())))
+                    .filter(c -> policy.exemptImages(id).stream()
+                            .noneMatch(g -> c.image() != null && globMatches(g, c.image())))
                     .toList();
             // A rule checks the containers it applies to, and pod-level fields on their behalf: with
             // none left (all exempt, or no containers at all) it has nothing to report.
@@ -92,15 +97,21 @@ final class Oracle {
                 continue;
             }
             Set<String> paths = switch (id) {
-                case "run-as-root" -> userNamespaced && !policy.strictUserNamespaces() ? Set.of()
-                        : windows ? runAsRootWindows(specPath, podSc, checked) : runAsRoot(specPath, podSc, checked);
+                case "run-as-root" ->
+                    userNamespaced && !policy.strictUserNamespaces()
+                            ? Set.of()
+                            : windows
+                                    ? runAsRootWindows(specPath, podSc, checked)
+                                    : runAsRoot(specPath, podSc, checked);
                 case "root-group" -> rootGroup(specPath, podSc, checked);
                 case "privileged" -> privileged(specPath, podSc, checked);
                 case "capabilities" -> capabilities(checked, policy.allowedCapabilities());
                 case "required-ids" -> requiredIds(specPath, podSc, checked, policy);
                 case "privilege-escalation" -> privilegeEscalation(checked, true);
-                case "id-range" -> annotations == null || (userNamespaced && policy.exemptHostUsers()) ? Set.of()
-                        : idRange(specPath, podSc, checked, annotations, policy.idRangeRequired());
+                case "id-range" ->
+                    annotations == null || (userNamespaced && policy.exemptHostUsers())
+                            ? Set.of()
+                            : idRange(specPath, podSc, checked, annotations, policy.idRangeRequired());
                 // The policy is pod-wide: a container exempt from the rule exempts its pod.
                 case "image-groups" -> checked.size() < all.size() ? Set.of() : imageGroups(specPath, podSc);
                 default -> throw new IllegalStateException(id);
@@ -175,7 +186,10 @@ final class Oracle {
             Boolean ownNonRoot = bool(get(c.sc(), "runAsNonRoot"));
             Boolean podNonRoot = bool(get(podSc, "runAsNonRoot"));
             if (user != null && user.toLowerCase(Locale.ROOT).equals("containeradministrator")) {
-                out.add(own != null ? c.field("windowsOptions.runAsUserName") : spec + ".securityContext.windowsOptions.runAsUserName");
+                out.add(
+                        own != null
+                                ? c.field("windowsOptions.runAsUserName")
+                                : spec + ".securityContext.windowsOptions.runAsUserName");
             } else if (ownNonRoot == null && podNonRoot == null) {
                 missing.add(c);
             } else if (!(ownNonRoot != null ? ownNonRoot : podNonRoot)) {
@@ -263,7 +277,8 @@ final class Oracle {
     private static Set<String> requiredIds(String spec, JsonNode podSc, List<Container> cs, PolicySpec policy) {
         Set<String> out = new LinkedHashSet<>();
         for (String field : List.of("runAsUser", "runAsGroup")) {
-            long[] range = ("runAsUser".equals(field) ? policy.runAsUserRange() : policy.runAsGroupRange()).orElse(null);
+            long[] range =
+                    ("runAsUser".equals(field) ? policy.runAsUserRange() : policy.runAsGroupRange()).orElse(null);
             List<Container> missing = new ArrayList<>();
             for (Container c : cs) {
                 Long own = num(get(c.sc(), field));
@@ -281,7 +296,9 @@ final class Oracle {
             }
         }
         Long fsGroup = num(get(podSc, "fsGroup"));
-        if (fsGroup == null || (policy.fsGroupRange().isPresent() && !inRange(fsGroup, policy.fsGroupRange().get()))) {
+        if (fsGroup == null
+                || (policy.fsGroupRange().isPresent()
+                        && !inRange(fsGroup, policy.fsGroupRange().get()))) {
             out.add(spec + ".securityContext.fsGroup");
         }
         return out;
@@ -294,8 +311,8 @@ final class Oracle {
      * fine. Where a range is required, a namespace without a readable uid range is reported at the
      * pod's runAsUser.
      */
-    private static Set<String> idRange(String spec, JsonNode podSc, List<Container> cs, Map<String, String> annotations,
-            boolean required) {
+    private static Set<String> idRange(
+            String spec, JsonNode podSc, List<Container> cs, Map<String, String> annotations, boolean required) {
         Set<String> out = new LinkedHashSet<>();
         long[] uids = startSize(annotations.get("rootguard.dev/uid-range"));
         long[] groups = startSize(annotations.get("rootguard.dev/supplemental-groups"));
@@ -364,7 +381,8 @@ final class Oracle {
 
     /** image-groups: the pod's supplementalGroupsPolicy is not Strict (absent, null or Merge). */
     private static Set<String> imageGroups(String spec, JsonNode podSc) {
-        return "Strict".equals(text(get(podSc, "supplementalGroupsPolicy"))) ? Set.of()
+        return "Strict".equals(text(get(podSc, "supplementalGroupsPolicy")))
+                ? Set.of()
                 : Set.of(spec + ".securityContext.supplementalGroupsPolicy");
     }
 
@@ -385,7 +403,11 @@ final class Oracle {
         return switch (group + "/" + kind) {
             case "/Pod" -> "spec";
             case "/PodTemplate" -> "template.spec";
-            case "/ReplicationController", "apps/Deployment", "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet",
+            case "/ReplicationController",
+                    "apps/Deployment",
+                    "apps/ReplicaSet",
+                    "apps/StatefulSet",
+                    "apps/DaemonSet",
                     "batch/Job" -> "spec.template.spec";
             case "batch/CronJob" -> "spec.jobTemplate.spec.template.spec";
             default -> null;

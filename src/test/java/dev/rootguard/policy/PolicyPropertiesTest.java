@@ -1,9 +1,5 @@
 package dev.rootguard.policy;
 
-import dev.rootguard.json.Json;
-import dev.rootguard.policy.mutate.Patcher;
-import dev.rootguard.policy.rule.RuleRegistry;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.json.Json;
+import dev.rootguard.policy.mutate.Patcher;
+import dev.rootguard.policy.rule.RuleRegistry;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.zjsonpatch.JsonPatch;
 import java.io.IOException;
@@ -42,26 +41,50 @@ class PolicyPropertiesTest {
     /** The decision equals the independent {@link Oracle} written from README's rule definitions. */
     @Test
     void decisionEqualsTheOracle() {
-        List<String> required = new ArrayList<>(List.of("EXEMPT", "NOT_APPLICABLE", "EVALUATED", "allowed", "denied",
-                "allowed with violations", "windows", "hostUsers: false"));
+        List<String> required = new ArrayList<>(List.of(
+                "EXEMPT",
+                "NOT_APPLICABLE",
+                "EVALUATED",
+                "allowed",
+                "denied",
+                "allowed with violations",
+                "windows",
+                "hostUsers: false"));
         RandomPods.KINDS.forEach(k -> required.add(k.kind()));
         PolicySpec.DEFAULT_ACTIONS.keySet().forEach(rule -> required.add("violates " + rule));
         PropertyRunner.forAll("decision equals the oracle", required, RandomPods::anyCase, (c, labels) -> {
-            Engine.Review review = ENGINE.review(typed(c.raw()), c.context(), c.policy().toPolicyConfig());
-            Oracle.Decision actual = new Oracle.Decision(review.outcome().name(), review.mode(), review.allowed(),
-                    review.violations().stream().map(v -> v.rule() + " " + v.action().id() + " " + v.path()).sorted().toList());
-            Oracle.Decision expected = Oracle.decide(c.raw(), c.namespace(), c.user(), c.labels(), c.annotations(), c.policy());
+            Engine.Review review =
+                    ENGINE.review(typed(c.raw()), c.context(), c.policy().toPolicyConfig());
+            Oracle.Decision actual = new Oracle.Decision(
+                    review.outcome().name(),
+                    review.mode(),
+                    review.allowed(),
+                    review.violations().stream()
+                            .map(v -> v.rule() + " " + v.action().id() + " " + v.path())
+                            .sorted()
+                            .toList());
+            Oracle.Decision expected =
+                    Oracle.decide(c.raw(), c.namespace(), c.user(), c.labels(), c.annotations(), c.policy());
             assertEquals(expected, actual);
 
             labels.add(c.kind().kind());
             labels.add(expected.outcome());
-            labels.add(expected.allowed() ? (expected.violations().isEmpty() ? "allowed" : "allowed with violations") : "denied");
-            expected.violations().stream().map(v -> "violates " + v.split(" ")[0]).distinct().forEach(labels::add);
+            labels.add(
+                    expected.allowed()
+                            ? (expected.violations().isEmpty() ? "allowed" : "allowed with violations")
+                            : "denied");
+            expected.violations().stream()
+                    .map(v -> "violates " + v.split(" ")[0])
+                    .distinct()
+                    .forEach(labels::add);
             JsonNode spec = c.raw().at(pointer(c.kind().podSpecPath()));
-            if ("EVALUATED".equals(expected.outcome()) && "windows".equals(spec.at("/os/name").asText())) {
+            if ("EVALUATED".equals(expected.outcome())
+                    && "windows".equals(spec.at("/os/name").asText())) {
                 labels.add("windows");
             }
-            if ("EVALUATED".equals(expected.outcome()) && spec.path("hostUsers").isBoolean() && !spec.path("hostUsers").asBoolean()) {
+            if ("EVALUATED".equals(expected.outcome())
+                    && spec.path("hostUsers").isBoolean()
+                    && !spec.path("hostUsers").asBoolean()) {
                 labels.add("hostUsers: false");
             }
         });
@@ -70,7 +93,10 @@ class PolicyPropertiesTest {
     /** Mutating the mutated object changes nothing: the second patch is empty. */
     @Test
     void mutatingTwiceYieldsAnEmptyPatch() {
-        PropertyRunner.forAll("mutating twice yields an empty patch", List.of("patched", "unchanged"), RandomPods::anyCase,
+        PropertyRunner.forAll(
+                "mutating twice yields an empty patch",
+                List.of("patched", "unchanged"),
+                RandomPods::anyCase,
                 (c, labels) -> {
                     PolicyConfig policy = c.policy().toPolicyConfig();
                     JsonNode first = patch(typed(c.raw()), c, policy);
@@ -85,14 +111,18 @@ class PolicyPropertiesTest {
     /** Mutating in place (as the webhook does) gives the same patch as mutating a copy (as the audit does). */
     @Test
     void patchingInPlaceGivesTheSamePatchAsPatchingACopy() {
-        PropertyRunner.forAll("patching in place gives the same patch as patching a copy", List.of("patched", "unchanged"),
-                RandomPods::anyCase, (c, labels) -> {
+        PropertyRunner.forAll(
+                "patching in place gives the same patch as patching a copy",
+                List.of("patched", "unchanged"),
+                RandomPods::anyCase,
+                (c, labels) -> {
                     PolicyConfig policy = c.policy().toPolicyConfig();
                     HasMetadata original = typed(c.raw());
                     JsonNode copied = patch(original, c, policy);
                     assertEquals(tree(typed(c.raw())), tree(original), "patch() changed the object it was given");
                     HasMetadata own = typed(c.raw());
-                    JsonNode inPlace = Patcher.patchInPlace(Json.MAPPER, own, o -> ENGINE.mutate(o, c.context(), policy));
+                    JsonNode inPlace =
+                            Patcher.patchInPlace(Json.MAPPER, own, o -> ENGINE.mutate(o, c.context(), policy));
                     assertEquals(copied, inPlace);
                     HasMetadata expected = typed(c.raw());
                     ENGINE.mutate(expected, c.context(), policy);
@@ -109,8 +139,10 @@ class PolicyPropertiesTest {
      */
     @Test
     void patchAppliesToTheRawObjectAndGivesTheTypedMutation() {
-        PropertyRunner.forAll("patch applies to the raw object and gives the typed mutation",
-                List.of("patched", "unchanged", "fills a null", "fills an empty list", "unknown fields kept"), RandomPods::anyCase,
+        PropertyRunner.forAll(
+                "patch applies to the raw object and gives the typed mutation",
+                List.of("patched", "unchanged", "fills a null", "fills an empty list", "unknown fields kept"),
+                RandomPods::anyCase,
                 (c, labels) -> {
                     PolicyConfig policy = c.policy().toPolicyConfig();
                     JsonNode patch = patch(typed(c.raw()), c, policy);
@@ -129,7 +161,8 @@ class PolicyPropertiesTest {
 
                     HasMetadata expected = typed(c.raw());
                     ENGINE.mutate(expected, c.context(), policy);
-                    assertEquals(tree(expected), tree(typed(patched)), "raw object + patch must equal the typed mutation");
+                    assertEquals(
+                            tree(expected), tree(typed(patched)), "raw object + patch must equal the typed mutation");
                     labels.add(patch.isEmpty() ? "unchanged" : "patched");
                     if (!patch.isEmpty() && UNKNOWN.matcher(c.raw().toString()).find()) {
                         labels.add("unknown fields kept");
@@ -146,20 +179,26 @@ class PolicyPropertiesTest {
      */
     @Test
     void afterMutationOnlyExplicitlySetForbiddenValuesViolate() {
-        PropertyRunner.forAll("after mutation only explicitly set forbidden values violate",
+        PropertyRunner.forAll(
+                "after mutation only explicitly set forbidden values violate",
                 List.of("no violation left", "explicit value left", "escalation left beside privileged or SYS_ADMIN"),
-                RandomPods::mutableCase, (c, labels) -> {
+                RandomPods::mutableCase,
+                (c, labels) -> {
                     PolicyConfig policy = c.policy().toPolicyConfig();
                     Set<String> before = ENGINE.review(typed(c.raw()), c.context(), policy).violations().stream()
-                            .map(v -> v.rule() + " " + v.path()).collect(Collectors.toSet());
+                            .map(v -> v.rule() + " " + v.path())
+                            .collect(Collectors.toSet());
                     ObjectNode mutated = apply(patch(typed(c.raw()), c, policy), c.raw());
-                    List<Violation> left = ENGINE.review(typed(mutated), c.context(), policy).violations();
+                    List<Violation> left =
+                            ENGINE.review(typed(mutated), c.context(), policy).violations();
                     for (Violation v : left) {
                         assertTrue(before.contains(v.rule() + " " + v.path()), () -> "mutation introduced " + v.line());
                         JsonNode value = c.raw().at(pointer(v.path()));
                         boolean explicit = !value.isMissingNode() && !value.isNull();
                         boolean escalation = !explicit && escalationTheApiServerWouldNotAllowToDeny(c.raw(), v);
-                        assertTrue(explicit || escalation, () -> "left after mutation without an explicit value: " + v.line());
+                        assertTrue(
+                                explicit || escalation,
+                                () -> "left after mutation without an explicit value: " + v.line());
                         labels.add(explicit ? "explicit value left" : "escalation left beside privileged or SYS_ADMIN");
                     }
                     if (left.isEmpty()) {
@@ -168,10 +207,15 @@ class PolicyPropertiesTest {
                     PodSpecs.extract(typed(mutated)).orElseThrow().containers().forEach(view -> {
                         JsonNode sc = c.raw().at(pointer(view.path() + ".securityContext"));
                         if (privilegedOrAddsSysAdmin(sc)) {
-                            Boolean ape = view.securityContext() == null ? null : view.securityContext().getAllowPrivilegeEscalation();
+                            Boolean ape = view.securityContext() == null
+                                    ? null
+                                    : view.securityContext().getAllowPrivilegeEscalation();
                             JsonNode own = sc.path("allowPrivilegeEscalation");
-                            assertEquals(own.isBoolean() ? own.asBoolean() : null, ape,
-                                    () -> "mutation changed allowPrivilegeEscalation of privileged or SYS_ADMIN " + view.path());
+                            assertEquals(
+                                    own.isBoolean() ? own.asBoolean() : null,
+                                    ape,
+                                    () -> "mutation changed allowPrivilegeEscalation of privileged or SYS_ADMIN "
+                                            + view.path());
                         }
                     });
                 });
@@ -186,15 +230,26 @@ class PolicyPropertiesTest {
      */
     @Test
     void mutationLeavesAloneWhatItDoesNotApplyTo() {
-        PropertyRunner.forAll("mutation leaves alone what it does not apply to",
-                List.of("mutation disabled", "exempt", "mutate label false", "controlled workload", "windows only runAsNonRoot",
-                        "no pod spec"), RandomPods::anyCase,
+        PropertyRunner.forAll(
+                "mutation leaves alone what it does not apply to",
+                List.of(
+                        "mutation disabled",
+                        "exempt",
+                        "mutate label false",
+                        "controlled workload",
+                        "windows only runAsNonRoot",
+                        "no pod spec"),
+                RandomPods::anyCase,
                 (c, labels) -> {
                     JsonNode raw = c.raw();
-                    Oracle.Decision d = Oracle.decide(raw, c.namespace(), c.user(), c.labels(), c.annotations(), c.policy());
+                    Oracle.Decision d =
+                            Oracle.decide(raw, c.namespace(), c.user(), c.labels(), c.annotations(), c.policy());
                     boolean controlled = !"Pod".equals(c.kind().kind())
-                            && raw.path("metadata").path("ownerReferences").findValues("controller").stream().anyMatch(JsonNode::asBoolean);
-                    boolean windows = "windows".equals(raw.at(pointer(c.kind().podSpecPath() + ".os.name")).asText());
+                            && raw.path("metadata").path("ownerReferences").findValues("controller").stream()
+                                    .anyMatch(JsonNode::asBoolean);
+                    boolean windows = "windows"
+                            .equals(raw.at(pointer(c.kind().podSpecPath() + ".os.name"))
+                                    .asText());
                     List<String> reasons = new ArrayList<>();
                     if (!c.policy().mutationEnabled()) {
                         reasons.add("mutation disabled");
@@ -213,14 +268,20 @@ class PolicyPropertiesTest {
                     }
                     if (!reasons.isEmpty()) {
                         JsonNode patch = patch(typed(raw), c, c.policy().toPolicyConfig());
-                        assertTrue(patch.isEmpty(), () -> "patched although mutation does not apply (" + reasons + "): " + patch);
+                        assertTrue(
+                                patch.isEmpty(),
+                                () -> "patched although mutation does not apply (" + reasons + "): " + patch);
                         reasons.forEach(labels::add);
                     } else if (windows) {
                         JsonNode patch = patch(typed(raw), c, c.policy().toPolicyConfig());
                         for (JsonNode op : patch) {
                             String path = op.path("path").asText();
-                            boolean nonRoot = path.endsWith("/runAsNonRoot") || (path.endsWith("/securityContext")
-                                    && op.path("value").size() == 1 && op.path("value").path("runAsNonRoot").asBoolean(false));
+                            boolean nonRoot = path.endsWith("/runAsNonRoot")
+                                    || (path.endsWith("/securityContext")
+                                            && op.path("value").size() == 1
+                                            && op.path("value")
+                                                    .path("runAsNonRoot")
+                                                    .asBoolean(false));
                             assertTrue(nonRoot, () -> "a Windows pod got more than runAsNonRoot: " + patch);
                         }
                         labels.add("windows only runAsNonRoot");
@@ -232,7 +293,8 @@ class PolicyPropertiesTest {
 
     /** Reads a raw object as the webhook and the audit do. */
     static HasMetadata typed(JsonNode raw) {
-        Class<? extends HasMetadata> type = PodSpecs.modelClassForApiVersion(raw.path("apiVersion").asText(), raw.path("kind").asText())
+        Class<? extends HasMetadata> type = PodSpecs.modelClassForApiVersion(
+                        raw.path("apiVersion").asText(), raw.path("kind").asText())
                 .orElseThrow(() -> new IllegalArgumentException("no model class for " + raw.path("kind")));
         try {
             return Json.MAPPER.treeToValue(raw.deepCopy(), type);
@@ -271,7 +333,7 @@ class PolicyPropertiesTest {
         }
         if (raw.isObject()) {
             assertTrue(patched.isObject(), () -> "object replaced at " + at);
-            for (Iterator<Map.Entry<String, JsonNode>> it = raw.fields(); it.hasNext();) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = raw.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 assertTrue(patched.has(e.getKey()), () -> "removed " + at + "/" + e.getKey());
                 assertKept(e.getValue(), patched.get(e.getKey()), at + "/" + e.getKey());
@@ -298,8 +360,10 @@ class PolicyPropertiesTest {
      */
     private static boolean escalationTheApiServerWouldNotAllowToDeny(JsonNode raw, Violation v) {
         String suffix = ".securityContext.allowPrivilegeEscalation";
-        return "privilege-escalation".equals(v.rule()) && v.path().endsWith(suffix)
-                && privilegedOrAddsSysAdmin(raw.at(pointer(v.path().substring(0, v.path().length() - suffix.length()) + ".securityContext")));
+        return "privilege-escalation".equals(v.rule())
+                && v.path().endsWith(suffix)
+                && privilegedOrAddsSysAdmin(raw.at(
+                        pointer(v.path().substring(0, v.path().length() - suffix.length()) + ".securityContext")));
     }
 
     /** {@code privileged: true}, or {@code SYS_ADMIN} in {@code capabilities.add} (any case, with or without CAP_). */

@@ -9,7 +9,7 @@ import dev.rootguard.policy.rule.RequiredIdsRule;
 import dev.rootguard.policy.rule.Rule;
 import dev.rootguard.policy.rule.RunAsRootRule;
 import dev.rootguard.policy.rule.Scope;
-
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,8 +56,15 @@ record PolicySpec(
         List<String> exemptUsers) {
 
     /** What mutation fills in ({@code rootguard.defaults.*}), as a user writes it. */
-    record Defaults(boolean runAsNonRoot, long runAsUser, long runAsGroup, long fsGroup, Optional<String> seccompProfile,
-            boolean dropAllCapabilities, boolean denyPrivilegeEscalation, boolean strictSupplementalGroups) {
+    record Defaults(
+            boolean runAsNonRoot,
+            long runAsUser,
+            long runAsGroup,
+            long fsGroup,
+            Optional<String> seccompProfile,
+            boolean dropAllCapabilities,
+            boolean denyPrivilegeEscalation,
+            boolean strictSupplementalGroups) {
         static Defaults standard() {
             return new Defaults(true, 10000, 10000, 10000, Optional.of("RuntimeDefault"), true, true, true);
         }
@@ -76,14 +83,27 @@ record PolicySpec(
         m.put("privilege-escalation", Action.ENFORCE);
         m.put("id-range", Action.ENFORCE);
         m.put("image-groups", Action.WARN);
-        return java.util.Collections.unmodifiableMap(m);
+        return Collections.unmodifiableMap(m);
     }
 
     /** The built-in configuration as README's configuration reference describes it. */
     static PolicySpec standard() {
-        return new PolicySpec(Action.ENFORCE, Map.of(), Map.of(), List.of("NET_BIND_SERVICE"), Optional.empty(),
-                Optional.empty(), Optional.empty(), false, false, false, Action.WARN, true, Defaults.standard(),
-                Set.of("kube-system", "kube-public", "kube-node-lease"), List.of());
+        return new PolicySpec(
+                Action.ENFORCE,
+                Map.of(),
+                Map.of(),
+                List.of("NET_BIND_SERVICE"),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.empty(),
+                false,
+                false,
+                false,
+                Action.WARN,
+                true,
+                Defaults.standard(),
+                Set.of("kube-system", "kube-public", "kube-node-lease"),
+                List.of());
     }
 
     Action action(String rule) {
@@ -101,19 +121,34 @@ record PolicySpec(
                 "run-as-root", new RunAsRootRule.Settings(strictUserNamespaces, defaults.runAsNonRoot()),
                 "root-group", Rule.NoSettings.INSTANCE,
                 "privileged", Rule.NoSettings.INSTANCE,
-                "capabilities", new CapabilitiesRule.Settings(Set.copyOf(allowedCapabilities), defaults.dropAllCapabilities()),
-                "required-ids", new RequiredIdsRule.Settings(runAsUserRange.map(PolicySpec::range), runAsGroupRange.map(PolicySpec::range),
-                        fsGroupRange.map(PolicySpec::range)),
-                "privilege-escalation", new PrivilegeEscalationRule.Settings(escalationUnsetAction, defaults.denyPrivilegeEscalation()),
+                "capabilities",
+                        new CapabilitiesRule.Settings(Set.copyOf(allowedCapabilities), defaults.dropAllCapabilities()),
+                "required-ids",
+                        new RequiredIdsRule.Settings(
+                                runAsUserRange.map(PolicySpec::range),
+                                runAsGroupRange.map(PolicySpec::range),
+                                fsGroupRange.map(PolicySpec::range)),
+                "privilege-escalation",
+                        new PrivilegeEscalationRule.Settings(escalationUnsetAction, defaults.denyPrivilegeEscalation()),
                 "id-range", new IdRangeRule.Settings(idRangeRequired, exemptHostUsers),
                 "image-groups", new ImageGroupsRule.Settings(defaults.strictSupplementalGroups()));
         for (String rule : DEFAULT_ACTIONS.keySet()) {
-            rules.put(rule, new PolicyConfig.RuleSettings(action(rule), exemptImages(rule).stream().map(Glob::of).toList(),
-                    settings.get(rule)));
+            rules.put(
+                    rule,
+                    new PolicyConfig.RuleSettings(
+                            action(rule),
+                            exemptImages(rule).stream().map(Glob::of).toList(),
+                            settings.get(rule)));
         }
-        return new PolicyConfig(mode, rules, new Mutation(mutationEnabled, new Scope.Ids(defaults.runAsUser(), defaults.runAsGroup(),
-                defaults.fsGroup()), defaults.seccompProfile()),
-                new PolicyConfig.Exemptions(exemptNamespaces, exemptUsers.stream().map(Glob::of).toList()));
+        return new PolicyConfig(
+                mode,
+                rules,
+                new Mutation(
+                        mutationEnabled,
+                        new Scope.Ids(defaults.runAsUser(), defaults.runAsGroup(), defaults.fsGroup()),
+                        defaults.seccompProfile()),
+                new PolicyConfig.Exemptions(
+                        exemptNamespaces, exemptUsers.stream().map(Glob::of).toList()));
     }
 
     private static IdRange range(long[] r) {
@@ -123,9 +158,12 @@ record PolicySpec(
     @Override
     public String toString() {
         return "mode=" + mode + " actions=" + actions + " exemptImages=" + exemptImages + " allowedCapabilities="
-                + allowedCapabilities + " runAsUserRange=" + show(runAsUserRange) + " runAsGroupRange=" + show(runAsGroupRange)
-                + " fsGroupRange=" + show(fsGroupRange) + " strictUserNamespaces=" + strictUserNamespaces + " idRangeRequired="
-                + idRangeRequired + " exemptHostUsers=" + exemptHostUsers + " escalationUnsetAction=" + escalationUnsetAction
+                + allowedCapabilities + " runAsUserRange=" + show(runAsUserRange) + " runAsGroupRange="
+                + show(runAsGroupRange)
+                + " fsGroupRange=" + show(fsGroupRange) + " strictUserNamespaces=" + strictUserNamespaces
+                + " idRangeRequired="
+                + idRangeRequired + " exemptHostUsers=" + exemptHostUsers + " escalationUnsetAction="
+                + escalationUnsetAction
                 + " mutationEnabled=" + mutationEnabled + " defaults="
                 + defaults + " exemptNamespaces=" + exemptNamespaces + " exemptUsers=" + exemptUsers;
     }

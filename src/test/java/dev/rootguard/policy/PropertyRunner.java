@@ -82,7 +82,8 @@ final class PropertyRunner {
      * @param generate makes one case from a random source
      * @param property throws (an assertion error) when the case breaks the property; labels the case
      */
-    static <T> void forAll(String name, List<String> required, Function<Random, T> generate, BiConsumer<T, Labels> property) {
+    static <T> void forAll(
+            String name, List<String> required, Function<Random, T> generate, BiConsumer<T, Labels> property) {
         long seed = Long.getLong("properties.seed", new SplittableRandom().nextLong());
         Gen<T> cases = in -> generate.apply(new Draws(in));
         Labels labels = new Labels();
@@ -90,7 +91,10 @@ final class PropertyRunner {
         long start = System.nanoTime();
         System.out.printf("property %s: seed %d (-Dproperties.seed=%d reruns these cases)%n", name, seed, seed);
         try {
-            QuickTheory.qt().withFixedSeed(seed).withExamples(TRIES).forAll(cases.describedAs(String::valueOf))
+            QuickTheory.qt()
+                    .withFixedSeed(seed)
+                    .withExamples(TRIES)
+                    .forAll(cases.describedAs(String::valueOf))
                     .checkAssert(input -> {
                         labels.current.clear();
                         property.accept(input, labels);
@@ -98,17 +102,18 @@ final class PropertyRunner {
                         labels.endCase();
                     });
         } catch (AssertionError e) {
-            throw new AssertionError("property '" + name + "' failed; rerun with -Dproperties.seed=" + seed + "\n"
-                    + e.getMessage(), e);
+            throw new AssertionError(
+                    "property '" + name + "' failed; rerun with -Dproperties.seed=" + seed + "\n" + e.getMessage(), e);
         }
         int total = tried.get();
-        System.out.printf("property %s: %d tries, seed %d, %d ms%n", name, total, seed,
-                (System.nanoTime() - start) / 1_000_000);
+        System.out.printf(
+                "property %s: %d tries, seed %d, %d ms%n", name, total, seed, (System.nanoTime() - start) / 1_000_000);
         labels.counts.forEach((label, n) -> System.out.printf("  %6.2f%% %s%n", 100.0 * n / total, label));
-        List<String> missing = required.stream().filter(l -> !labels.counts.containsKey(l)).toList();
+        List<String> missing =
+                required.stream().filter(l -> !labels.counts.containsKey(l)).toList();
         if (TRIES >= 1000 && !missing.isEmpty()) {
-            throw new AssertionError("property '" + name + "' never saw " + missing + " in " + total + " cases (seed " + seed
-                    + "): the generator no longer produces them");
+            throw new AssertionError("property '" + name + "' never saw " + missing + " in " + total + " cases (seed "
+                    + seed + "): the generator no longer produces them");
         }
     }
 }

@@ -25,14 +25,22 @@ class PropertyRunnerTest {
 
     @Test
     void aFailingPropertyIsShrunkToItsSmallestCaseAndNamesTheSeed() {
-        AssertionError e = assertThrows(AssertionError.class, () -> PropertyRunner.forAll("no number reaches 500",
-                List.of(), PropertyRunnerTest::someNumbers, (numbers, labels) -> numbers.forEach(
-                        x -> assertTrue(x < 500, "found " + x))));
+        AssertionError e = assertThrows(
+                AssertionError.class,
+                () -> PropertyRunner.forAll(
+                        "no number reaches 500",
+                        List.of(),
+                        PropertyRunnerTest::someNumbers,
+                        (numbers, labels) -> numbers.forEach(x -> assertTrue(x < 500, "found " + x))));
         String message = e.getMessage();
         assertTrue(message.contains("-Dproperties.seed="), message);
-        Matcher smallest = Pattern.compile("Smallest found falsifying value\\(s\\) :-\\s*\\{?\\[([^\\]]*)]").matcher(message);
+        Matcher smallest = Pattern.compile("Smallest found falsifying value\\(s\\) :-\\s*\\{?\\[([^\\]]*)]")
+                .matcher(message);
         assertTrue(smallest.find(), message);
-        List<Integer> shrunk = Pattern.compile(",\\s*").splitAsStream(smallest.group(1).trim()).map(Integer::valueOf).toList();
+        List<Integer> shrunk = Pattern.compile(",\\s*")
+                .splitAsStream(smallest.group(1).trim())
+                .map(Integer::valueOf)
+                .toList();
         // From up to 19 random numbers below 1000: every number that does not matter shrinks to 0 and the
         // one that fails to the boundary, 500.
         assertEquals(List.of(500), shrunk.stream().filter(x -> x != 0).toList(), "shrunk: " + message);
@@ -40,8 +48,13 @@ class PropertyRunnerTest {
 
     @Test
     void aRequiredLabelThatNeverOccursFailsTheRun() {
-        AssertionError e = assertThrows(AssertionError.class, () -> PropertyRunner.forAll("labels", List.of("never"),
-                PropertyRunnerTest::someNumbers, (numbers, labels) -> labels.add(numbers.isEmpty() ? "empty" : "some")));
+        AssertionError e = assertThrows(
+                AssertionError.class,
+                () -> PropertyRunner.forAll(
+                        "labels",
+                        List.of("never"),
+                        PropertyRunnerTest::someNumbers,
+                        (numbers, labels) -> labels.add(numbers.isEmpty() ? "empty" : "some")));
         assertTrue(e.getMessage().contains("never saw [never]"), e.getMessage());
     }
 

@@ -36,22 +36,42 @@ final class RandomPods {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     /** Kind, apiVersion and where the pod spec lives (every kind of {@link WorkloadKind}). */
-    record Kind(String kind, String apiVersion, String podSpecPath) {
-    }
+    record Kind(String kind, String apiVersion, String podSpecPath) {}
 
-    static final List<Kind> KINDS = Arrays.stream(WorkloadKind.values()).map(k -> new Kind(k.kind(), k.apiVersion(), k.podSpecPath()))
+    static final List<Kind> KINDS = Arrays.stream(WorkloadKind.values())
+            .map(k -> new Kind(k.kind(), k.apiVersion(), k.podSpecPath()))
             .toList();
 
-    static final List<String> NAMESPACES = List.of("team-a", "default", "kube-system", "kube-public", "kube-node-lease",
-            "rootguard", "legacy");
-    static final List<String> USERS = List.of("alice", "system:serviceaccount:ci:builder", "system:serviceaccount:team-a:app",
-            "system:node:n1", "admin");
-    static final List<String> IMAGES = List.of("nginx", "nginx:1.27", "registry.example/app:1", "registry.example/legacy/agent:2",
-            "registry.example/csi/driver:1", "busybox@sha256:0123abcd", "");
-    static final List<String> IMAGE_GLOBS = List.of("registry.example/legacy/*", "registry.example/csi/*", "nginx*", "*",
-            "busybox@sha256:*", "registry.example/?pp:1");
-    static final List<String> CAPABILITIES = List.of("NET_BIND_SERVICE", "SYS_ADMIN", "NET_RAW", "NET_ADMIN", "ALL", "CHOWN",
-            "KILL", "SETUID", "SYS_PTRACE", "SYS_TIME");
+    static final List<String> NAMESPACES =
+            List.of("team-a", "default", "kube-system", "kube-public", "kube-node-lease", "rootguard", "legacy");
+    static final List<String> USERS = List.of(
+            "alice", "system:serviceaccount:ci:builder", "system:serviceaccount:team-a:app", "system:node:n1", "admin");
+    static final List<String> IMAGES = List.of(
+            "nginx",
+            "nginx:1.27",
+            "registry.example/app:1",
+            "registry.example/legacy/agent:2",
+            "registry.example/csi/driver:1",
+            "busybox@sha256:0123abcd",
+            "");
+    static final List<String> IMAGE_GLOBS = List.of(
+            "registry.example/legacy/*",
+            "registry.example/csi/*",
+            "nginx*",
+            "*",
+            "busybox@sha256:*",
+            "registry.example/?pp:1");
+    static final List<String> CAPABILITIES = List.of(
+            "NET_BIND_SERVICE",
+            "SYS_ADMIN",
+            "NET_RAW",
+            "NET_ADMIN",
+            "ALL",
+            "CHOWN",
+            "KILL",
+            "SETUID",
+            "SYS_PTRACE",
+            "SYS_TIME");
 
     /**
      * One admission input.
@@ -64,17 +84,28 @@ final class RandomPods {
      * @param annotations the namespace's annotations, or null when nothing is known about the namespace
      * @param policy      the policy
      */
-    record Case(ObjectNode raw, Kind kind, String namespace, String user, NamespacePolicy labels, Map<String, String> annotations,
+    record Case(
+            ObjectNode raw,
+            Kind kind,
+            String namespace,
+            String user,
+            NamespacePolicy labels,
+            Map<String, String> annotations,
             PolicySpec policy) {
         Engine.Context context() {
-            return new Engine.Context(namespace, user,
-                    labels.withRanges(annotations == null ? NamespaceRanges.UNKNOWN : NamespaceRanges.fromAnnotations(annotations)));
+            return new Engine.Context(
+                    namespace,
+                    user,
+                    labels.withRanges(
+                            annotations == null
+                                    ? NamespaceRanges.UNKNOWN
+                                    : NamespaceRanges.fromAnnotations(annotations)));
         }
 
         @Override
         public String toString() {
-            return "namespace=" + namespace + " user=" + user + " labels=" + labels + " annotations=" + annotations + "\npolicy: "
-                    + policy + "\nobject: " + raw.toPrettyString();
+            return "namespace=" + namespace + " user=" + user + " labels=" + labels + " annotations=" + annotations
+                    + "\npolicy: " + policy + "\nobject: " + raw.toPrettyString();
         }
     }
 
@@ -82,6 +113,7 @@ final class RandomPods {
     static final List<String> UID_RANGES = List.of("10000/10001", "1/65535", "1000000000/10000", "65534/2", "20000/1");
     /** Values of the uid-range annotation that cannot be read. */
     static final List<String> UNREADABLE_RANGES = List.of("1000-2000", "0/10", "x", "2147483647/2", "10000/0", "");
+
     static final List<String> SUPPLEMENTAL_GROUP_RANGES = List.of("1000/1000", "65534/3", "1/10000", "0/1", "abc");
 
     private final Random r;
@@ -101,7 +133,13 @@ final class RandomPods {
         Kind kind = g.pick(KINDS);
         String ns = r.nextInt(5) < 3 ? g.pick(List.of("team-a", "default")) : g.pick(NAMESPACES);
         NamespacePolicy labels = g.labels();
-        return new Case(g.object(kind, ns, true), kind, ns, r.nextInt(4) == 0 ? null : g.pick(USERS), labels, g.annotations(null),
+        return new Case(
+                g.object(kind, ns, true),
+                kind,
+                ns,
+                r.nextInt(4) == 0 ? null : g.pick(USERS),
+                labels,
+                g.annotations(null),
                 policy);
     }
 
@@ -121,17 +159,32 @@ final class RandomPods {
         Set<String> exemptNs = new LinkedHashSet<>(policy.exemptNamespaces());
         exemptNs.remove(ns);
         PolicySpec p = policy;
-        List<String> starts = UID_RANGES.stream().filter(range -> {
-            long start = Long.parseLong(range.substring(0, range.indexOf('/')));
-            return Stream.of(p.runAsUserRange(), p.runAsGroupRange(), p.fsGroupRange())
-                    .allMatch(x -> x.isEmpty() || (start >= x.get()[0] && start <= x.get()[1]));
-        }).toList();
+        List<String> starts = UID_RANGES.stream()
+                .filter(range -> {
+                    long start = Long.parseLong(range.substring(0, range.indexOf('/')));
+                    return Stream.of(p.runAsUserRange(), p.runAsGroupRange(), p.fsGroupRange())
+                            .allMatch(x -> x.isEmpty() || (start >= x.get()[0] && start <= x.get()[1]));
+                })
+                .toList();
         Map<String, String> annotations = g.annotations(starts);
         boolean required = policy.idRangeRequired()
                 && (annotations == null || starts.contains(annotations.get(NamespaceRanges.UID_RANGE_ANNOTATION)));
-        policy = new PolicySpec(policy.mode(), policy.actions(), policy.exemptImages(), policy.allowedCapabilities(),
-                policy.runAsUserRange(), policy.runAsGroupRange(), policy.fsGroupRange(), policy.strictUserNamespaces(),
-                required, policy.exemptHostUsers(), policy.escalationUnsetAction(), true, policy.defaults(), exemptNs, List.of());
+        policy = new PolicySpec(
+                policy.mode(),
+                policy.actions(),
+                policy.exemptImages(),
+                policy.allowedCapabilities(),
+                policy.runAsUserRange(),
+                policy.runAsGroupRange(),
+                policy.fsGroupRange(),
+                policy.strictUserNamespaces(),
+                required,
+                policy.exemptHostUsers(),
+                policy.escalationUnsetAction(),
+                true,
+                policy.defaults(),
+                exemptNs,
+                List.of());
         NamespacePolicy labels = new NamespacePolicy(g.labels().mode(), true, List.of());
         return new Case(g.object(kind, ns, false), kind, ns, g.pick(USERS), labels, annotations, policy);
     }
@@ -153,13 +206,15 @@ final class RandomPods {
         }
         if (anyShape && r.nextInt(6) == 0) {
             ArrayNode owners = meta.putArray("ownerReferences");
-            ObjectNode owner = owners.addObject().put("apiVersion", "apps/v1").put("kind", "Deployment").put("name", "owner")
+            ObjectNode owner = owners.addObject()
+                    .put("apiVersion", "apps/v1")
+                    .put("kind", "Deployment")
+                    .put("name", "owner")
                     .put("uid", "u1");
             switch (r.nextInt(3)) {
                 case 0 -> owner.put("controller", true);
                 case 1 -> owner.put("controller", false);
-                default -> {
-                }
+                default -> {}
             }
         }
         maybeUnknown(o);
@@ -178,7 +233,8 @@ final class RandomPods {
                 if ("Pod".equals(kind.kind()) || "template".equals(segments[i - 1])) {
                     ObjectNode podMeta = "Pod".equals(kind.kind()) ? meta : templateMetadata(parent);
                     if (podMeta != null && r.nextInt(10) == 0) {
-                        podMeta.putObject("annotations").put("seccomp.security.alpha.kubernetes.io/pod", "runtime/default");
+                        podMeta.putObject("annotations")
+                                .put("seccomp.security.alpha.kubernetes.io/pod", "runtime/default");
                     }
                 }
                 parent.set(seg, podSpec(anyShape));
@@ -202,8 +258,7 @@ final class RandomPods {
     private ObjectNode podSpec(boolean anyShape) {
         ObjectNode spec = F.objectNode();
         switch (r.nextInt(8)) {
-            case 0 -> {
-            }
+            case 0 -> {}
             case 1 -> spec.putNull("securityContext");
             default -> spec.set("securityContext", podSecurityContext());
         }
@@ -218,15 +273,13 @@ final class RandomPods {
             case 1 -> spec.putObject("os").put("name", "linux");
             case 2 -> spec.putNull("os");
             case 3 -> spec.putObject("os").put("name", r.nextBoolean() ? "Windows" : "WINDOWS");
-            default -> {
-            }
+            default -> {}
         }
         switch (r.nextInt(6)) {
             case 0 -> spec.put("hostUsers", false);
             case 1 -> spec.put("hostUsers", true);
             case 2 -> spec.putNull("hostUsers");
-            default -> {
-            }
+            default -> {}
         }
         if (r.nextInt(5) == 0) {
             spec.put("restartPolicy", "Always");
@@ -238,8 +291,7 @@ final class RandomPods {
     private void optionalList(ObjectNode spec, String field, boolean ephemeral) {
         switch (r.nextInt(5)) {
             case 0 -> spec.putNull(field);
-            case 1, 2 -> {
-            }
+            case 1, 2 -> {}
             default -> spec.set(field, containers(r.nextInt(1 + Math.min(size, 3)), ephemeral));
         }
     }
@@ -260,8 +312,7 @@ final class RandomPods {
         ObjectNode c = F.objectNode();
         c.put("name", "c" + names++);
         switch (r.nextInt(12)) {
-            case 0 -> {
-            }
+            case 0 -> {}
             case 1 -> c.putNull("image");
             default -> c.put("image", pick(IMAGES));
         }
@@ -269,8 +320,7 @@ final class RandomPods {
             c.put("targetContainerName", "c0");
         }
         switch (r.nextInt(6)) {
-            case 0 -> {
-            }
+            case 0 -> {}
             case 1 -> c.putNull("securityContext");
             default -> c.set("securityContext", containerSecurityContext());
         }
@@ -293,15 +343,13 @@ final class RandomPods {
                     groups.add(idValue());
                 }
             }
-            default -> {
-            }
+            default -> {}
         }
         switch (r.nextInt(8)) {
             case 0, 1 -> sc.put("supplementalGroupsPolicy", "Strict");
             case 2 -> sc.put("supplementalGroupsPolicy", "Merge");
             case 3 -> sc.putNull("supplementalGroupsPolicy");
-            default -> {
-            }
+            default -> {}
         }
         windowsOptions(sc);
         seccomp(sc);
@@ -329,8 +377,7 @@ final class RandomPods {
                 capabilityList(caps, "drop", 2);
                 maybeUnknown(caps);
             }
-            default -> {
-            }
+            default -> {}
         }
         windowsOptions(sc);
         seccomp(sc);
@@ -342,8 +389,7 @@ final class RandomPods {
         switch (r.nextInt(5)) {
             case 0 -> caps.putNull(field);
             case 1 -> caps.putArray(field);
-            case 2 -> {
-            }
+            case 2 -> {}
             default -> {
                 ArrayNode list = caps.putArray(field);
                 for (int i = 0, n = 1 + r.nextInt(max); i < n; i++) {
@@ -390,30 +436,27 @@ final class RandomPods {
                     case 2 -> w.put("runAsUserName", "ContainerAdministrator");
                     case 3 -> w.put("runAsUserName", "containeradministrator");
                     case 4 -> w.putNull("runAsUserName");
-                    default -> {
-                    }
+                    default -> {}
                 }
                 maybeUnknown(w);
             }
-            default -> {
-            }
+            default -> {}
         }
     }
 
     private void seccomp(ObjectNode sc) {
         switch (r.nextInt(8)) {
-            case 0 -> sc.putObject("seccompProfile").put("type", pick(List.of("RuntimeDefault", "Unconfined", "Localhost")));
+            case 0 ->
+                sc.putObject("seccompProfile").put("type", pick(List.of("RuntimeDefault", "Unconfined", "Localhost")));
             case 1 -> sc.putNull("seccompProfile");
-            default -> {
-            }
+            default -> {}
         }
     }
 
     /** Absent, null, or an ID: 0 (root) often, typical, boundary and very large values. */
     private void id(ObjectNode o, String field) {
         switch (r.nextInt(7)) {
-            case 0, 1, 2 -> {
-            }
+            case 0, 1, 2 -> {}
             case 3 -> o.putNull(field);
             default -> o.put(field, idValue());
         }
@@ -436,8 +479,7 @@ final class RandomPods {
             case 0, 1 -> o.put(field, true);
             case 2, 3 -> o.put(field, false);
             case 4 -> o.putNull(field);
-            default -> {
-            }
+            default -> {}
         }
     }
 
@@ -484,7 +526,8 @@ final class RandomPods {
     }
 
     private NamespacePolicy labels() {
-        Optional<Action> mode = r.nextInt(4) == 0 ? Optional.of(pick(List.of(Action.ENFORCE, Action.WARN, Action.AUDIT)))
+        Optional<Action> mode = r.nextInt(4) == 0
+                ? Optional.of(pick(List.of(Action.ENFORCE, Action.WARN, Action.AUDIT)))
                 : Optional.empty();
         return new NamespacePolicy(mode, r.nextInt(6) != 0, List.of());
     }
@@ -513,10 +556,15 @@ final class RandomPods {
         for (int i = 0, n = r.nextInt(4); i < n; i++) {
             caps.add(capabilitySpelling(pick(CAPABILITIES)));
         }
-        PolicySpec.Defaults defaults = new PolicySpec.Defaults(r.nextBoolean() || consistent, pick(List.of(10000L, 1000L, 20000L, 65534L)),
-                pick(List.of(10000L, 1000L, 20000L, 65534L)), pick(List.of(10000L, 1000L, 20000L, 65534L)),
-                r.nextBoolean() ? Optional.of("RuntimeDefault") : Optional.empty(), r.nextBoolean(),
-                consistent || r.nextInt(3) != 0, consistent || r.nextInt(3) != 0);
+        PolicySpec.Defaults defaults = new PolicySpec.Defaults(
+                r.nextBoolean() || consistent,
+                pick(List.of(10000L, 1000L, 20000L, 65534L)),
+                pick(List.of(10000L, 1000L, 20000L, 65534L)),
+                pick(List.of(10000L, 1000L, 20000L, 65534L)),
+                r.nextBoolean() ? Optional.of("RuntimeDefault") : Optional.empty(),
+                r.nextBoolean(),
+                consistent || r.nextInt(3) != 0,
+                consistent || r.nextInt(3) != 0);
         Optional<long[]> users = range(consistent ? defaults.runAsUser() : -1);
         Optional<long[]> groups = range(consistent ? defaults.runAsGroup() : -1);
         Optional<long[]> fsGroups = range(consistent ? defaults.fsGroup() : -1);
@@ -540,10 +588,24 @@ final class RandomPods {
                 users2.add(u);
             }
         }
-        Action escalationUnset = r.nextInt(3) == 0 ? pick(List.of(Action.ENFORCE, Action.WARN, Action.AUDIT, Action.OFF)) : Action.WARN;
-        return new PolicySpec(mode, Map.copyOf(actions), Map.copyOf(exempt), List.copyOf(caps), users, groups, fsGroups,
-                r.nextBoolean(), r.nextInt(3) == 0, r.nextBoolean(), escalationUnset, consistent || r.nextInt(8) != 0, defaults,
-                namespaces, users2);
+        Action escalationUnset =
+                r.nextInt(3) == 0 ? pick(List.of(Action.ENFORCE, Action.WARN, Action.AUDIT, Action.OFF)) : Action.WARN;
+        return new PolicySpec(
+                mode,
+                Map.copyOf(actions),
+                Map.copyOf(exempt),
+                List.copyOf(caps),
+                users,
+                groups,
+                fsGroups,
+                r.nextBoolean(),
+                r.nextInt(3) == 0,
+                r.nextBoolean(),
+                escalationUnset,
+                consistent || r.nextInt(8) != 0,
+                defaults,
+                namespaces,
+                users2);
     }
 
     /** Optionally a range; when {@code mustContain >= 0} the range contains it. */
@@ -551,8 +613,13 @@ final class RandomPods {
         if (r.nextInt(3) != 0) {
             return Optional.empty();
         }
-        List<long[]> ranges = new ArrayList<>(List.of(new long[] {1, 65535}, new long[] {10000, 20000}, new long[] {0, 0},
-                new long[] {1000, 1000}, new long[] {100, 4294967295L}, new long[] {65534, Long.MAX_VALUE}));
+        List<long[]> ranges = new ArrayList<>(List.of(
+                new long[] {1, 65535},
+                new long[] {10000, 20000},
+                new long[] {0, 0},
+                new long[] {1000, 1000},
+                new long[] {100, 4294967295L},
+                new long[] {65534, Long.MAX_VALUE}));
         if (mustContain >= 0) {
             ranges.removeIf(x -> mustContain < x[0] || mustContain > x[1]);
         }

@@ -1,11 +1,10 @@
 package dev.rootguard.policy;
 
-import dev.rootguard.policy.rule.RuleRegistry;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.policy.rule.RuleRegistry;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -28,7 +27,9 @@ class RuleFixturesTest {
     @MethodSource("fixtures")
     void ruleReportsExactlyTheExpectedPaths(Fixture f) {
         List<Violation> all = ENGINE.review(f.object(), f.context(), f.policy()).violations();
-        Set<String> paths = all.stream().filter(v -> v.rule().equals(f.rule())).map(Violation::path)
+        Set<String> paths = all.stream()
+                .filter(v -> v.rule().equals(f.rule()))
+                .map(Violation::path)
                 .collect(Collectors.toCollection(TreeSet::new));
         if (f.pass()) {
             assertTrue(f.expected().isEmpty(), "a pass fixture must not list expected paths");
@@ -44,11 +45,15 @@ class RuleFixturesTest {
     @MethodSource("fixtures")
     void ruleGivesExactlyTheExpectedMessages(Fixture f) {
         List<String> messages = ENGINE.review(f.object(), f.context(), f.policy()).violations().stream()
-                .filter(v -> v.rule().equals(f.rule())).map(Violation::message).sorted().toList();
+                .filter(v -> v.rule().equals(f.rule()))
+                .map(Violation::message)
+                .sorted()
+                .toList();
         if (f.pass()) {
             assertTrue(f.messages().isEmpty(), "a pass fixture must not list messages");
         } else {
-            assertEquals(f.expected().size(), f.messages().size(), "a fail fixture must list one message per expected path");
+            assertEquals(
+                    f.expected().size(), f.messages().size(), "a fail fixture must list one message per expected path");
             assertEquals(f.messages().stream().sorted().toList(), messages);
         }
     }
@@ -58,7 +63,10 @@ class RuleFixturesTest {
     void everyMessageNamesItsFieldAndAFix(Fixture f) {
         for (Violation v : ENGINE.review(f.object(), f.context(), f.policy()).violations()) {
             String field = v.path().substring(v.path().lastIndexOf('.') + 1).replaceAll("\\[\\d+]$", "");
-            assertTrue(v.message().contains(field) || v.rule().equals("capabilities") || v.rule().equals("root-group"),
+            assertTrue(
+                    v.message().contains(field)
+                            || v.rule().equals("capabilities")
+                            || v.rule().equals("root-group"),
                     () -> "message does not name " + field + ": " + v.line());
             assertTrue(v.message().matches(".*\\b(set|remove|choose)\\b.*"), () -> "message gives no fix: " + v.line());
         }
@@ -70,7 +78,8 @@ class RuleFixturesTest {
         Set<String> rules = all.stream().map(Fixture::rule).collect(Collectors.toSet());
         assertEquals(RuleRegistry.standard().ids(), rules);
         Set<String> kinds = all.stream().map(f -> f.raw().path("kind").asText()).collect(Collectors.toSet());
-        assertEquals(Arrays.stream(WorkloadKind.values()).map(WorkloadKind::kind).collect(Collectors.toSet()), kinds);
+        assertEquals(
+                Arrays.stream(WorkloadKind.values()).map(WorkloadKind::kind).collect(Collectors.toSet()), kinds);
         for (String rule : rules) {
             assertTrue(all.stream().anyMatch(f -> f.rule().equals(rule) && f.pass()), rule + " has no pass fixture");
             assertTrue(all.stream().anyMatch(f -> f.rule().equals(rule) && !f.pass()), rule + " has no fail fixture");

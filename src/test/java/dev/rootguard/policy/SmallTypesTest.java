@@ -1,17 +1,17 @@
 package dev.rootguard.policy;
 
-import dev.rootguard.policy.rule.CapabilitiesRule;
-import dev.rootguard.policy.rule.PrivilegedRule;
-import dev.rootguard.policy.rule.RuleRegistry;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.policy.rule.CapabilitiesRule;
+import dev.rootguard.policy.rule.PrivilegedRule;
+import dev.rootguard.policy.rule.RuleRegistry;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,8 +19,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 class SmallTypesTest {
 
     @ParameterizedTest(name = "{0} weaker {1} = {2}")
-    @CsvSource({ "enforce,warn,warn", "warn,enforce,warn", "enforce,audit,audit", "audit,warn,audit", "off,enforce,off",
-            "enforce,enforce,enforce" })
+    @CsvSource({
+        "enforce,warn,warn",
+        "warn,enforce,warn",
+        "enforce,audit,audit",
+        "audit,warn,audit",
+        "off,enforce,off",
+        "enforce,enforce,enforce"
+    })
     void effectiveActionIsTheWeakerOfRuleActionAndMode(String a, String b, String expected) {
         assertEquals(Action.parse(expected), Action.parse(a).weaker(Action.parse(b)));
     }
@@ -34,11 +40,17 @@ class SmallTypesTest {
     }
 
     @ParameterizedTest(name = "{0} matches {1}: {2}")
-    @CsvSource({ "registry.example/legacy/*,registry.example/legacy/agent:2,true",
-            "registry.example/legacy/*,registry.example/other/agent:2,false", "*:latest,nginx:latest,true",
-            "nginx:1.2?,nginx:1.25,true", "nginx:1.2?,nginx:1.250,false", "a.b,axb,false",
-            "system:serviceaccount:ci:*,system:serviceaccount:ci:deployer,true" })
-    void globsMatchWholeValuesAcrossSlashesAndTreatRegexCharactersLiterally(String glob, String value, boolean matches) {
+    @CsvSource({
+        "registry.example/legacy/*,registry.example/legacy/agent:2,true",
+        "registry.example/legacy/*,registry.example/other/agent:2,false",
+        "*:latest,nginx:latest,true",
+        "nginx:1.2?,nginx:1.25,true",
+        "nginx:1.2?,nginx:1.250,false",
+        "a.b,axb,false",
+        "system:serviceaccount:ci:*,system:serviceaccount:ci:deployer,true"
+    })
+    void globsMatchWholeValuesAcrossSlashesAndTreatRegexCharactersLiterally(
+            String glob, String value, boolean matches) {
         assertEquals(matches, Glob.of(glob).matches(value));
     }
 
@@ -62,12 +74,14 @@ class SmallTypesTest {
 
     @Test
     void namespaceLabelsSetModeAndMutationAndReportUnreadableValues() {
-        NamespacePolicy p = NamespacePolicy.fromLabels(Map.of("rootguard.dev/mode", "warn", "rootguard.dev/mutate", "false"));
+        NamespacePolicy p =
+                NamespacePolicy.fromLabels(Map.of("rootguard.dev/mode", "warn", "rootguard.dev/mutate", "false"));
         assertEquals(Optional.of(Action.WARN), p.mode());
         assertFalse(p.mutate());
         assertTrue(p.problems().isEmpty());
 
-        NamespacePolicy bad = NamespacePolicy.fromLabels(Map.of("rootguard.dev/mode", "off", "rootguard.dev/mutate", "nope"));
+        NamespacePolicy bad =
+                NamespacePolicy.fromLabels(Map.of("rootguard.dev/mode", "off", "rootguard.dev/mutate", "nope"));
         assertEquals(Optional.empty(), bad.mode(), "an unreadable mode label must not change the mode");
         assertTrue(bad.mutate());
         assertEquals(2, bad.problems().size());
@@ -78,20 +92,31 @@ class SmallTypesTest {
 
     @Test
     void registryRefusesDuplicateIds() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new RuleRegistry(List.of(new PrivilegedRule(), new PrivilegedRule())));
         assertTrue(e.getMessage().contains("privileged"));
-        assertEquals(List.of("run-as-root", "root-group", "privileged", "capabilities", "required-ids", "privilege-escalation",
-                "id-range", "image-groups"),
+        assertEquals(
+                List.of(
+                        "run-as-root",
+                        "root-group",
+                        "privileged",
+                        "capabilities",
+                        "required-ids",
+                        "privilege-escalation",
+                        "id-range",
+                        "image-groups"),
                 List.copyOf(RuleRegistry.standard().ids()));
     }
 
     @Test
     void exemptionsNameTheReason() {
-        PolicyConfig.Exemptions ex = new PolicyConfig.Exemptions(java.util.Set.of("kube-system"),
-                List.of(Glob.of("system:serviceaccount:ci:*")));
+        PolicyConfig.Exemptions ex =
+                new PolicyConfig.Exemptions(Set.of("kube-system"), List.of(Glob.of("system:serviceaccount:ci:*")));
         assertEquals(Optional.of("namespace kube-system is exempt"), ex.reason("kube-system", "bob"));
-        assertTrue(ex.reason("team-a", "system:serviceaccount:ci:deployer").orElseThrow().contains("system:serviceaccount:ci:*"));
+        assertTrue(ex.reason("team-a", "system:serviceaccount:ci:deployer")
+                .orElseThrow()
+                .contains("system:serviceaccount:ci:*"));
         assertEquals(Optional.empty(), ex.reason("team-a", "bob"));
     }
 }

@@ -1,12 +1,11 @@
 package dev.rootguard.policy;
 
-import dev.rootguard.json.Json;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rootguard.json.Json;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -20,7 +19,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class WorkloadKindTest {
 
     @ParameterizedTest
-    @CsvSource({ "v1,'',v1", "apps/v1,apps,v1", "batch/v1,batch,v1", "example.com/v1beta1,example.com,v1beta1" })
+    @CsvSource({"v1,'',v1", "apps/v1,apps,v1", "batch/v1,batch,v1", "example.com/v1beta1,example.com,v1beta1"})
     void anApiVersionSplitsIntoGroupAndVersion(String apiVersion, String group, String version) {
         assertEquals(group, WorkloadKind.groupOf(apiVersion));
         assertEquals(version, WorkloadKind.versionOf(apiVersion));
@@ -48,13 +47,15 @@ class WorkloadKindTest {
     @ParameterizedTest
     @EnumSource(WorkloadKind.class)
     void theExtractedPodSpecSitsAtTheKindsPath(WorkloadKind k) throws Exception {
-        ObjectNode object = Json.MAPPER.createObjectNode().put("apiVersion", k.apiVersion()).put("kind", k.kind());
+        ObjectNode object =
+                Json.MAPPER.createObjectNode().put("apiVersion", k.apiVersion()).put("kind", k.kind());
         ObjectNode at = object;
         for (String step : k.podSpecPath().split("\\.")) {
             at = at.putObject(step);
         }
         at.putArray("containers").addObject().put("name", "marker").put("image", "i");
-        PodSpecView view = PodSpecs.extract(Json.MAPPER.treeToValue(object, k.modelClass())).orElseThrow();
+        PodSpecView view = PodSpecs.extract(Json.MAPPER.treeToValue(object, k.modelClass()))
+                .orElseThrow();
         assertEquals(k.podSpecPath(), view.path());
         assertEquals("marker", view.spec().getContainers().get(0).getName());
     }
@@ -64,16 +65,35 @@ class WorkloadKindTest {
         assertTrue(WorkloadKind.controlledByWorkload(owned("apps/v1", "ReplicaSet", true)));
         assertTrue(WorkloadKind.controlledByWorkload(owned("batch/v1", "Job", true)));
         assertTrue(WorkloadKind.controlledByWorkload(owned("v1", "ReplicationController", true)));
-        assertFalse(WorkloadKind.controlledByWorkload(owned("example.com/v1", "ReplicaSet", true)), "a custom resource of the same name");
-        assertFalse(WorkloadKind.controlledByWorkload(owned("apps/v1", "ReplicaSet", false)), "an owner that is not the controller");
+        assertFalse(
+                WorkloadKind.controlledByWorkload(owned("example.com/v1", "ReplicaSet", true)),
+                "a custom resource of the same name");
+        assertFalse(
+                WorkloadKind.controlledByWorkload(owned("apps/v1", "ReplicaSet", false)),
+                "an owner that is not the controller");
         assertFalse(WorkloadKind.controlledByWorkload(owned("v1", "PodTemplate", true)), "not a controller kind");
-        assertFalse(WorkloadKind.controlledByWorkload(new PodBuilder().withNewMetadata().withName("p").endMetadata().build()));
-        assertTrue(WorkloadKind.controllerOf(owned("example.com/v1", "Thing", true)).isPresent(), "any controller counts as one");
-        assertFalse(WorkloadKind.controllerOf(owned("apps/v1", "ReplicaSet", false)).isPresent());
+        assertFalse(WorkloadKind.controlledByWorkload(
+                new PodBuilder().withNewMetadata().withName("p").endMetadata().build()));
+        assertTrue(
+                WorkloadKind.controllerOf(owned("example.com/v1", "Thing", true))
+                        .isPresent(),
+                "any controller counts as one");
+        assertFalse(
+                WorkloadKind.controllerOf(owned("apps/v1", "ReplicaSet", false)).isPresent());
     }
 
     private static HasMetadata owned(String apiVersion, String kind, boolean controller) {
-        return new PodBuilder().withNewMetadata().withName("p").withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(apiVersion)
-                .withKind(kind).withName("owner").withUid("u").withController(controller).build()).endMetadata().build();
+        return new PodBuilder()
+                .withNewMetadata()
+                .withName("p")
+                .withOwnerReferences(new OwnerReferenceBuilder()
+                        .withApiVersion(apiVersion)
+                        .withKind(kind)
+                        .withName("owner")
+                        .withUid("u")
+                        .withController(controller)
+                        .build())
+                .endMetadata()
+                .build();
     }
 }

@@ -1,19 +1,19 @@
 package dev.rootguard.server;
 
-import dev.rootguard.testing.RawHttps;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.testing.RawHttps;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +35,13 @@ class ConnectionLimitsTest {
     public static class ShortLimits implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("rootguard.admission.idle-timeout", "3s", "rootguard.admission.request-read-timeout", "1s",
-                    "rootguard.admission.max-connections", String.valueOf(CAP));
+            return Map.of(
+                    "rootguard.admission.idle-timeout",
+                    "3s",
+                    "rootguard.admission.request-read-timeout",
+                    "1s",
+                    "rootguard.admission.max-connections",
+                    String.valueOf(CAP));
         }
     }
 
@@ -86,7 +91,8 @@ class ConnectionLimitsTest {
     @Test
     void aBodyTrickledOneByteAtATimeIsCutAtTheReadDeadline() throws Exception {
         try (RawHttps c = open()) {
-            c.send("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n");
+            c.send(
+                    "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n");
             assertCutWhileTrickling(c, " ".repeat(500));
         }
     }
@@ -108,7 +114,7 @@ class ConnectionLimitsTest {
         for (int i = 0; i < text.length() && !closed; i++) {
             try {
                 c.send(text.substring(i, i + 1));
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 closed = true;
                 break;
             }
@@ -140,7 +146,9 @@ class ConnectionLimitsTest {
             }
             held.remove(0).close();
             // The close is counted on the server's event loop; allow it a moment.
-            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> guard.openConnections() < CAP);
+            await().atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> guard.openConnections() < CAP);
             try (RawHttps again = open()) {
                 assertEquals(404, again.send(get("/nothing")).read().status());
             }

@@ -1,16 +1,14 @@
 package dev.rootguard.server;
 
-import dev.rootguard.testing.KeepAliveClient.Outcome;
-
-import dev.rootguard.testing.KeepAliveClient;
-import dev.rootguard.testing.Pem;
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.WebhookProcess;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.testing.KeepAliveClient;
+import dev.rootguard.testing.KeepAliveClient.Outcome;
+import dev.rootguard.testing.Pem;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.WebhookProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +24,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLSocketFactory;
 import org.junit.jupiter.api.Test;
 
@@ -39,20 +38,26 @@ class GracefulShutdownIT {
     private static final Path DIR = Path.of("target", "e2e", "shutdown").toAbsolutePath();
     private static final long DELAY_MS = 2000;
 
-    record Sample(long sentAt, long doneAt, KeepAliveClient.Result result) {
-    }
+    record Sample(long sentAt, long doneAt, KeepAliveClient.Result result) {}
 
     @Test
     void sigtermUnderLoadLosesNoRequest() throws Exception {
         Files.createDirectories(DIR);
-        Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", DIR.toString()).redirectErrorStream(true).start();
+        Process gen = new ProcessBuilder("bash", "certs/generate.sh", "--out", DIR.toString())
+                .redirectErrorStream(true)
+                .start();
         gen.getInputStream().readAllBytes();
         assertEquals(0, gen.waitFor());
-        java.util.function.Supplier<SSLSocketFactory> tls = () -> Pem.context(DIR.resolve("ca.crt"), null, null).getSocketFactory();
+        Supplier<SSLSocketFactory> tls =
+                () -> Pem.context(DIR.resolve("ca.crt"), null, null).getSocketFactory();
         byte[] root = Reviews.recorded("pod-create-root").toString().getBytes(StandardCharsets.UTF_8);
-        byte[] deployment = Reviews.recorded("deployment-create-root").toString().getBytes(StandardCharsets.UTF_8);
+        byte[] deployment =
+                Reviews.recorded("deployment-create-root").toString().getBytes(StandardCharsets.UTF_8);
 
-        WebhookProcess webhook = new WebhookProcess(DIR.resolve("tls.crt"), DIR.resolve("tls.key"), DIR.resolve("no-kubeconfig"),
+        WebhookProcess webhook = new WebhookProcess(
+                DIR.resolve("tls.crt"),
+                DIR.resolve("tls.key"),
+                DIR.resolve("no-kubeconfig"),
                 Map.of("quarkus.shutdown.delay", DELAY_MS + "ms", "rootguard.namespace-labels.enabled", "false"));
         Queue<Sample> samples = new ConcurrentLinkedQueue<>();
         AtomicBoolean running = new AtomicBoolean(true);
@@ -77,12 +82,17 @@ class GracefulShutdownIT {
                     }
                 }));
             }
-            HttpClient health = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient health =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             threads.add(start(() -> {
                 while (running.get() && notReadyAt.get() < 0) {
                     try {
-                        HttpResponse<Void> r = health.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + webhook.managementPort()
-                                + "/q/health/ready")).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+                        HttpResponse<Void> r = health.send(
+                                HttpRequest.newBuilder(URI.create(
+                                                "http://127.0.0.1:" + webhook.managementPort() + "/q/health/ready"))
+                                        .timeout(Duration.ofSeconds(5))
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding());
                         if (r.statusCode() == 503) {
                             notReadyAt.compareAndSet(-1, System.nanoTime());
                         }
@@ -93,8 +103,13 @@ class GracefulShutdownIT {
                 }
             }));
             // Load first: SIGTERM arrives while kept-alive connections are busy.
-            await("200 answers before SIGTERM").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> samples.stream().filter(x -> x.result.outcome() == Outcome.ANSWERED).count() >= 200);
+            await("200 answers before SIGTERM")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> samples.stream()
+                                    .filter(x -> x.result.outcome() == Outcome.ANSWERED)
+                                    .count()
+                            >= 200);
             terminatedAt = System.nanoTime();
             webhook.terminate();
             exited = webhook.awaitExit(Duration.ofSeconds(25));
@@ -108,36 +123,62 @@ class GracefulShutdownIT {
         }
 
         List<Sample> all = new ArrayList<>(samples);
-        long before = all.stream().filter(s -> s.sentAt < terminatedAt && s.result.outcome() == Outcome.ANSWERED).count();
-        List<Sample> afterTerm = all.stream().filter(s -> s.sentAt >= terminatedAt).toList();
-        long answeredAfter = afterTerm.stream().filter(s -> s.result.outcome() == Outcome.ANSWERED).count();
-        List<Sample> lost = all.stream().filter(s -> s.result.outcome() == Outcome.LOST).toList();
-        long firstRefused = all.stream().filter(s -> s.result.outcome() == Outcome.REFUSED).mapToLong(Sample::sentAt).min().orElse(-1);
+        long before = all.stream()
+                .filter(s -> s.sentAt < terminatedAt && s.result.outcome() == Outcome.ANSWERED)
+                .count();
+        List<Sample> afterTerm =
+                all.stream().filter(s -> s.sentAt >= terminatedAt).toList();
+        long answeredAfter = afterTerm.stream()
+                .filter(s -> s.result.outcome() == Outcome.ANSWERED)
+                .count();
+        List<Sample> lost =
+                all.stream().filter(s -> s.result.outcome() == Outcome.LOST).toList();
+        long firstRefused = all.stream()
+                .filter(s -> s.result.outcome() == Outcome.REFUSED)
+                .mapToLong(Sample::sentAt)
+                .min()
+                .orElse(-1);
         String summary = "answered before SIGTERM " + before + ", after " + answeredAfter + ", lost " + lost.size()
                 + (lost.isEmpty() ? "" : " e.g. " + lost.get(0).result.error()) + "; lost at ms after SIGTERM: "
-                + lost.stream().map(s -> ms(s.sentAt - terminatedAt) + "-" + ms(s.doneAt - terminatedAt)).toList()
-                + "; first refused at " + (firstRefused < 0 ? "never" : ms(firstRefused - terminatedAt)) + "; not ready at "
-                + (notReadyAt.get() < 0 ? "never" : ms(notReadyAt.get() - terminatedAt)) + "; kept open after SIGTERM at "
-                + afterTerm.stream().filter(s -> s.result.outcome() == Outcome.ANSWERED && !s.result.connectionClose())
-                        .map(s -> ms(s.sentAt - terminatedAt)).toList();
+                + lost.stream()
+                        .map(s -> ms(s.sentAt - terminatedAt) + "-" + ms(s.doneAt - terminatedAt))
+                        .toList()
+                + "; first refused at " + (firstRefused < 0 ? "never" : ms(firstRefused - terminatedAt))
+                + "; not ready at "
+                + (notReadyAt.get() < 0 ? "never" : ms(notReadyAt.get() - terminatedAt))
+                + "; kept open after SIGTERM at "
+                + afterTerm.stream()
+                        .filter(s -> s.result.outcome() == Outcome.ANSWERED && !s.result.connectionClose())
+                        .map(s -> ms(s.sentAt - terminatedAt))
+                        .toList();
         System.out.println("graceful shutdown: " + summary);
 
         assertTrue(exited, "the process exits within the grace period");
         assertTrue(before >= 200, summary);
         assertTrue(lost.isEmpty(), summary);
-        assertTrue(all.stream().filter(s -> s.result.outcome() == Outcome.ANSWERED).allMatch(s -> s.result.status() == 200),
+        assertTrue(
+                all.stream()
+                        .filter(s -> s.result.outcome() == Outcome.ANSWERED)
+                        .allMatch(s -> s.result.status() == 200),
                 "every answer is a 200 AdmissionReview, none a 503");
-        assertTrue(notReadyAt.get() > 0 && ms(notReadyAt.get() - terminatedAt) < 1000,
-                "readiness turns false right after SIGTERM: " + (notReadyAt.get() < 0 ? "never" : ms(notReadyAt.get() - terminatedAt) + " ms"));
+        assertTrue(
+                notReadyAt.get() > 0 && ms(notReadyAt.get() - terminatedAt) < 1000,
+                "readiness turns false right after SIGTERM: "
+                        + (notReadyAt.get() < 0 ? "never" : ms(notReadyAt.get() - terminatedAt) + " ms"));
         assertTrue(answeredAfter >= 10, "requests are still answered during the shutdown delay: " + summary);
         // Readiness and the connection handling flip in consecutive shutdown listeners; allow them 100 ms apart.
-        assertTrue(afterTerm.stream().filter(s -> s.sentAt > notReadyAt.get() + 100_000_000L && s.result.outcome() == Outcome.ANSWERED)
-                .allMatch(s -> s.result.connectionClose()), "once shutting down, every answer closes its kept-alive connection");
+        assertTrue(
+                afterTerm.stream()
+                        .filter(s ->
+                                s.sentAt > notReadyAt.get() + 100_000_000L && s.result.outcome() == Outcome.ANSWERED)
+                        .allMatch(s -> s.result.connectionClose()),
+                "once shutting down, every answer closes its kept-alive connection");
         assertTrue(firstRefused > 0, "after the delay the listener is closed and connections are refused");
         // New connections are refused only in the delay's last quarter (at most 0.5 s), so nothing accepted is cut.
-        assertTrue(ms(firstRefused - terminatedAt) >= DELAY_MS - Math.min(500, DELAY_MS / 4) - 100,
-                "new connections are accepted until shortly before the delay ends: first refused " + ms(firstRefused - terminatedAt)
-                        + " ms after SIGTERM");
+        assertTrue(
+                ms(firstRefused - terminatedAt) >= DELAY_MS - Math.min(500, DELAY_MS / 4) - 100,
+                "new connections are accepted until shortly before the delay ends: first refused "
+                        + ms(firstRefused - terminatedAt) + " ms after SIGTERM");
     }
 
     private static Thread start(Runnable r) {

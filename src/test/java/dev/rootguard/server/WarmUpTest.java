@@ -1,18 +1,17 @@
 package dev.rootguard.server;
 
-import dev.rootguard.admission.AdmissionHandler;
-import dev.rootguard.json.Json;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.quarkus.test.common.WithTestResource;
+import dev.rootguard.admission.AdmissionHandler;
+import dev.rootguard.json.Json;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -41,7 +40,8 @@ public class WarmUpTest {
 
     @Test
     void rehearsalsRunToTheConfiguredCountAndRecordNoMetric() throws Exception {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50))
                 .untilAsserted(() -> assertFalse(warmUp.running(), "the rehearsals end"));
         assertEquals(600, warmUp.rehearsed());
         String metrics = WebhookClient.management("/q/metrics").body();
@@ -52,11 +52,17 @@ public class WarmUpTest {
     @Test
     void theSamplesGoThroughMutationAndThenValidationAllowsThem() throws Exception {
         for (HasMetadata sample : WarmUp.samples()) {
-            JsonNode mutated = Json.MAPPER.readTree(handler.rehearse(WarmUp.review("CREATE", sample), true)).path("response");
+            JsonNode mutated = Json.MAPPER
+                    .readTree(handler.rehearse(WarmUp.review("CREATE", sample), true))
+                    .path("response");
             assertTrue(mutated.path("allowed").asBoolean(), mutated.toString());
             assertTrue(mutated.path("patch").isTextual(), "the mutation path runs and patches the " + sample.getKind());
-            JsonNode denied = Json.MAPPER.readTree(handler.rehearse(WarmUp.review("CREATE", sample), false)).path("response");
-            assertFalse(denied.path("allowed").asBoolean(), "the unmutated " + sample.getKind() + " goes through the rules and is denied");
+            JsonNode denied = Json.MAPPER
+                    .readTree(handler.rehearse(WarmUp.review("CREATE", sample), false))
+                    .path("response");
+            assertFalse(
+                    denied.path("allowed").asBoolean(),
+                    "the unmutated " + sample.getKind() + " goes through the rules and is denied");
         }
     }
 }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -70,7 +71,9 @@ public final class ControlPlane implements BeforeAllCallback {
         }
 
         public KubernetesClient client() {
-            return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig)).build();
+            return new KubernetesClientBuilder()
+                    .withConfig(Config.fromKubeconfig(kubeconfig))
+                    .build();
         }
 
         @Override
@@ -83,7 +86,8 @@ public final class ControlPlane implements BeforeAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        handle = context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
+        handle = context.getRoot()
+                .getStore(ExtensionContext.Namespace.GLOBAL)
                 .computeIfAbsent(ControlPlane.class.getName(), k -> start(), Handle.class);
     }
 
@@ -103,20 +107,26 @@ public final class ControlPlane implements BeforeAllCallback {
     /** Where the binaries live: {@code $ROOTGUARD_CACHE} or {@code ~/.cache/rootguard}. */
     public static Path cacheDir() {
         String env = System.getenv("ROOTGUARD_CACHE");
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "rootguard");
+        return env != null && !env.isBlank()
+                ? Path.of(env)
+                : Path.of(System.getProperty("user.home"), ".cache", "rootguard");
     }
 
     /**
      * A second API server with its own etcd and extra flags, for tests that need start-up
      * configuration the shared one does not have; the caller closes it.
      */
-    public static Handle startDedicated(String name, java.util.Map<String, String> flags) {
+    public static Handle startDedicated(String name, Map<String, String> flags) {
         Path bin = cacheDir().resolve("k8s").resolve(version() + "-linux-amd64");
         if (!Files.isExecutable(bin.resolve("kube-apiserver"))) {
             throw new IllegalStateException("no kube-apiserver in " + bin + "; run bash " + SCRIPT);
         }
-        KubeAPIServerConfigBuilder b = KubeAPIServerConfigBuilder.anAPIServerConfig().withTestDir(cacheDir().toString())
-                .withOfflineMode(true).withApiServerVersion(version()).withUpdateKubeConfig(false).withStartupTimeout(120_000)
+        KubeAPIServerConfigBuilder b = KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withTestDir(cacheDir().toString())
+                .withOfflineMode(true)
+                .withApiServerVersion(version())
+                .withUpdateKubeConfig(false)
+                .withStartupTimeout(120_000)
                 .withApiServerFlag("--advertise-address", "127.0.0.1");
         flags.forEach(b::withApiServerFlag);
         KubeAPIServer server = new KubeAPIServer(b.build());

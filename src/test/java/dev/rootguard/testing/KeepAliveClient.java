@@ -1,5 +1,6 @@
 package dev.rootguard.testing;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,7 +8,10 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
@@ -19,7 +23,7 @@ import javax.net.ssl.SSLSocketFactory;
  * which keeps no TLS session cache.
  */
 public final class KeepAliveClient implements AutoCloseable {
-    private final java.util.function.Supplier<SSLSocketFactory> tls;
+    private final Supplier<SSLSocketFactory> tls;
     private final String host;
     private final int port;
     private Socket socket;
@@ -37,10 +41,9 @@ public final class KeepAliveClient implements AutoCloseable {
     }
 
     /** A complete response, or how the request failed. */
-    public record Result(Outcome outcome, int status, String body, boolean connectionClose, String error) {
-    }
+    public record Result(Outcome outcome, int status, String body, boolean connectionClose, String error) {}
 
-    public KeepAliveClient(java.util.function.Supplier<SSLSocketFactory> tls, String host, int port) {
+    public KeepAliveClient(Supplier<SSLSocketFactory> tls, String host, int port) {
         this.tls = tls;
         this.host = host;
         this.port = port;
@@ -60,8 +63,8 @@ public final class KeepAliveClient implements AutoCloseable {
                 socket = tls.get().createSocket(raw, host, port, true);
                 socket.setSoTimeout(10_000);
                 // A connection counts as open once its TLS handshake is done; nothing is sent before.
-                ((javax.net.ssl.SSLSocket) socket).startHandshake();
-                in = new java.io.BufferedInputStream(socket.getInputStream());
+                ((SSLSocket) socket).startHandshake();
+                in = new BufferedInputStream(socket.getInputStream());
                 connections++;
             } catch (IOException e) {
                 closeQuietly();
@@ -70,9 +73,10 @@ public final class KeepAliveClient implements AutoCloseable {
         }
         try {
             OutputStream out = socket.getOutputStream();
-            byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\nContent-Length: "
-                    + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-            byte[] request = java.util.Arrays.copyOf(head, head.length + body.length);
+            byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: " + host
+                            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
+            byte[] request = Arrays.copyOf(head, head.length + body.length);
             System.arraycopy(body, 0, request, head.length, body.length);
             out.write(request);
             out.flush();
@@ -100,7 +104,12 @@ public final class KeepAliveClient implements AutoCloseable {
             if (close) {
                 closeQuietly();
             }
-            return new Result(Outcome.ANSWERED, Integer.parseInt(status.split(" ")[1]), new String(content, StandardCharsets.UTF_8), close, null);
+            return new Result(
+                    Outcome.ANSWERED,
+                    Integer.parseInt(status.split(" ")[1]),
+                    new String(content, StandardCharsets.UTF_8),
+                    close,
+                    null);
         } catch (IOException | RuntimeException e) {
             closeQuietly();
             return new Result(Outcome.LOST, 0, "", false, e.toString());

@@ -8,6 +8,7 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.spec.InvalidKeySpecException;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.List;
@@ -18,8 +19,7 @@ import javax.net.ssl.TrustManagerFactory;
 /** TLS contexts for test clients from the PEM files certs/generate.sh writes. */
 public final class Pem {
 
-    private Pem() {
-    }
+    private Pem() {}
 
     /**
      * A client context that trusts {@code caFile} and, when {@code clientCert} is not null, presents
@@ -39,7 +39,11 @@ public final class Pem {
             if (clientCert != null) {
                 KeyStore keys = KeyStore.getInstance("PKCS12");
                 keys.load(null, null);
-                keys.setKeyEntry("client", privateKey(clientKey), new char[0], certificates(clientCert).toArray(Certificate[]::new));
+                keys.setKeyEntry(
+                        "client",
+                        privateKey(clientKey),
+                        new char[0],
+                        certificates(clientCert).toArray(Certificate[]::new));
                 kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
                 kmf.init(keys, new char[0]);
             }
@@ -63,7 +67,7 @@ public final class Pem {
         PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64));
         try {
             return KeyFactory.getInstance("EC").generatePrivate(spec);
-        } catch (java.security.spec.InvalidKeySpecException e) {
+        } catch (InvalidKeySpecException e) {
             return KeyFactory.getInstance("RSA").generatePrivate(spec);
         }
     }

@@ -21,8 +21,7 @@ import javax.net.ssl.SSLSocketFactory;
  */
 public final class RawUpload implements AutoCloseable {
     /** The status and body of an answer, or the I/O error that ended the connection without one. */
-    public record Answer(int status, String body, String error) {
-    }
+    public record Answer(int status, String body, String error) {}
 
     private final SSLSocket socket;
     private final AtomicLong sent = new AtomicLong();
@@ -30,7 +29,8 @@ public final class RawUpload implements AutoCloseable {
     private final CompletableFuture<Answer> answer = new CompletableFuture<>();
 
     /** Opens the connection and starts sending SEND of ANNOUNCED bytes of a body to PATH (a JSON array of spaces). */
-    public RawUpload(SSLSocketFactory tls, String host, int port, String path, long announced, long send) throws IOException {
+    public RawUpload(SSLSocketFactory tls, String host, int port, String path, long announced, long send)
+            throws IOException {
         this(tls, host, port, path, announced, send, null);
     }
 
@@ -45,33 +45,35 @@ public final class RawUpload implements AutoCloseable {
         socket.startHandshake();
         OutputStream out = socket.getOutputStream();
         InputStream in = new BufferedInputStream(socket.getInputStream());
-        String head = "POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\nContent-Length: "
-                + announced + "\r\n\r\n";
-        Thread writer = new Thread(() -> {
-            try {
-                out.write(head.getBytes(StandardCharsets.US_ASCII));
-                if (body != null) {
-                    out.write(body);
-                    out.flush();
-                    sent.set(body.length);
+        String head = "POST " + path + " HTTP/1.1\r\nHost: " + host
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + announced + "\r\n\r\n";
+        Thread writer = new Thread(
+                () -> {
+                    try {
+                        out.write(head.getBytes(StandardCharsets.US_ASCII));
+                        if (body != null) {
+                            out.write(body);
+                            out.flush();
+                            sent.set(body.length);
+                            written.complete(sent.get());
+                            return;
+                        }
+                        byte[] chunk = new byte[64 * 1024];
+                        Arrays.fill(chunk, (byte) ' ');
+                        chunk[0] = '[';
+                        while (sent.get() < send) {
+                            int n = (int) Math.min(chunk.length, send - sent.get());
+                            out.write(chunk, 0, n);
+                            sent.addAndGet(n);
+                            chunk[0] = ' ';
+                        }
+                        out.flush();
+                    } catch (IOException e) {
+                        // The server answered and closed: the reader has (or will have) the answer.
+                    }
                     written.complete(sent.get());
-                    return;
-                }
-                byte[] chunk = new byte[64 * 1024];
-                Arrays.fill(chunk, (byte) ' ');
-                chunk[0] = '[';
-                while (sent.get() < send) {
-                    int n = (int) Math.min(chunk.length, send - sent.get());
-                    out.write(chunk, 0, n);
-                    sent.addAndGet(n);
-                    chunk[0] = ' ';
-                }
-                out.flush();
-            } catch (IOException e) {
-                // The server answered and closed: the reader has (or will have) the answer.
-            }
-            written.complete(sent.get());
-        }, "raw-upload-writer");
+                },
+                "raw-upload-writer");
         writer.setDaemon(true);
         Thread reader = new Thread(() -> answer.complete(read(in)), "raw-upload-reader");
         reader.setDaemon(true);

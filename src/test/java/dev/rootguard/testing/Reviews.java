@@ -10,8 +10,7 @@ import java.util.UUID;
 /** Recorded AdmissionReviews from {@code src/test/resources/reviews/}, and builders for variants. */
 public final class Reviews {
 
-    private Reviews() {
-    }
+    private Reviews() {}
 
     /** A recorded review, with a fresh uid so responses can be matched. */
     public static ObjectNode recorded(String name) {
@@ -28,9 +27,14 @@ public final class Reviews {
     }
 
     /** A CREATE review for an object. */
-    public static ObjectNode create(String group, String version, String kind, String resource, String namespace, JsonNode object) {
-        ObjectNode review = WebhookClient.JSON.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
-        ObjectNode req = review.putObject("request").put("uid", UUID.randomUUID().toString());
+    public static ObjectNode create(
+            String group, String version, String kind, String resource, String namespace, JsonNode object) {
+        ObjectNode review = WebhookClient.JSON
+                .createObjectNode()
+                .put("apiVersion", "admission.k8s.io/v1")
+                .put("kind", "AdmissionReview");
+        ObjectNode req =
+                review.putObject("request").put("uid", UUID.randomUUID().toString());
         req.putObject("kind").put("group", group).put("version", version).put("kind", kind);
         req.putObject("resource").put("group", group).put("version", version).put("resource", resource);
         req.put("namespace", namespace).put("operation", "CREATE");

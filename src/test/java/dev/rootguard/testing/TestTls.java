@@ -1,7 +1,6 @@
 package dev.rootguard.testing;
 
 import dev.rootguard.tls.DevCertificate;
-
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.nio.file.Path;
 import java.util.Map;
@@ -25,14 +24,17 @@ public class TestTls implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         var files = DevCertificate.ensure(dir);
-        return Map.of("rootguard.tls.cert", files.certFile().toAbsolutePath().toString(),
-                "rootguard.tls.key", files.keyFile().toAbsolutePath().toString(),
-                "rootguard.tls.reload-period", "200ms");
+        return Map.of(
+                "rootguard.tls.cert",
+                files.certFile().toAbsolutePath().toString(),
+                "rootguard.tls.key",
+                files.keyFile().toAbsolutePath().toString(),
+                "rootguard.tls.reload-period",
+                "200ms");
     }
 
     @Override
-    public void stop() {
-    }
+    public void stop() {}
 
     /** The certificate file a test application serves. */
     public static Path certFile(Path dir) {

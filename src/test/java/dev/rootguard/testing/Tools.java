@@ -1,6 +1,7 @@
 package dev.rootguard.testing;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -11,8 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 /** The helm and kubectl binaries the install scripts put in the cache, run as processes. */
 public final class Tools {
-    private Tools() {
-    }
+    private Tools() {}
 
     /** The outcome of a command. */
     public record Result(int exitCode, String stdout, String stderr) {
@@ -31,7 +31,10 @@ public final class Tools {
     }
 
     public static Path kubectl() {
-        return ControlPlane.cacheDir().resolve("k8s").resolve(ControlPlane.version() + "-linux-amd64").resolve("kubectl");
+        return ControlPlane.cacheDir()
+                .resolve("k8s")
+                .resolve(ControlPlane.version() + "-linux-amd64")
+                .resolve("kubectl");
     }
 
     /** Runs a command with optional standard input and returns its result (never throws on a non-zero exit). */
@@ -64,7 +67,7 @@ public final class Tools {
         return run(cmd, null);
     }
 
-    private static String read(java.io.InputStream in) {
+    private static String read(InputStream in) {
         try {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

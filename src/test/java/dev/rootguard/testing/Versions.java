@@ -18,8 +18,7 @@ public final class Versions {
     /** The provisioning scripts' folder. */
     public static final Path PROVISION = FILE.toAbsolutePath().getParent();
 
-    private Versions() {
-    }
+    private Versions() {}
 
     /** The value of KEY in the versions file. */
     public static String pinned(String key) {

@@ -26,9 +26,14 @@ public final class WebhookClient {
     private final String base;
 
     public WebhookClient(Path certFile) {
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trusting(certFile))
-                .connectTimeout(Duration.ofSeconds(5)).build();
-        int port = ConfigProvider.getConfig().getOptionalValue("quarkus.http.test-ssl-port", Integer.class).orElse(8444);
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .sslContext(trusting(certFile))
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
+        int port = ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.http.test-ssl-port", Integer.class)
+                .orElse(8444);
         this.base = "https://localhost:" + port;
     }
 
@@ -40,7 +45,8 @@ public final class WebhookClient {
         try (InputStream in = Files.newInputStream(certFile)) {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
-            ks.setCertificateEntry("rootguard", CertificateFactory.getInstance("X.509").generateCertificate(in));
+            ks.setCertificateEntry(
+                    "rootguard", CertificateFactory.getInstance("X.509").generateCertificate(in));
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(ks);
             SSLContext ctx = SSLContext.getInstance("TLS");
@@ -52,7 +58,8 @@ public final class WebhookClient {
     }
 
     public HttpResponse<String> post(String path, String contentType, byte[] body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(20))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(20))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (contentType != null) {
             b.header("Content-Type", contentType);
@@ -75,7 +82,8 @@ public final class WebhookClient {
                 throw new AssertionError("HTTP " + r.statusCode() + ": " + r.body());
             }
             JsonNode body = JSON.readTree(r.body());
-            if (!"admission.k8s.io/v1".equals(body.path("apiVersion").asText()) || !"AdmissionReview".equals(body.path("kind").asText())) {
+            if (!"admission.k8s.io/v1".equals(body.path("apiVersion").asText())
+                    || !"AdmissionReview".equals(body.path("kind").asText())) {
                 throw new AssertionError("not an AdmissionReview: " + r.body());
             }
             JsonNode response = body.path("response");
@@ -95,7 +103,8 @@ public final class WebhookClient {
             return JSON.createArrayNode();
         }
         try {
-            return JSON.readTree(Base64.getDecoder().decode(response.path("patch").asText()));
+            return JSON.readTree(
+                    Base64.getDecoder().decode(response.path("patch").asText()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -108,10 +117,15 @@ public final class WebhookClient {
 
     /** GET on the management interface (health, metrics). */
     public static HttpResponse<String> management(String path) {
-        int port = ConfigProvider.getConfig().getOptionalValue("quarkus.management.test-port", Integer.class).orElse(9001);
+        int port = ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.management.test-port", Integer.class)
+                .orElse(9001);
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            return HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

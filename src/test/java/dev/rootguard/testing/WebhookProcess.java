@@ -90,14 +90,17 @@ public final class WebhookProcess implements AutoCloseable {
     /** Starts the process and waits until it is ready. */
     public WebhookProcess start() {
         if (!Files.isRegularFile(JAR)) {
-            throw new IllegalStateException(JAR + " is missing; run the tests through 'mvn verify' so the jar is packaged first");
+            throw new IllegalStateException(
+                    JAR + " is missing; run the tests through 'mvn verify' so the jar is packaged first");
         }
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(launcher);
         cmd.add(java);
         cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-Dquarkus.http.ssl-port=" + port,
-                "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.management.port=" + managementPort,
+        cmd.addAll(List.of(
+                "-Dquarkus.http.ssl-port=" + port,
+                "-Dquarkus.http.host=127.0.0.1",
+                "-Dquarkus.management.port=" + managementPort,
                 "-Dquarkus.management.host=127.0.0.1"));
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.addAll(List.of("-jar", JAR.toString()));
@@ -121,21 +124,29 @@ public final class WebhookProcess implements AutoCloseable {
         HttpClient http = HttpClient.newHttpClient();
         try {
             // An exception thrown by the condition (the process exited) ends the wait at once.
-            await("the webhook is ready").atMost(timeout).pollInterval(Duration.ofMillis(100)).until(() -> {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("webhook exited with " + process.exitValue() + "; see target/e2e/webhook-*.log");
-                }
-                try {
-                    HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort
-                            + "/q/health/ready")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
-                    return r.statusCode() == 200;
-                } catch (IOException e) {
-                    return false; // not listening yet
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException(e);
-                }
-            });
+            await("the webhook is ready")
+                    .atMost(timeout)
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        if (!process.isAlive()) {
+                            throw new IllegalStateException(
+                                    "webhook exited with " + process.exitValue() + "; see target/e2e/webhook-*.log");
+                        }
+                        try {
+                            HttpResponse<Void> r = http.send(
+                                    HttpRequest.newBuilder(URI.create(
+                                                    "http://127.0.0.1:" + managementPort + "/q/health/ready"))
+                                            .timeout(Duration.ofSeconds(2))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.discarding());
+                            return r.statusCode() == 200;
+                        } catch (IOException e) {
+                            return false; // not listening yet
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IllegalStateException(e);
+                        }
+                    });
         } catch (ConditionTimeoutException e) {
             throw new IllegalStateException("webhook not ready within " + timeout, e);
         }
@@ -180,8 +191,12 @@ public final class WebhookProcess implements AutoCloseable {
     /** A management endpoint's body, e.g. {@code /q/metrics}. */
     public String management(String path) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            return HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -4,14 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rootguard.config.ConfigErrors;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,7 +32,8 @@ class DevCertificateTest {
     void generatedCertificateCoversLocalhostAndLoopbackAndIsReused(@TempDir Path dir) throws Exception {
         var files = DevCertificate.ensure(dir);
         X509Certificate cert = read(files.certFile());
-        Set<String> sans = cert.getSubjectAlternativeNames().stream().map(l -> String.valueOf(((List<?>) l).get(1)))
+        Set<String> sans = cert.getSubjectAlternativeNames().stream()
+                .map(l -> String.valueOf(((List<?>) l).get(1)))
                 .collect(Collectors.toSet());
         assertTrue(sans.containsAll(Set.of("localhost", "127.0.0.1")), sans.toString());
         assertTrue(Files.readString(files.keyFile()).contains("PRIVATE KEY"));
@@ -42,14 +44,23 @@ class DevCertificateTest {
 
     /** The configuration as the webhook builds it: discovered sources (the development certificate) plus these. */
     private static SmallRyeConfig config(int ordinal, Map<String, String> properties) {
-        return new SmallRyeConfigBuilder().addDiscoveredSources()
-                .withSources(new PropertiesConfigSource(properties, "application.properties", ordinal)).build();
+        return new SmallRyeConfigBuilder()
+                .addDiscoveredSources()
+                .withSources(new PropertiesConfigSource(properties, "application.properties", ordinal))
+                .build();
     }
 
     @Test
     void aCertificateConfiguredInApplicationPropertiesWinsAndNothingIsGenerated(@TempDir Path dir) {
-        SmallRyeConfig c = config(250, Map.of("rootguard.tls.cert", "/etc/tls/tls.crt", "rootguard.tls.key", "/etc/tls/tls.key",
-                "rootguard.tls.dev-dir", dir.toString()));
+        SmallRyeConfig c = config(
+                250,
+                Map.of(
+                        "rootguard.tls.cert",
+                        "/etc/tls/tls.crt",
+                        "rootguard.tls.key",
+                        "/etc/tls/tls.key",
+                        "rootguard.tls.dev-dir",
+                        dir.toString()));
         assertEquals("/etc/tls/tls.crt", c.getValue(DevCertificate.CERT_PROPERTY, String.class));
         assertEquals("/etc/tls/tls.key", c.getValue(DevCertificate.KEY_PROPERTY, String.class));
         assertEquals(List.of(), List.of(dir.toFile().list()), "no certificate generated");
@@ -66,9 +77,12 @@ class DevCertificateTest {
 
     @Test
     void certificateWithoutKeyIsAConfigurationErrorNamingTheMissingKey() {
-        RuntimeException e = assertThrows(RuntimeException.class, () -> config(250, Map.of("rootguard.tls.cert", "/tmp/some.crt")));
-        List<String> problems = dev.rootguard.config.ConfigErrors.describe(e);
+        RuntimeException e =
+                assertThrows(RuntimeException.class, () -> config(250, Map.of("rootguard.tls.cert", "/tmp/some.crt")));
+        List<String> problems = ConfigErrors.describe(e);
         assertEquals(1, problems.size(), e.toString());
-        assertTrue(problems.get(0).startsWith("rootguard.tls.key: not set, but rootguard.tls.cert is; set both"), problems.get(0));
+        assertTrue(
+                problems.get(0).startsWith("rootguard.tls.key: not set, but rootguard.tls.cert is; set both"),
+                problems.get(0));
     }
 }

@@ -1,18 +1,16 @@
 package dev.rootguard.tls;
 
-import dev.rootguard.config.RootguardConfig.Tls.Engine;
-
-import dev.rootguard.admission.AdmissionHttpTest;
-import dev.rootguard.testing.Reviews;
-import dev.rootguard.testing.TestTls;
-import dev.rootguard.testing.WebhookClient;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rootguard.admission.AdmissionHttpTest;
+import dev.rootguard.config.RootguardConfig.Tls.Engine;
+import dev.rootguard.testing.Reviews;
+import dev.rootguard.testing.TestTls;
+import dev.rootguard.testing.WebhookClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -47,7 +45,8 @@ class JdkTlsEngineTest {
         assertEquals("JDK", reloader.engine());
         JsonNode r = WebhookClient.forDefaultCertificate().review("/validate", Reviews.recorded("pod-create-root"));
         assertFalse(r.path("allowed").asBoolean(), r.toString());
-        AdmissionHttpTest.assertTls12AndTls13(ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
+        AdmissionHttpTest.assertTls12AndTls13(
+                ConfigProvider.getConfig().getValue("quarkus.http.test-ssl-port", Integer.class));
     }
 
     @Test
@@ -57,7 +56,8 @@ class JdkTlsEngineTest {
         assertFalse(CertificateReloader.useOpenSsl(Engine.JDK, true));
         assertFalse(CertificateReloader.useOpenSsl(Engine.JDK, false));
         assertTrue(CertificateReloader.useOpenSsl(Engine.OPENSSL, true));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CertificateReloader.useOpenSsl(Engine.OPENSSL, false));
+        IllegalStateException e =
+                assertThrows(IllegalStateException.class, () -> CertificateReloader.useOpenSsl(Engine.OPENSSL, false));
         assertTrue(e.getMessage().contains("rootguard.tls.engine=openssl"), e.getMessage());
     }
 }

@@ -1,12 +1,11 @@
 package dev.rootguard.audit.format;
 
-import dev.rootguard.audit.AuditReport;
-import dev.rootguard.policy.Action;
-import dev.rootguard.policy.rule.RuleRegistry;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rootguard.audit.AuditReport;
+import dev.rootguard.policy.Action;
+import dev.rootguard.policy.rule.RuleRegistry;
 
 /** {@code -o json}: the report in its documented schema, indented. */
 final class JsonFormat implements ReportFormat {

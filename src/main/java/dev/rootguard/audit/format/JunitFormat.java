@@ -6,7 +6,6 @@ import static dev.rootguard.audit.format.ReportText.where;
 import dev.rootguard.audit.AuditReport;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.rule.RuleRegistry;
-
 import java.io.StringWriter;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.transform.OutputKeys;
@@ -31,7 +30,8 @@ final class JunitFormat implements ReportFormat {
     @Override
     public String render(AuditReport report, RuleRegistry rules, Action failOn) {
         try {
-            Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().newDocument();
+            Document doc =
+                    DocumentBuilderFactory.newInstance().newDocumentBuilder().newDocument();
             Element suites = doc.createElement("testsuites");
             doc.appendChild(suites);
             Element suite = doc.createElement("testsuite");
@@ -41,14 +41,25 @@ final class JunitFormat implements ReportFormat {
             int skipped = 0;
             for (AuditReport.Result r : report.results()) {
                 Element tc = doc.createElement("testcase");
-                tc.setAttribute("classname", r.source().file() != null ? r.source().file() : "cluster " + r.source().cluster());
+                tc.setAttribute(
+                        "classname",
+                        r.source().file() != null
+                                ? r.source().file()
+                                : "cluster " + r.source().cluster());
                 tc.setAttribute("name", objectName(r) + (r.kind() == null ? " at " + where(r.source()) : ""));
                 tc.setAttribute("time", "0");
                 StringBuilder lines = new StringBuilder();
                 boolean failed = false;
                 for (AuditReport.Finding f : r.violations()) {
-                    lines.append('[').append(f.action().id()).append("] [").append(f.rule()).append("] ").append(f.path()).append(": ")
-                            .append(f.message()).append('\n');
+                    lines.append('[')
+                            .append(f.action().id())
+                            .append("] [")
+                            .append(f.rule())
+                            .append("] ")
+                            .append(f.path())
+                            .append(": ")
+                            .append(f.message())
+                            .append('\n');
                     failed |= failOn != null && f.action().atLeast(failOn);
                 }
                 if (r.status() == AuditReport.Status.ERROR) {

@@ -5,11 +5,10 @@ import java.util.Locale;
 
 /** The report formats, in the order the CLI documents them, and the lookup by {@code -o} name. */
 public final class ReportFormats {
-    private static final List<ReportFormat> ALL = List.of(new TableFormat(), new JsonFormat(), new YamlFormat(),
-            new JunitFormat(), new SarifFormat());
+    private static final List<ReportFormat> ALL =
+            List.of(new TableFormat(), new JsonFormat(), new YamlFormat(), new JunitFormat(), new SarifFormat());
 
-    private ReportFormats() {
-    }
+    private ReportFormats() {}
 
     /** Every format. */
     public static List<ReportFormat> all() {

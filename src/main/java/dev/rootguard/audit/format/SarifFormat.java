@@ -3,14 +3,13 @@ package dev.rootguard.audit.format;
 import static dev.rootguard.audit.format.ReportText.objectName;
 import static dev.rootguard.audit.format.ReportText.where;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rootguard.audit.AuditReport;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.rule.Rule;
 import dev.rootguard.policy.rule.RuleRegistry;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -33,7 +32,9 @@ final class SarifFormat implements ReportFormat {
 
     private static ObjectNode sarif(AuditReport report, RuleRegistry rules) {
         ObjectNode root = JsonFormat.MAPPER.createObjectNode();
-        root.put("$schema", "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json");
+        root.put(
+                "$schema",
+                "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json");
         root.put("version", "2.1.0");
         ObjectNode run = root.putArray("runs").addObject();
         ObjectNode driver = run.putObject("tool").putObject("driver");
@@ -75,7 +76,10 @@ final class SarifFormat implements ReportFormat {
                     phys.putObject("artifactLocation").put("uri", uri(r.source().file()));
                     phys.putObject("region").put("startLine", f.line() == null ? 1 : f.line());
                 }
-                loc.putArray("logicalLocations").addObject().put("fullyQualifiedName", objectName(r) + "/" + f.path()).put("kind", "element");
+                loc.putArray("logicalLocations")
+                        .addObject()
+                        .put("fullyQualifiedName", objectName(r) + "/" + f.path())
+                        .put("kind", "element");
             }
         }
         ObjectNode invocation = run.putArray("invocations").addObject();

@@ -6,7 +6,6 @@ import static dev.rootguard.audit.format.ReportText.where;
 import dev.rootguard.audit.AuditReport;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.rule.RuleRegistry;
-
 import java.util.Locale;
 
 /** {@code -o table}, for people: objects with violations or errors, each with rule, path and fix; then the summary. */
@@ -24,22 +23,36 @@ final class TableFormat implements ReportFormat {
             if (r.status() == AuditReport.Status.VIOLATIONS) {
                 sb.append(objectName(r)).append("  (").append(where(r.source())).append(")\n");
                 for (AuditReport.Finding f : r.violations()) {
-                    sb.append(String.format("  %-7s  %-20s  %s%s%n", f.action().id().toUpperCase(Locale.ROOT), f.rule(), f.path(),
+                    sb.append(String.format(
+                            "  %-7s  %-20s  %s%s%n",
+                            f.action().id().toUpperCase(Locale.ROOT),
+                            f.rule(),
+                            f.path(),
                             f.line() == null ? "" : "  (line " + f.line() + ")"));
                     sb.append("           ").append(f.message()).append('\n');
                 }
                 sb.append('\n');
             } else if (r.status() == AuditReport.Status.ERROR) {
-                sb.append("ERROR ").append(where(r.source())).append(": ").append(r.reason()).append("\n\n");
+                sb.append("ERROR ")
+                        .append(where(r.source()))
+                        .append(": ")
+                        .append(r.reason())
+                        .append("\n\n");
             }
         }
         AuditReport.Summary s = report.summary();
-        sb.append(String.format("%d objects: %d with violations, %d compliant, %d exempt, %d skipped (no pod spec); %d unreadable%n",
-                s.objects(), s.withViolations(), s.objects() - s.withViolations() - s.exempt() - s.skipped(), s.exempt(), s.skipped(),
+        sb.append(String.format(
+                "%d objects: %d with violations, %d compliant, %d exempt, %d skipped (no pod spec); %d unreadable%n",
+                s.objects(),
+                s.withViolations(),
+                s.objects() - s.withViolations() - s.exempt() - s.skipped(),
+                s.exempt(),
+                s.skipped(),
                 s.errors()));
         s.violations().forEach((rule, byAction) -> {
             StringBuilder line = new StringBuilder("  ").append(rule).append(':');
-            byAction.forEach((action, n) -> line.append(' ').append(n).append(' ').append(action));
+            byAction.forEach(
+                    (action, n) -> line.append(' ').append(n).append(' ').append(action));
             sb.append(line).append('\n');
         });
         return sb.toString();

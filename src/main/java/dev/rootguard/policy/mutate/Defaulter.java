@@ -6,7 +6,6 @@ import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.rule.Rule;
 import dev.rootguard.policy.rule.RuleRegistry;
 import dev.rootguard.policy.rule.Scope;
-
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.SeccompProfile;
 import java.util.List;
@@ -31,8 +30,7 @@ import java.util.function.Predicate;
  */
 public final class Defaulter {
 
-    private Defaulter() {
-    }
+    private Defaulter() {}
 
     /**
      * Applies the defaults in place. Returns true if anything changed.
@@ -52,7 +50,8 @@ public final class Defaulter {
         }
         PodSecurityContext existing = pod.podSecurityContext();
         // The legacy seccomp annotation must agree with the field, so leave pods that use it alone.
-        if (config.mutation().seccompProfile().isPresent() && (existing == null || existing.getSeccompProfile() == null)
+        if (config.mutation().seccompProfile().isPresent()
+                && (existing == null || existing.getSeccompProfile() == null)
                 && !pod.annotations().containsKey("seccomp.security.alpha.kubernetes.io/pod")) {
             SeccompProfile profile = new SeccompProfile();
             profile.setType(config.mutation().seccompProfile().get());
@@ -63,9 +62,14 @@ public final class Defaulter {
     }
 
     @SuppressWarnings("unchecked")
-    private static <S> boolean fix(Rule<S> rule, PodSpecView pod, List<ContainerView> containers, PolicyConfig.RuleSettings settings,
+    private static <S> boolean fix(
+            Rule<S> rule,
+            PodSpecView pod,
+            List<ContainerView> containers,
+            PolicyConfig.RuleSettings settings,
             Scope scope) {
-        Predicate<ContainerView> exempt = settings.exemptImages().isEmpty() ? c -> false : c -> settings.exempts(c.image());
+        Predicate<ContainerView> exempt =
+                settings.exemptImages().isEmpty() ? c -> false : c -> settings.exempts(c.image());
         return rule.fix(pod, containers, exempt, (S) settings.settings(), scope);
     }
 }

@@ -3,7 +3,6 @@ package dev.rootguard.policy.mutate;
 import dev.rootguard.policy.rule.Scope;
 import dev.rootguard.policy.rule.SettingKey;
 import dev.rootguard.policy.rule.SettingsSource;
-
 import java.util.List;
 import java.util.Optional;
 
@@ -25,7 +24,10 @@ public record Mutation(boolean enabled, Scope.Ids ids, Optional<String> seccompP
 
     /** The keys read here, for the configuration reference. */
     public static List<SettingKey> keys() {
-        return List.of(new SettingKey(ENABLED, "true",
+        return List.of(
+                new SettingKey(
+                        ENABLED,
+                        "true",
                         "When false, /mutate allows everything unchanged and rootguard fix changes nothing."),
                 new SettingKey(Scope.Ids.RUN_AS_USER, "10000", "Pod runAsUser."),
                 new SettingKey(Scope.Ids.RUN_AS_GROUP, "10000", "Pod runAsGroup."),
@@ -41,7 +43,9 @@ public record Mutation(boolean enabled, Scope.Ids ids, Optional<String> seccompP
     public static Mutation from(SettingsSource source) {
         Scope.Ids ids = Scope.Ids.from(source);
         String seccomp = source.string(SECCOMP_PROFILE).orElse("").trim();
-        return new Mutation(source.bool(ENABLED), ids,
+        return new Mutation(
+                source.bool(ENABLED),
+                ids,
                 seccomp.equalsIgnoreCase("none") || seccomp.isEmpty() ? Optional.empty() : Optional.of(seccomp));
     }
 }

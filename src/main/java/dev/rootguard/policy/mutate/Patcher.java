@@ -3,11 +3,11 @@ package dev.rootguard.policy.mutate;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.zjsonpatch.DiffFlags;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.zjsonpatch.DiffFlags;
 import io.fabric8.zjsonpatch.JsonDiff;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -21,10 +21,10 @@ import java.util.function.Predicate;
  * the patch; {@code rootguard fix} applies it to the raw manifest.
  */
 public final class Patcher {
-    private static final EnumSet<DiffFlags> FLAGS = EnumSet.of(DiffFlags.OMIT_COPY_OPERATION, DiffFlags.OMIT_MOVE_OPERATION);
+    private static final EnumSet<DiffFlags> FLAGS =
+            EnumSet.of(DiffFlags.OMIT_COPY_OPERATION, DiffFlags.OMIT_MOVE_OPERATION);
 
-    private Patcher() {
-    }
+    private Patcher() {}
 
     /**
      * The JSON patch (an array of operations, empty when nothing changes).
@@ -57,7 +57,8 @@ public final class Patcher {
     }
 
     /** Mutates TARGET, whose tree before the mutation is BEFORE, and returns the patch between the two. */
-    private static JsonNode diffAfter(ObjectMapper mapper, JsonNode before, HasMetadata target, Predicate<HasMetadata> mutate) {
+    private static JsonNode diffAfter(
+            ObjectMapper mapper, JsonNode before, HasMetadata target, Predicate<HasMetadata> mutate) {
         if (!mutate.test(target)) {
             return mapper.createArrayNode();
         }

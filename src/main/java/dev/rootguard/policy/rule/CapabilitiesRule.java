@@ -3,7 +3,6 @@ package dev.rootguard.policy.rule;
 import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.PodSpecView;
 import dev.rootguard.policy.Violation;
-
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import java.util.ArrayList;
@@ -58,9 +57,16 @@ public final class CapabilitiesRule implements Rule<CapabilitiesRule.Settings> {
 
     @Override
     public List<SettingKey> keys() {
-        return List.of(new SettingKey(ALLOWED, "NET_BIND_SERVICE", "Capabilities that may be added; case and the CAP_ prefix do not"
-                        + " matter, ALL only if listed; set to nothing for none."),
-                new SettingKey(DROP_ALL, "true", "Mutation sets container capabilities.drop: [ALL] when no drop list exists."));
+        return List.of(
+                new SettingKey(
+                        ALLOWED,
+                        "NET_BIND_SERVICE",
+                        "Capabilities that may be added; case and the CAP_ prefix do not"
+                                + " matter, ALL only if listed; set to nothing for none."),
+                new SettingKey(
+                        DROP_ALL,
+                        "true",
+                        "Mutation sets container capabilities.drop: [ALL] when no drop list exists."));
     }
 
     @Override
@@ -74,7 +80,12 @@ public final class CapabilitiesRule implements Rule<CapabilitiesRule.Settings> {
     }
 
     @Override
-    public boolean fix(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, Settings settings, Scope scope) {
+    public boolean fix(
+            PodSpecView pod,
+            List<ContainerView> containers,
+            Predicate<ContainerView> exempt,
+            Settings settings,
+            Scope scope) {
         if (!settings.dropAll()) {
             return false;
         }
@@ -112,15 +123,20 @@ public final class CapabilitiesRule implements Rule<CapabilitiesRule.Settings> {
         String allowed = settings.allowed().isEmpty() ? "none" : String.join(", ", settings.allowed());
         for (ContainerView c : containers) {
             SecurityContext sc = c.securityContext();
-            if (sc == null || sc.getCapabilities() == null || sc.getCapabilities().getAdd() == null) {
+            if (sc == null
+                    || sc.getCapabilities() == null
+                    || sc.getCapabilities().getAdd() == null) {
                 continue;
             }
             List<String> add = sc.getCapabilities().getAdd();
             for (int i = 0; i < add.size(); i++) {
                 String name = add.get(i);
                 if (!settings.allowed().contains(normalize(name))) {
-                    findings.add(c.field("capabilities.add[" + i + "]"), c, names -> "capability \"" + name + "\" added to "
-                            + names + " is not allowed (allowed: " + allowed + "); remove it from capabilities.add");
+                    findings.add(
+                            c.field("capabilities.add[" + i + "]"),
+                            c,
+                            names -> "capability \"" + name + "\" added to " + names + " is not allowed (allowed: "
+                                    + allowed + "); remove it from capabilities.add");
                 }
             }
         }

@@ -2,7 +2,6 @@ package dev.rootguard.policy.rule;
 
 import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.Violation;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,8 +14,7 @@ import java.util.stream.Collectors;
  * inherited by three containers is reported once, naming all three.
  */
 final class Findings {
-    private record Entry(List<String> containers, Function<String, String> message) {
-    }
+    private record Entry(List<String> containers, Function<String, String> message) {}
 
     private final String rule;
     private final Map<String, Entry> byPath = new LinkedHashMap<>();
@@ -30,7 +28,9 @@ final class Findings {
      * containers, formatted as {@code container "a"} or {@code containers "a", "b"}.
      */
     void add(String path, ContainerView container, Function<String, String> message) {
-        byPath.computeIfAbsent(path, p -> new Entry(new ArrayList<>(), message)).containers().add(container.name());
+        byPath.computeIfAbsent(path, p -> new Entry(new ArrayList<>(), message))
+                .containers()
+                .add(container.name());
     }
 
     /** Records a finding that concerns the pod as a whole. */

@@ -5,7 +5,6 @@ import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.NamespaceRanges;
 import dev.rootguard.policy.PodSpecView;
 import dev.rootguard.policy.Violation;
-
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import java.util.List;
 import java.util.Optional;
@@ -37,8 +36,7 @@ public final class IdRangeRule implements Rule<IdRangeRule.Settings> {
      *                        namespace known to have none (not assigned yet, or unreadable) pods are a violation
      * @param exemptHostUsers pods with {@code hostUsers: false} are not checked: their IDs are remapped on the host
      */
-    public record Settings(boolean rangeRequired, boolean exemptHostUsers) {
-    }
+    public record Settings(boolean rangeRequired, boolean exemptHostUsers) {}
 
     @Override
     public String id() {
@@ -52,7 +50,9 @@ public final class IdRangeRule implements Rule<IdRangeRule.Settings> {
 
     @Override
     public List<SettingKey> keys() {
-        return List.of(new SettingKey(EXEMPT_HOST_USERS, "false",
+        return List.of(new SettingKey(
+                EXEMPT_HOST_USERS,
+                "false",
                 "Do not check pods with hostUsers: false: the kubelet maps their IDs to a host range of their own."));
     }
 
@@ -78,14 +78,22 @@ public final class IdRangeRule implements Rule<IdRangeRule.Settings> {
         Optional<IdRange> uids = ranges.uids();
         if (uids.isEmpty() && settings.rangeRequired()) {
             String field = pod.podField("runAsUser");
-            Optional<String> unreadable = ranges.problems().stream().filter(p -> p.contains(NamespaceRanges.UID_RANGE_ANNOTATION))
+            Optional<String> unreadable = ranges.problems().stream()
+                    .filter(p -> p.contains(NamespaceRanges.UID_RANGE_ANNOTATION))
                     .findFirst();
-            findings.addPod(field, unreadable
-                    .map(p -> "namespace " + ns + " has no usable ID range, so runAsUser cannot be checked against one: its " + p
-                            + "; set the annotation to <start>/<size> or remove it so that rootguard assigns a range")
-                    .orElse("namespace " + ns + " has no ID range yet, so runAsUser cannot be checked against one; rootguard"
-                            + " assigns one within seconds of the namespace's creation: retry once it has set the annotation "
-                            + NamespaceRanges.UID_RANGE_ANNOTATION + " (if it never does, see the rootguard log)"));
+            findings.addPod(
+                    field,
+                    unreadable
+                            .map(
+                                    p -> "namespace " + ns
+                                            + " has no usable ID range, so runAsUser cannot be checked against one: its "
+                                            + p
+                                            + "; set the annotation to <start>/<size> or remove it so that rootguard assigns a range")
+                            .orElse("namespace " + ns
+                                    + " has no ID range yet, so runAsUser cannot be checked against one; rootguard"
+                                    + " assigns one within seconds of the namespace's creation: retry once it has set the annotation "
+                                    + NamespaceRanges.UID_RANGE_ANNOTATION
+                                    + " (if it never does, see the rootguard log)"));
             return findings.toList();
         }
         if (uids.isPresent()) {
@@ -94,19 +102,27 @@ public final class IdRangeRule implements Rule<IdRangeRule.Settings> {
             for (ContainerView c : containers) {
                 PodSpecView.Effective<Long> uid = pod.runAsUser(c);
                 if (uid.isSet() && !r.contains(uid.value())) {
-                    findings.add(uid.path(), c, names -> "runAsUser " + uid.value() + " of " + names + " is outside " + where
-                            + "; choose a UID in that range, such as " + r.min());
+                    findings.add(
+                            uid.path(),
+                            c,
+                            names -> "runAsUser " + uid.value() + " of " + names + " is outside " + where
+                                    + "; choose a UID in that range, such as " + r.min());
                 }
                 PodSpecView.Effective<Long> gid = pod.runAsGroup(c);
                 if (gid.isSet() && !r.contains(gid.value())) {
-                    findings.add(gid.path(), c, names -> "runAsGroup " + gid.value() + " of " + names + " is outside " + where
-                            + "; choose a GID in that range, such as " + r.min());
+                    findings.add(
+                            gid.path(),
+                            c,
+                            names -> "runAsGroup " + gid.value() + " of " + names + " is outside " + where
+                                    + "; choose a GID in that range, such as " + r.min());
                 }
             }
             PodSecurityContext psc = pod.podSecurityContext();
             if (psc != null && psc.getFsGroup() != null && !r.contains(psc.getFsGroup())) {
-                findings.addPod(pod.podField("fsGroup"), "fsGroup " + psc.getFsGroup() + " is outside " + where
-                        + "; choose a GID in that range, such as " + r.min());
+                findings.addPod(
+                        pod.podField("fsGroup"),
+                        "fsGroup " + psc.getFsGroup() + " is outside " + where
+                                + "; choose a GID in that range, such as " + r.min());
             }
         }
         Optional<IdRange> groups = ranges.supplementalGroupRange();
@@ -120,8 +136,10 @@ public final class IdRangeRule implements Rule<IdRangeRule.Settings> {
             for (int i = 0; i < supplemental.size(); i++) {
                 Long g = supplemental.get(i);
                 if (g != null && !r.contains(g)) {
-                    findings.addPod(pod.podField("supplementalGroups[" + i + "]"), "supplementalGroups entry " + g + " is outside "
-                            + where + "; choose a GID in that range or remove it");
+                    findings.addPod(
+                            pod.podField("supplementalGroups[" + i + "]"),
+                            "supplementalGroups entry " + g + " is outside " + where
+                                    + "; choose a GID in that range or remove it");
                 }
             }
         }

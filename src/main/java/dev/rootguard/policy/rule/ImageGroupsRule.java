@@ -4,7 +4,6 @@ import dev.rootguard.policy.Action;
 import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.PodSpecView;
 import dev.rootguard.policy.Violation;
-
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import java.util.List;
 import java.util.function.Predicate;
@@ -37,8 +36,7 @@ public final class ImageGroupsRule implements Rule<ImageGroupsRule.Settings> {
      *
      * @param fillStrict mutation sets pod {@code supplementalGroupsPolicy: Strict}
      */
-    public record Settings(boolean fillStrict) {
-    }
+    public record Settings(boolean fillStrict) {}
 
     @Override
     public String id() {
@@ -57,8 +55,11 @@ public final class ImageGroupsRule implements Rule<ImageGroupsRule.Settings> {
 
     @Override
     public List<SettingKey> keys() {
-        return List.of(new SettingKey(STRICT, "true", "Mutation sets pod supplementalGroupsPolicy: Strict, so the image's"
-                + " /etc/group adds no groups; nodes need containerd 2.0 or CRI-O 1.31 or later."));
+        return List.of(new SettingKey(
+                STRICT,
+                "true",
+                "Mutation sets pod supplementalGroupsPolicy: Strict, so the image's"
+                        + " /etc/group adds no groups; nodes need containerd 2.0 or CRI-O 1.31 or later."));
     }
 
     @Override
@@ -72,9 +73,15 @@ public final class ImageGroupsRule implements Rule<ImageGroupsRule.Settings> {
     }
 
     @Override
-    public boolean fix(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, Settings settings, Scope scope) {
+    public boolean fix(
+            PodSpecView pod,
+            List<ContainerView> containers,
+            Predicate<ContainerView> exempt,
+            Settings settings,
+            Scope scope) {
         PodSecurityContext existing = pod.podSecurityContext();
-        if (settings.fillStrict() && (existing == null || existing.getSupplementalGroupsPolicy() == null)
+        if (settings.fillStrict()
+                && (existing == null || existing.getSupplementalGroupsPolicy() == null)
                 && containers.stream().noneMatch(exempt)) {
             pod.podSecurityContextForWrite().setSupplementalGroupsPolicy("Strict");
             return true;
@@ -93,8 +100,11 @@ public final class ImageGroupsRule implements Rule<ImageGroupsRule.Settings> {
             return List.of();
         }
         String what = policy == null ? "supplementalGroupsPolicy is not set" : "supplementalGroupsPolicy: " + policy;
-        return List.of(Violation.of(ID, pod.podField("supplementalGroupsPolicy"), what
-                + ", so the groups the image's /etc/group gives the container's user (GID 0 included) are added to every"
-                + " container; set " + pod.podField("supplementalGroupsPolicy") + ": Strict"));
+        return List.of(Violation.of(
+                ID,
+                pod.podField("supplementalGroupsPolicy"),
+                what
+                        + ", so the groups the image's /etc/group gives the container's user (GID 0 included) are added to every"
+                        + " container; set " + pod.podField("supplementalGroupsPolicy") + ": Strict"));
     }
 }

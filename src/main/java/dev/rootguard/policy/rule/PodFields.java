@@ -2,7 +2,6 @@ package dev.rootguard.policy.rule;
 
 import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.PodSpecView;
-
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import java.util.List;
@@ -13,17 +12,22 @@ import java.util.function.Predicate;
 /** Filling a pod-level field that containers inherit, shared by the rules that default such fields. */
 final class PodFields {
 
-    private PodFields() {
-    }
+    private PodFields() {}
 
     /**
      * Sets a pod-level field that containers inherit. When some container is exempt from the
      * field's rule, the value goes on each other container instead, so the exempt one keeps
      * what its image wants.
      */
-    static <T> boolean fill(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, Function<PodSecurityContext, T> podGet,
-            BiConsumer<PodSecurityContext, T> podSet, Function<SecurityContext, T> containerGet,
-            BiConsumer<SecurityContext, T> containerSet, T value) {
+    static <T> boolean fill(
+            PodSpecView pod,
+            List<ContainerView> containers,
+            Predicate<ContainerView> exempt,
+            Function<PodSecurityContext, T> podGet,
+            BiConsumer<PodSecurityContext, T> podSet,
+            Function<SecurityContext, T> containerGet,
+            BiConsumer<SecurityContext, T> containerSet,
+            T value) {
         PodSecurityContext psc = pod.podSecurityContext();
         if (psc != null && podGet.apply(psc) != null) {
             return false;

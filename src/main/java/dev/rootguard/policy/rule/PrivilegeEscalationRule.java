@@ -4,7 +4,6 @@ import dev.rootguard.policy.Action;
 import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.PodSpecView;
 import dev.rootguard.policy.Violation;
-
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,9 +57,14 @@ public final class PrivilegeEscalationRule implements Rule<PrivilegeEscalationRu
 
     @Override
     public List<SettingKey> keys() {
-        return List.of(new SettingKey(UNSET_ACTION, "warn", "The action where allowPrivilegeEscalation is unset: enforce, warn,"
-                        + " audit or off; never stronger than action."),
-                new SettingKey(DENY, "true", "Mutation sets container allowPrivilegeEscalation: false unless privileged."));
+        return List.of(
+                new SettingKey(
+                        UNSET_ACTION,
+                        "warn",
+                        "The action where allowPrivilegeEscalation is unset: enforce, warn,"
+                                + " audit or off; never stronger than action."),
+                new SettingKey(
+                        DENY, "true", "Mutation sets container allowPrivilegeEscalation: false unless privileged."));
     }
 
     @Override
@@ -81,15 +85,23 @@ public final class PrivilegeEscalationRule implements Rule<PrivilegeEscalationRu
     }
 
     @Override
-    public boolean fix(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, Settings settings, Scope scope) {
+    public boolean fix(
+            PodSpecView pod,
+            List<ContainerView> containers,
+            Predicate<ContainerView> exempt,
+            Settings settings,
+            Scope scope) {
         if (!settings.fillFalse()) {
             return false;
         }
         boolean changed = false;
         for (ContainerView c : containers) {
             SecurityContext sc = c.securityContext();
-            if (!exempt.test(c) && (sc == null || (sc.getAllowPrivilegeEscalation() == null && !Boolean.TRUE.equals(sc.getPrivileged())
-                    && !addsSysAdmin(sc)))) {
+            if (!exempt.test(c)
+                    && (sc == null
+                            || (sc.getAllowPrivilegeEscalation() == null
+                                    && !Boolean.TRUE.equals(sc.getPrivileged())
+                                    && !addsSysAdmin(sc)))) {
                 c.securityContextForWrite().setAllowPrivilegeEscalation(false);
                 changed = true;
             }
@@ -98,8 +110,10 @@ public final class PrivilegeEscalationRule implements Rule<PrivilegeEscalationRu
     }
 
     private static boolean addsSysAdmin(SecurityContext sc) {
-        return sc.getCapabilities() != null && sc.getCapabilities().getAdd() != null
-                && sc.getCapabilities().getAdd().stream().anyMatch(a -> "SYS_ADMIN".equals(CapabilitiesRule.normalize(a)));
+        return sc.getCapabilities() != null
+                && sc.getCapabilities().getAdd() != null
+                && sc.getCapabilities().getAdd().stream()
+                        .anyMatch(a -> "SYS_ADMIN".equals(CapabilitiesRule.normalize(a)));
     }
 
     @Override
@@ -110,11 +124,17 @@ public final class PrivilegeEscalationRule implements Rule<PrivilegeEscalationRu
             SecurityContext sc = c.securityContext();
             Boolean ape = sc == null ? null : sc.getAllowPrivilegeEscalation();
             if (Boolean.TRUE.equals(ape)) {
-                explicit.add(c.field("allowPrivilegeEscalation"), c, names -> names + " sets allowPrivilegeEscalation: true,"
-                        + " so a setuid-root binary in the image can become UID 0; set allowPrivilegeEscalation: false");
+                explicit.add(
+                        c.field("allowPrivilegeEscalation"),
+                        c,
+                        names -> names + " sets allowPrivilegeEscalation: true,"
+                                + " so a setuid-root binary in the image can become UID 0; set allowPrivilegeEscalation: false");
             } else if (ape == null) {
-                unset.add(c.field("allowPrivilegeEscalation"), c, names -> names + " does not set allowPrivilegeEscalation,"
-                        + " so setuid binaries can gain privileges; set allowPrivilegeEscalation: false");
+                unset.add(
+                        c.field("allowPrivilegeEscalation"),
+                        c,
+                        names -> names + " does not set allowPrivilegeEscalation,"
+                                + " so setuid binaries can gain privileges; set allowPrivilegeEscalation: false");
             }
         }
         List<Violation> out = new ArrayList<>(explicit.toList());

@@ -3,7 +3,6 @@ package dev.rootguard.policy.rule;
 import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.PodSpecView;
 import dev.rootguard.policy.Violation;
-
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import java.util.List;
@@ -53,17 +52,26 @@ public final class PrivilegedRule implements Rule<Rule.NoSettings> {
                 continue;
             }
             if (Boolean.TRUE.equals(sc.getPrivileged())) {
-                findings.add(c.field("privileged"), c, names -> "privileged: true gives " + names
-                        + " full access to the host's devices and kernel; remove it or set privileged: false");
+                findings.add(
+                        c.field("privileged"),
+                        c,
+                        names -> "privileged: true gives " + names
+                                + " full access to the host's devices and kernel; remove it or set privileged: false");
             }
-            if (sc.getWindowsOptions() != null && Boolean.TRUE.equals(sc.getWindowsOptions().getHostProcess())) {
-                findings.add(c.field("windowsOptions.hostProcess"), c, names -> "hostProcess: true runs " + names
-                        + " as a process on the Windows host; remove it");
+            if (sc.getWindowsOptions() != null
+                    && Boolean.TRUE.equals(sc.getWindowsOptions().getHostProcess())) {
+                findings.add(
+                        c.field("windowsOptions.hostProcess"),
+                        c,
+                        names -> "hostProcess: true runs " + names + " as a process on the Windows host; remove it");
             }
         }
         PodSecurityContext psc = pod.podSecurityContext();
-        if (psc != null && psc.getWindowsOptions() != null && Boolean.TRUE.equals(psc.getWindowsOptions().getHostProcess())) {
-            findings.addPod(pod.podField("windowsOptions.hostProcess"),
+        if (psc != null
+                && psc.getWindowsOptions() != null
+                && Boolean.TRUE.equals(psc.getWindowsOptions().getHostProcess())) {
+            findings.addPod(
+                    pod.podField("windowsOptions.hostProcess"),
                     "hostProcess: true runs every container as a process on the Windows host; remove it");
         }
         return findings.toList();

@@ -4,7 +4,6 @@ import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.IdRange;
 import dev.rootguard.policy.PodSpecView;
 import dev.rootguard.policy.Violation;
-
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,15 +38,17 @@ public final class RequiredIdsRule implements Rule<RequiredIdsRule.Settings> {
      * @param runAsGroupRange optional allowed range for runAsGroup
      * @param fsGroupRange    optional allowed range for fsGroup
      */
-    public record Settings(Optional<IdRange> runAsUserRange, Optional<IdRange> runAsGroupRange, Optional<IdRange> fsGroupRange) {
-    }
+    public record Settings(
+            Optional<IdRange> runAsUserRange, Optional<IdRange> runAsGroupRange, Optional<IdRange> fsGroupRange) {}
 
     @Override
     public List<SettingKey> keys() {
-        return List.of(new SettingKey(USER_RANGE, "", "Allowed runAsUser values, min-max; unset allows any."),
+        return List.of(
+                new SettingKey(USER_RANGE, "", "Allowed runAsUser values, min-max; unset allows any."),
                 new SettingKey(GROUP_RANGE, "", "Allowed runAsGroup values, min-max; unset allows any."),
                 new SettingKey(FS_RANGE, "", "Allowed fsGroup values, min-max; unset allows any."),
-                new SettingKey(Scope.Ids.FS_GROUP, "10000", "Mutation sets pod fsGroup (shared: other rules suggest it)."));
+                new SettingKey(
+                        Scope.Ids.FS_GROUP, "10000", "Mutation sets pod fsGroup (shared: other rules suggest it)."));
     }
 
     @Override
@@ -95,14 +96,20 @@ public final class RequiredIdsRule implements Rule<RequiredIdsRule.Settings> {
     /** With the allocator on, a range that excludes part of the block would deny pods that use their namespace's range. */
     private static void within(IdRange block, String rangeKey, Optional<IdRange> range) {
         if (range.isPresent() && !range.get().contains(block)) {
-            throw new IllegalArgumentException(rangeKey + ": " + range.get() + " does not contain rootguard.allocator.block ("
-                    + block + "), so pods using their namespace's range would be denied; widen it or move the block");
+            throw new IllegalArgumentException(
+                    rangeKey + ": " + range.get() + " does not contain rootguard.allocator.block (" + block
+                            + "), so pods using their namespace's range would be denied; widen it or move the block");
         }
     }
 
     /** fsGroup has no image exemption: it concerns the pod's volumes, not one container. */
     @Override
-    public boolean fix(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, Settings settings, Scope scope) {
+    public boolean fix(
+            PodSpecView pod,
+            List<ContainerView> containers,
+            Predicate<ContainerView> exempt,
+            Settings settings,
+            Scope scope) {
         PodSecurityContext existing = pod.podSecurityContext();
         if (existing == null || existing.getFsGroup() == null) {
             pod.podSecurityContextForWrite().setFsGroup(scope.ids().fsGroup());
@@ -124,43 +131,79 @@ public final class RequiredIdsRule implements Rule<RequiredIdsRule.Settings> {
     @Override
     public List<Violation> check(PodSpecView pod, List<ContainerView> containers, Settings settings, Scope scope) {
         Findings findings = new Findings(ID);
-        checkId(pod, containers, findings, "runAsUser", pod::runAsUser, settings.runAsUserRange(), scope.ids().runAsUser());
-        checkId(pod, containers, findings, "runAsGroup", pod::runAsGroup, settings.runAsGroupRange(), scope.ids().runAsGroup());
-        Long fsGroup = pod.podSecurityContext() == null ? null : pod.podSecurityContext().getFsGroup();
+        checkId(
+                pod,
+                containers,
+                findings,
+                "runAsUser",
+                pod::runAsUser,
+                settings.runAsUserRange(),
+                scope.ids().runAsUser());
+        checkId(
+                pod,
+                containers,
+                findings,
+                "runAsGroup",
+                pod::runAsGroup,
+                settings.runAsGroupRange(),
+                scope.ids().runAsGroup());
+        Long fsGroup = pod.podSecurityContext() == null
+                ? null
+                : pod.podSecurityContext().getFsGroup();
         String fsPath = pod.podField("fsGroup");
         if (fsGroup == null) {
-            findings.addPod(fsPath, "fsGroup is not set, so volumes keep the group the image or volume gives them; set "
-                    + fsPath + " to a GID such as " + scope.ids().fsGroup());
-        } else if (settings.fsGroupRange().isPresent() && !settings.fsGroupRange().get().contains(fsGroup)) {
-            findings.addPod(fsPath, "fsGroup " + fsGroup + " is outside the allowed range " + settings.fsGroupRange().get()
-                    + "; choose a GID in that range");
+            findings.addPod(
+                    fsPath,
+                    "fsGroup is not set, so volumes keep the group the image or volume gives them; set " + fsPath
+                            + " to a GID such as " + scope.ids().fsGroup());
+        } else if (settings.fsGroupRange().isPresent()
+                && !settings.fsGroupRange().get().contains(fsGroup)) {
+            findings.addPod(
+                    fsPath,
+                    "fsGroup " + fsGroup + " is outside the allowed range "
+                            + settings.fsGroupRange().get() + "; choose a GID in that range");
         }
         return findings.toList();
     }
 
-    private static void checkId(PodSpecView pod, List<ContainerView> containers, Findings findings, String field,
-            Function<ContainerView, PodSpecView.Effective<Long>> effective, Optional<IdRange> range, long suggestion) {
+    private static void checkId(
+            PodSpecView pod,
+            List<ContainerView> containers,
+            Findings findings,
+            String field,
+            Function<ContainerView, PodSpecView.Effective<Long>> effective,
+            Optional<IdRange> range,
+            long suggestion) {
         List<ContainerView> missing = new ArrayList<>();
         for (ContainerView c : containers) {
             PodSpecView.Effective<Long> id = effective.apply(c);
             if (!id.isSet()) {
                 missing.add(c);
             } else if (range.isPresent() && !range.get().contains(id.value())) {
-                findings.add(id.path(), c, names -> field + " " + id.value() + " of " + names + " is outside the allowed range "
-                        + range.get() + "; choose an ID in that range");
+                findings.add(
+                        id.path(),
+                        c,
+                        names -> field + " " + id.value() + " of " + names + " is outside the allowed range "
+                                + range.get() + "; choose an ID in that range");
             }
         }
         if (missing.isEmpty()) {
             return;
         }
-        String example = range.map(r -> Long.toString(r.contains(suggestion) ? suggestion : r.min())).orElse(Long.toString(suggestion));
+        String example = range.map(r -> Long.toString(r.contains(suggestion) ? suggestion : r.min()))
+                .orElse(Long.toString(suggestion));
         if (missing.size() == containers.size()) {
-            findings.addPod(pod.podField(field), field + " is not set for any container (" + Findings.names(names(missing))
-                    + "); set " + pod.podField(field) + " to an ID such as " + example);
+            findings.addPod(
+                    pod.podField(field),
+                    field + " is not set for any container (" + Findings.names(names(missing)) + "); set "
+                            + pod.podField(field) + " to an ID such as " + example);
         } else {
             for (ContainerView c : missing) {
-                findings.add(c.field(field), c, names -> field + " is not set for " + names + " (here or in " + pod.podField(field)
-                        + "); set it to an ID such as " + example);
+                findings.add(
+                        c.field(field),
+                        c,
+                        names -> field + " is not set for " + names + " (here or in " + pod.podField(field)
+                                + "); set it to an ID such as " + example);
             }
         }
     }

@@ -3,7 +3,6 @@ package dev.rootguard.policy.rule;
 import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.PodSpecView;
 import dev.rootguard.policy.Violation;
-
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import java.util.List;
@@ -35,7 +34,8 @@ public final class RootGroupRule implements Rule<Rule.NoSettings> {
 
     @Override
     public List<SettingKey> keys() {
-        return List.of(new SettingKey(Scope.Ids.RUN_AS_GROUP, "10000", "Mutation sets pod runAsGroup (shared: other rules suggest it)."));
+        return List.of(new SettingKey(
+                Scope.Ids.RUN_AS_GROUP, "10000", "Mutation sets pod runAsGroup (shared: other rules suggest it)."));
     }
 
     @Override
@@ -49,10 +49,21 @@ public final class RootGroupRule implements Rule<Rule.NoSettings> {
     }
 
     @Override
-    public boolean fix(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, NoSettings settings,
+    public boolean fix(
+            PodSpecView pod,
+            List<ContainerView> containers,
+            Predicate<ContainerView> exempt,
+            NoSettings settings,
             Scope scope) {
-        return PodFields.fill(pod, containers, exempt, PodSecurityContext::getRunAsGroup, PodSecurityContext::setRunAsGroup,
-                SecurityContext::getRunAsGroup, SecurityContext::setRunAsGroup, scope.ids().runAsGroup());
+        return PodFields.fill(
+                pod,
+                containers,
+                exempt,
+                PodSecurityContext::getRunAsGroup,
+                PodSecurityContext::setRunAsGroup,
+                SecurityContext::getRunAsGroup,
+                SecurityContext::setRunAsGroup,
+                scope.ids().runAsGroup());
     }
 
     @Override
@@ -62,20 +73,26 @@ public final class RootGroupRule implements Rule<Rule.NoSettings> {
         for (ContainerView c : containers) {
             PodSpecView.Effective<Long> gid = pod.runAsGroup(c);
             if (gid.isSet() && gid.value() == 0L) {
-                findings.add(gid.path(), c, names -> "runAsGroup: 0 runs " + names
-                        + " with the root group; set a non-zero GID such as " + suggestion);
+                findings.add(
+                        gid.path(),
+                        c,
+                        names -> "runAsGroup: 0 runs " + names + " with the root group; set a non-zero GID such as "
+                                + suggestion);
             }
         }
         PodSecurityContext psc = pod.podSecurityContext();
         if (psc != null) {
             if (psc.getFsGroup() != null && psc.getFsGroup() == 0L) {
-                findings.addPod(pod.podField("fsGroup"), "fsGroup: 0 makes volumes owned by the root group; set a non-zero GID such as "
-                        + scope.ids().fsGroup());
+                findings.addPod(
+                        pod.podField("fsGroup"),
+                        "fsGroup: 0 makes volumes owned by the root group; set a non-zero GID such as "
+                                + scope.ids().fsGroup());
             }
             List<Long> groups = psc.getSupplementalGroups();
             for (int i = 0; groups != null && i < groups.size(); i++) {
                 if (groups.get(i) != null && groups.get(i) == 0L) {
-                    findings.addPod(pod.podField("supplementalGroups[" + i + "]"),
+                    findings.addPod(
+                            pod.podField("supplementalGroups[" + i + "]"),
                             "supplemental group 0 adds the root group to every container; remove it");
                 }
             }

@@ -4,7 +4,6 @@ import dev.rootguard.policy.Action;
 import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.PodSpecView;
 import dev.rootguard.policy.Violation;
-
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -78,7 +77,8 @@ public interface Rule<S> {
      * @param exempt     the containers whose images are exempt from this rule: they get no default for it
      * @return true if anything changed
      */
-    default boolean fix(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, S settings, Scope scope) {
+    default boolean fix(
+            PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, S settings, Scope scope) {
         return false;
     }
 

@@ -3,7 +3,6 @@ package dev.rootguard.policy.rule;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Glob;
 import dev.rootguard.policy.PolicyConfig;
-
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -27,8 +26,14 @@ public final class RuleRegistry {
 
     /** The built-in rules. */
     public static RuleRegistry standard() {
-        return new RuleRegistry(List.of(new RunAsRootRule(), new RootGroupRule(), new PrivilegedRule(),
-                new CapabilitiesRule(), new RequiredIdsRule(), new PrivilegeEscalationRule(), new IdRangeRule(),
+        return new RuleRegistry(List.of(
+                new RunAsRootRule(),
+                new RootGroupRule(),
+                new PrivilegedRule(),
+                new CapabilitiesRule(),
+                new RequiredIdsRule(),
+                new PrivilegeEscalationRule(),
+                new IdRangeRule(),
                 new ImageGroupsRule()));
     }
 
@@ -53,7 +58,9 @@ public final class RuleRegistry {
     public List<SettingKey> keys(Rule<?> rule) {
         List<SettingKey> out = new ArrayList<>();
         out.add(new SettingKey(key(rule, "action"), rule.defaultAction().id(), "enforce, warn, audit or off."));
-        out.add(new SettingKey(key(rule, "exempt-images"), "",
+        out.add(new SettingKey(
+                key(rule, "exempt-images"),
+                "",
                 "Image globs (*, ?) whose containers this rule skips, e.g. registry.example/agents/*."));
         out.addAll(rule.keys());
         return out;
@@ -84,7 +91,9 @@ public final class RuleRegistry {
         }
         Map<String, PolicyConfig.RuleSettings> out = new LinkedHashMap<>();
         for (Rule<?> r : rules.values()) {
-            out.put(r.id(), new PolicyConfig.RuleSettings(actions.get(r.id()), exemptions.get(r.id()), r.settings(source)));
+            out.put(
+                    r.id(),
+                    new PolicyConfig.RuleSettings(actions.get(r.id()), exemptions.get(r.id()), r.settings(source)));
         }
         return out;
     }

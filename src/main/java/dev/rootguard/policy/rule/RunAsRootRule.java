@@ -3,7 +3,6 @@ package dev.rootguard.policy.rule;
 import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.PodSpecView;
 import dev.rootguard.policy.Violation;
-
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import java.util.ArrayList;
@@ -58,8 +57,7 @@ public final class RunAsRootRule implements Rule<RunAsRootRule.Settings> {
      * @param strictUserNamespaces also check pods with {@code hostUsers: false}
      * @param fillRunAsNonRoot     mutation sets pod {@code runAsNonRoot: true} ({@code rootguard.defaults.run-as-non-root})
      */
-    public record Settings(boolean strictUserNamespaces, boolean fillRunAsNonRoot) {
-    }
+    public record Settings(boolean strictUserNamespaces, boolean fillRunAsNonRoot) {}
 
     @Override
     public boolean appliesToWindows() {
@@ -68,10 +66,16 @@ public final class RunAsRootRule implements Rule<RunAsRootRule.Settings> {
 
     @Override
     public List<SettingKey> keys() {
-        return List.of(new SettingKey(STRICT_USER_NAMESPACES, "false",
+        return List.of(
+                new SettingKey(
+                        STRICT_USER_NAMESPACES,
+                        "false",
                         "Also check pods with hostUsers: false, whose root maps to an unprivileged host UID."),
                 new SettingKey(RUN_AS_NON_ROOT, "true", "Mutation sets pod runAsNonRoot: true."),
-                new SettingKey(Scope.Ids.RUN_AS_USER, "10000", "Mutation sets pod runAsUser (shared: other rules suggest it)."));
+                new SettingKey(
+                        Scope.Ids.RUN_AS_USER,
+                        "10000",
+                        "Mutation sets pod runAsUser (shared: other rules suggest it)."));
     }
 
     @Override
@@ -85,16 +89,35 @@ public final class RunAsRootRule implements Rule<RunAsRootRule.Settings> {
     }
 
     @Override
-    public boolean fix(PodSpecView pod, List<ContainerView> containers, Predicate<ContainerView> exempt, Settings settings, Scope scope) {
+    public boolean fix(
+            PodSpecView pod,
+            List<ContainerView> containers,
+            Predicate<ContainerView> exempt,
+            Settings settings,
+            Scope scope) {
         boolean changed = false;
         if (settings.fillRunAsNonRoot()) {
-            changed |= PodFields.fill(pod, containers, exempt, PodSecurityContext::getRunAsNonRoot, PodSecurityContext::setRunAsNonRoot,
-                    SecurityContext::getRunAsNonRoot, SecurityContext::setRunAsNonRoot, true);
+            changed |= PodFields.fill(
+                    pod,
+                    containers,
+                    exempt,
+                    PodSecurityContext::getRunAsNonRoot,
+                    PodSecurityContext::setRunAsNonRoot,
+                    SecurityContext::getRunAsNonRoot,
+                    SecurityContext::setRunAsNonRoot,
+                    true);
         }
         // The API server forbids runAsUser on Windows pods.
         if (!pod.isWindows()) {
-            changed |= PodFields.fill(pod, containers, exempt, PodSecurityContext::getRunAsUser, PodSecurityContext::setRunAsUser,
-                    SecurityContext::getRunAsUser, SecurityContext::setRunAsUser, scope.ids().runAsUser());
+            changed |= PodFields.fill(
+                    pod,
+                    containers,
+                    exempt,
+                    PodSecurityContext::getRunAsUser,
+                    PodSecurityContext::setRunAsUser,
+                    SecurityContext::getRunAsUser,
+                    SecurityContext::setRunAsUser,
+                    scope.ids().runAsUser());
         }
         return changed;
     }
@@ -114,22 +137,33 @@ public final class RunAsRootRule implements Rule<RunAsRootRule.Settings> {
             PodSpecView.Effective<Long> uid = pod.runAsUser(c);
             if (uid.isSet()) {
                 if (uid.value() == 0L) {
-                    findings.add(uid.path(), c, names -> "runAsUser: 0 runs " + names
-                            + " as root; set a non-zero UID such as " + suggestion);
+                    findings.add(
+                            uid.path(),
+                            c,
+                            names -> "runAsUser: 0 runs " + names + " as root; set a non-zero UID such as "
+                                    + suggestion);
                 }
             } else if (!Boolean.TRUE.equals(pod.runAsNonRoot(c).value())) {
                 undecided.add(c);
             }
         }
         if (!undecided.isEmpty() && undecided.size() == containers.size() && !anyContainerSetsNonRoot(undecided)) {
-            findings.addPod(pod.podField("runAsUser"), "no runAsUser is set and runAsNonRoot is not true, so the image's USER"
-                    + " decides and may be root; set " + pod.podField("runAsUser") + " to a non-zero UID such as "
-                    + suggestion + " (or " + pod.podField("runAsNonRoot") + ": true)");
+            findings.addPod(
+                    pod.podField("runAsUser"),
+                    "no runAsUser is set and runAsNonRoot is not true, so the image's USER"
+                            + " decides and may be root; set " + pod.podField("runAsUser")
+                            + " to a non-zero UID such as "
+                            + suggestion + " (or " + pod.podField("runAsNonRoot") + ": true)");
         } else {
             for (ContainerView c : undecided) {
-                findings.add(c.field("runAsUser"), c, names -> names + " sets no runAsUser (here or in "
-                        + pod.podField("runAsUser") + ") and runAsNonRoot is not true, so the image's USER decides and may"
-                        + " be root; set runAsUser to a non-zero UID such as " + suggestion + ", or runAsNonRoot: true");
+                findings.add(
+                        c.field("runAsUser"),
+                        c,
+                        names -> names + " sets no runAsUser (here or in "
+                                + pod.podField("runAsUser")
+                                + ") and runAsNonRoot is not true, so the image's USER decides and may"
+                                + " be root; set runAsUser to a non-zero UID such as " + suggestion
+                                + ", or runAsNonRoot: true");
             }
         }
         return findings.toList();
@@ -148,23 +182,35 @@ public final class RunAsRootRule implements Rule<RunAsRootRule.Settings> {
             PodSpecView.Effective<Boolean> nonRoot = pod.runAsNonRoot(c);
             // Compared as the kubelet does: case-insensitively, nothing trimmed.
             if (user.isSet() && user.value().equalsIgnoreCase(WINDOWS_ROOT)) {
-                findings.add(user.path(), c, names -> "runAsUserName: " + user.value() + " runs " + names
-                        + " as the Windows root account; set runAsUserName to ContainerUser or another non-administrator account");
+                findings.add(
+                        user.path(),
+                        c,
+                        names -> "runAsUserName: " + user.value() + " runs " + names
+                                + " as the Windows root account; set runAsUserName to ContainerUser or another non-administrator account");
             } else if (!nonRoot.isSet()) {
                 missing.add(c);
             } else if (!nonRoot.value()) {
-                findings.add(nonRoot.path(), c, names -> "runAsNonRoot: false lets the image run " + names
-                        + " as ContainerAdministrator; set runAsNonRoot: true");
+                findings.add(
+                        nonRoot.path(),
+                        c,
+                        names -> "runAsNonRoot: false lets the image run " + names
+                                + " as ContainerAdministrator; set runAsNonRoot: true");
             }
         }
         if (!missing.isEmpty() && missing.size() == containers.size()) {
-            findings.addPod(pod.podField("runAsNonRoot"), "runAsNonRoot is not set, so the image's user decides and may be"
-                    + " ContainerAdministrator; set " + pod.podField("runAsNonRoot") + ": true");
+            findings.addPod(
+                    pod.podField("runAsNonRoot"),
+                    "runAsNonRoot is not set, so the image's user decides and may be" + " ContainerAdministrator; set "
+                            + pod.podField("runAsNonRoot") + ": true");
         } else {
             for (ContainerView c : missing) {
-                findings.add(c.field("runAsNonRoot"), c, names -> names + " sets no runAsNonRoot (here or in "
-                        + pod.podField("runAsNonRoot") + "), so the image's user decides and may be ContainerAdministrator;"
-                        + " set runAsNonRoot: true");
+                findings.add(
+                        c.field("runAsNonRoot"),
+                        c,
+                        names -> names + " sets no runAsNonRoot (here or in "
+                                + pod.podField("runAsNonRoot")
+                                + "), so the image's user decides and may be ContainerAdministrator;"
+                                + " set runAsNonRoot: true");
             }
         }
         return findings.toList();
@@ -172,6 +218,8 @@ public final class RunAsRootRule implements Rule<RunAsRootRule.Settings> {
 
     /** A container that says runAsNonRoot: false itself must be told at its own path. */
     private static boolean anyContainerSetsNonRoot(List<ContainerView> cs) {
-        return cs.stream().anyMatch(c -> c.securityContext() != null && c.securityContext().getRunAsNonRoot() != null);
+        return cs.stream()
+                .anyMatch(
+                        c -> c.securityContext() != null && c.securityContext().getRunAsNonRoot() != null);
     }
 }

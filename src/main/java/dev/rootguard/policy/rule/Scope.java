@@ -32,7 +32,9 @@ public record Scope(String namespace, Action mode, NamespaceRanges ranges, Ids i
          * @throws IllegalArgumentException naming the key when an ID is not positive
          */
         public static Ids from(SettingsSource source) {
-            return new Ids(id(RUN_AS_USER, source.number(RUN_AS_USER)), id(RUN_AS_GROUP, source.number(RUN_AS_GROUP)),
+            return new Ids(
+                    id(RUN_AS_USER, source.number(RUN_AS_USER)),
+                    id(RUN_AS_GROUP, source.number(RUN_AS_GROUP)),
                     id(FS_GROUP, source.number(FS_GROUP)));
         }
 

@@ -7,5 +7,4 @@ package dev.rootguard.policy.rule;
  * @param defaultValue its default as written in configuration, empty when unset means something of its own
  * @param description  one line: what it does
  */
-public record SettingKey(String name, String defaultValue, String description) {
-}
+public record SettingKey(String name, String defaultValue, String description) {}

@@ -1,7 +1,6 @@
 package dev.rootguard.policy.rule;
 
 import dev.rootguard.policy.IdRange;
-
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +43,8 @@ public record SettingsSource(Map<String, Object> values, Optional<IdRange> alloc
 
     private Object unwrap(String key) {
         if (!values.containsKey(key)) {
-            throw new IllegalStateException("no configuration value for " + key + ": declare it in the rule and RootguardConfig");
+            throw new IllegalStateException(
+                    "no configuration value for " + key + ": declare it in the rule and RootguardConfig");
         }
         Object v = values.get(key);
         return v instanceof Optional<?> o ? o.orElse(null) : v;

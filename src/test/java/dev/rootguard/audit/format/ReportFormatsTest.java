@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rootguard.audit.AuditReport;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.rule.RuleRegistry;
-
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,10 +18,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ReportFormatsTest {
 
     @ParameterizedTest(name = "''{0}'' is {1}")
-    @CsvSource(delimiter = '|', value = {
-        "table|table", "json|json", "yaml|yaml", "junit|junit", "sarif|sarif",
-        "' JSON '|json", "Sarif|sarif", "TABLE|table",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "table|table",
+                "json|json",
+                "yaml|yaml",
+                "junit|junit",
+                "sarif|sarif",
+                "' JSON '|json",
+                "Sarif|sarif",
+                "TABLE|table",
+            })
     void aFormatIsFoundByItsNameIgnoringCaseAndBlanks(String given, String name) {
         assertEquals(name, ReportFormats.named(given).name());
     }
@@ -35,7 +42,8 @@ class ReportFormatsTest {
 
     @Test
     void namesAreLowerCaseAndDistinct() {
-        List<String> names = ReportFormats.all().stream().map(ReportFormat::name).toList();
+        List<String> names =
+                ReportFormats.all().stream().map(ReportFormat::name).toList();
         assertEquals(List.of("table", "json", "yaml", "junit", "sarif"), names);
         names.forEach(n -> assertEquals(n.toLowerCase(Locale.ROOT), n));
     }
@@ -44,7 +52,7 @@ class ReportFormatsTest {
     void everyFormatEndsItsOutputWithALineBreakEvenForAnEmptyReport() {
         AuditReport empty = new AuditReport(new AuditReport.Summary(0, 0, 0, 0, 0, Map.of()), List.of());
         for (ReportFormat format : ReportFormats.all()) {
-            for (Action failOn : new Action[] { Action.ENFORCE, null }) {
+            for (Action failOn : new Action[] {Action.ENFORCE, null}) {
                 String out = format.render(empty, RuleRegistry.standard(), failOn);
                 assertTrue(out.endsWith("\n"), format.name() + ": " + out);
             }
