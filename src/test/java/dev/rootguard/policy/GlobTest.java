@@ -126,7 +126,7 @@ class GlobTest {
         assertFalse(Glob.of("*").matches(null));
     }
 
-    /** Random patterns and values: the new matcher answers exactly as the regex it replaces and the README's definition. */
+    /** Random patterns and values: the new matcher answers exactly as the regex it replaces and the definition in docs/policy.md. */
     @Test
     void agreesWithTheRegexSemanticsOnRandomPatternsAndValues() {
         Random random = new Random(20261202L);

@@ -9,13 +9,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * An independent statement of README's rules ("Rules", "Actions and modes", "Exemptions"), for
+ * An independent statement of the rules in docs/policy.md ("The rules", "Actions and modes", "Exemptions"), for
  * differential testing of the engine. It reads the raw JSON object and the {@link PolicySpec}
  * directly; of the engine it uses only the plain values {@link Action} and {@link NamespacePolicy}
  * (no typed model, no rule classes, no {@link PolicyConfig} normalisation, no {@link Glob}). It is
  * written for clarity, not speed.
  *
- * <p>Field paths follow README's reporting convention: a bad value is reported at the field that
+ * <p>Field paths follow the reporting convention of docs/policy.md: a bad value is reported at the field that
  * holds it, so a pod-level value inherited by several containers is reported once at the pod field;
  * a missing value is reported at the pod field when every checked container lacks it, otherwise at
  * each container that lacks it; pod-level fields are checked on behalf of the containers a rule
@@ -170,7 +170,7 @@ final class Oracle {
     }
 
     /**
-     * run-as-root on Windows pods (README, "Windows pods"): an effective
+     * run-as-root on Windows pods (docs/policy.md, "Windows pods"): an effective
      * windowsOptions.runAsUserName equal to ContainerAdministrator in any case, at the field that
      * holds it; otherwise an effective runAsNonRoot: false at the field that holds it; a missing
      * runAsNonRoot at the pod's field when every checked container lacks it, else at each container.
@@ -305,7 +305,7 @@ final class Oracle {
     }
 
     /**
-     * id-range (README, "Per-namespace UID ranges"): effective runAsUser and runAsGroup of each
+     * id-range (docs/uid-ranges.md): effective runAsUser and runAsGroup of each
      * container, the pod's fsGroup, inside {@code rootguard.dev/uid-range}; each supplemental group
      * inside {@code rootguard.dev/supplemental-groups}, or the uid range without it. Unset values are
      * fine. Where a range is required, a namespace without a readable uid range is reported at the
@@ -389,7 +389,7 @@ final class Oracle {
     // ---------------------------------------------------------------- plain helpers
 
     /**
-     * Where each kind keeps its pod spec (README: the kinds /validate checks). Written out here rather than
+     * Where each kind keeps its pod spec (docs/policy.md: the kinds /validate checks). Written out here rather than
      * taken from {@link WorkloadKind}: the oracle checks the engine independently, so a wrong path in the
      * table shows up as a disagreement.
      */
@@ -453,7 +453,7 @@ final class Oracle {
     }
 
     /**
-     * README: in globs {@code *} matches any run of characters (including {@code /}) and {@code ?} one
+     * docs/policy.md: in globs {@code *} matches any run of characters (including {@code /}) and {@code ?} one
      * character; a value longer than 4,096 characters matches no glob.
      */
     static boolean globMatches(String glob, String value) {

@@ -38,7 +38,7 @@ class PolicyPropertiesTest {
     /** The names {@link RandomPods} gives fields rootguard does not know. */
     private static final Pattern UNKNOWN = Pattern.compile("\"(xRootguardTest|x-unknown|futureField|x~odd/name)\"");
 
-    /** The decision equals the independent {@link Oracle} written from README's rule definitions. */
+    /** The decision equals the independent {@link Oracle} written from the rule definitions in docs/policy.md. */
     @Test
     void decisionEqualsTheOracle() {
         List<String> required = new ArrayList<>(List.of(
@@ -174,7 +174,7 @@ class PolicyPropertiesTest {
      * After mutation, every violation left was already there and is caused by a value the request
      * set explicitly: the forbidden value itself (at the violation's path), or, for
      * {@code privilege-escalation}, {@code privileged: true} or an added {@code SYS_ADMIN}, for which
-     * mutation must not set {@code allowPrivilegeEscalation: false} (README, "Mutation"), and does not.
+     * mutation must not set {@code allowPrivilegeEscalation: false} (docs/policy.md, "Mutation"), and does not.
      * Cases are objects mutation applies to, under policies whose defaults satisfy their own rules.
      */
     @Test
@@ -222,7 +222,7 @@ class PolicyPropertiesTest {
     }
 
     /**
-     * Where README says mutation does not apply, the patch is empty: mutation turned off
+     * Where docs/policy.md says mutation does not apply, the patch is empty: mutation turned off
      * ({@code rootguard.mutation.enabled=false}), exempt requests, namespaces labelled
      * {@code rootguard.dev/mutate: "false"}, workloads a controller owns and objects without a pod
      * spec. Windows pods get at most {@code runAsNonRoot: true}, the one field the rules read that

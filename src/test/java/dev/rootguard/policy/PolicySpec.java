@@ -23,7 +23,7 @@ import java.util.Set;
  * depends on how the engine normalises its configuration.
  *
  * @param mode               global mode (enforce, warn or audit)
- * @param actions            configured rule actions; rules not listed keep their README default
+ * @param actions            configured rule actions; rules not listed keep their documented default
  * @param exemptImages       image globs per rule ID
  * @param allowedCapabilities capability names as written by the user (any case, with or without {@code CAP_})
  * @param runAsUserRange     optional {@code [min, max]}
@@ -70,7 +70,7 @@ record PolicySpec(
         }
     }
 
-    /** Rule IDs in README order, with their default actions (README, section "Rules"). */
+    /** Rule IDs in the order of the README's rule table, with their default actions (docs/policy.md, "The rules"). */
     static final Map<String, Action> DEFAULT_ACTIONS = defaultActions();
 
     private static Map<String, Action> defaultActions() {
@@ -86,7 +86,7 @@ record PolicySpec(
         return Collections.unmodifiableMap(m);
     }
 
-    /** The built-in configuration as README's configuration reference describes it. */
+    /** The built-in configuration as docs/configuration.md describes it. */
     static PolicySpec standard() {
         return new PolicySpec(
                 Action.ENFORCE,

@@ -147,7 +147,7 @@ final class RandomPods {
      * An input that mutation applies to (not exempt, mutation on, no controlling owner, a pod spec),
      * with a policy whose defaults the rules accept: defaults inside the ranges, privilege escalation
      * denied by default, and images exempt from {@code run-as-root} or {@code root-group} also exempt
-     * from {@code required-ids} (README, "Exemptions": otherwise required-ids asks them for the IDs
+     * from {@code required-ids} (docs/policy.md, "Exemptions": otherwise required-ids asks them for the IDs
      * mutation deliberately leaves out), and a namespace range, if any, whose start those ranges
      * allow; a range is only required where the namespace has one.
      */
