@@ -5,6 +5,11 @@
 #
 #   $ROOTGUARD_CACHE/k8s/<version without v>-<os>-<arch>/{kube-apiserver,etcd,kubectl}
 #
+#   install-control-plane.sh          kube-apiserver, kubectl and etcd
+#   install-control-plane.sh --node   also kubelet, kube-controller-manager and kube-scheduler, from
+#                                     the same wrapper module and with the same version stamp, into
+#                                     the same directory (for the node suite)
+#
 # kube-api-test defaults to ~/.jenvtest, so point its kubeAPITestDir at $ROOTGUARD_CACHE.
 #
 # Environment:
@@ -40,6 +45,13 @@ case "$(uname -m)" in
   *) die "unsupported architecture: $(uname -m)" ;;
 esac
 
+components=(kube-apiserver kubectl)
+case "${1:-}" in
+  "") ;;
+  --node) components+=(kubelet kube-controller-manager kube-scheduler) ;;
+  *) die "usage: install-control-plane.sh [--node]" ;;
+esac
+
 k8s_version="${ROOTGUARD_K8S_VERSION:-$DEFAULT_K8S_VERSION}"
 k8s_version="v${k8s_version#v}"
 [[ "$k8s_version" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] \
@@ -53,10 +65,13 @@ bin_dir="$cache_root/k8s/${k8s_version#v}-$os-$arch"
 
 installed() {
   local b
-  for b in kube-apiserver etcd kubectl; do
+  for b in "${components[@]}" etcd; do
     [[ -x "$bin_dir/$b" ]] || return 1
   done
-  [[ "$("$bin_dir/kube-apiserver" --version 2>/dev/null)" == "Kubernetes $k8s_version" ]] || return 1
+  for b in "${components[@]}"; do
+    [[ "$b" == kubectl ]] && continue
+    [[ "$("$bin_dir/$b" --version 2>/dev/null)" == "Kubernetes $k8s_version" ]] || return 1
+  done
   local kubectl_out
   kubectl_out="$("$bin_dir/kubectl" version --client 2>/dev/null)" || return 1
   grep -qx "Client Version: $k8s_version" <<<"$kubectl_out" || return 1
@@ -67,7 +82,7 @@ installed() {
 }
 
 if installed; then
-  log "Kubernetes $k8s_version binaries already installed, nothing to do"
+  log "Kubernetes $k8s_version binaries (${components[*]}, etcd) already installed, nothing to do"
   echo "$bin_dir"
   exit 0
 fi
@@ -118,10 +133,9 @@ cat >"$work/k8s/tools.go" <<'EOF'
 package tools
 
 import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
 EOF
+for c in "${components[@]}"; do echo "	_ \"k8s.io/kubernetes/cmd/$c\"" >>"$work/k8s/tools.go"; done
+echo ")" >>"$work/k8s/tools.go"
 
 # The same version variables that upstream's hack/lib/version.sh sets, so that --version,
 # 'kubectl version' and the apiserver's /version and emulation-version logic report the release.
@@ -134,11 +148,11 @@ done
 
 log "resolving dependencies (staging modules at $staging_version)"
 (cd "$work/k8s" && go mod tidy)
-log "building kube-apiserver and kubectl $k8s_version (slow on first run)"
+log "building ${components[*]} $k8s_version (slow on first run)"
 start=$SECONDS
-(cd "$work/k8s" && go build -ldflags "$ldflags" -o "$work/out/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
-log "built kube-apiserver and kubectl in $((SECONDS - start))s"
+# One 'go build' for all commands, so the packages they share compile once.
+(cd "$work/k8s" && go build -ldflags "$ldflags" -o "$work/out/" "${components[@]/#/k8s.io/kubernetes/cmd/}")
+log "built ${components[*]} in $((SECONDS - start))s"
 
 # etcd gets its own module so that its dependency versions are etcd's, not Kubernetes' (and vice versa).
 log "fetching go.etcd.io/etcd/server/v3@$etcd_version"
@@ -173,7 +187,7 @@ start=$SECONDS
 log "built etcd in $((SECONDS - start))s"
 
 mkdir -p "$bin_dir"
-for b in kube-apiserver etcd kubectl; do
+for b in "${components[@]}" etcd; do
   # Copy then rename so a concurrently running test never sees a half-written binary.
   cp "$work/out/$b" "$bin_dir/.$b.tmp"
   chmod 0755 "$bin_dir/.$b.tmp"
