@@ -5,17 +5,18 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.configuration.MemorySizeConverter;
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The bytes of request bodies held at once, across all connections ({@code rootguard.admission.max-in-flight-body-size}).
  * Bodies reserve their bytes as they arrive, so that many connections each sending most of a large body and then
  * stalling cannot fill the heap between them; {@link BodyReader} gives the bytes back when the answer is written
- * or the connection closes. Exported as {@code rootguard_admission_body_bytes_in_flight}.
+ * or the connection closes. Exported as {@code rootguard_admission_body_bytes_in_flight}, from startup (a singleton,
+ * not a lazily created bean, so the gauge is there before the first body).
  */
-@ApplicationScoped
+@Singleton
 public class BodyBudget {
     private final long limit;
     private final AtomicLong used = new AtomicLong();
