@@ -9,11 +9,14 @@
 #   install-control-plane.sh --node   also kubelet, kube-controller-manager and kube-scheduler, from
 #                                     the same wrapper module and with the same version stamp, into
 #                                     the same directory (for the node suite)
+#   install-control-plane.sh --oldest kube-apiserver, kubectl and etcd of OLDEST_KUBERNETES_VERSION,
+#                                     the oldest supported minor the end-to-end suite also runs on
 #
 # kube-api-test defaults to ~/.jenvtest, so point its kubeAPITestDir at $ROOTGUARD_CACHE.
 #
 # Environment:
-#   ROOTGUARD_K8S_VERSION   Kubernetes version to build (default: KUBERNETES_VERSION in provision/versions.env)
+#   ROOTGUARD_K8S_VERSION   Kubernetes version to build (default: KUBERNETES_VERSION in provision/versions.env,
+#                           or OLDEST_KUBERNETES_VERSION with --oldest)
 #   ROOTGUARD_ETCD_VERSION  etcd version (default: the one that Kubernetes release ships with,
 #                           read from its build/dependencies.yaml)
 #   ROOTGUARD_CACHE         cache root (default: ~/.cache/rootguard)
@@ -29,7 +32,7 @@ die() { log "ERROR: $*"; exit 1; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DEFAULT_K8S_VERSION="$(pinned KUBERNETES_VERSION)"
-# Lowest Go that can build Kubernetes 1.34 / etcd 3.6; the modules' own go directives are checked too.
+# Lowest Go the script tries; the Kubernetes and etcd modules' own go directives are checked too.
 MIN_GO="$(pinned MIN_GO_VERSION)"
 
 # Platform naming follows kube-api-test's OSInfo (os.name lower-cased, Go-style arch).
@@ -49,7 +52,8 @@ components=(kube-apiserver kubectl)
 case "${1:-}" in
   "") ;;
   --node) components+=(kubelet kube-controller-manager kube-scheduler) ;;
-  *) die "usage: install-control-plane.sh [--node]" ;;
+  --oldest) DEFAULT_K8S_VERSION="$(pinned OLDEST_KUBERNETES_VERSION)" ;;
+  *) die "usage: install-control-plane.sh [--node | --oldest]" ;;
 esac
 
 k8s_version="${ROOTGUARD_K8S_VERSION:-$DEFAULT_K8S_VERSION}"

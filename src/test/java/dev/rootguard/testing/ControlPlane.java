@@ -99,9 +99,22 @@ public final class ControlPlane implements BeforeAllCallback {
         return handle;
     }
 
-    /** The Kubernetes version the install script builds: {@code KUBERNETES_VERSION} in provision/versions.env. */
+    /**
+     * The Kubernetes version of the control plane: the system property {@code kubernetes.version} (the failsafe
+     * execution {@code oldest-kubernetes} sets it to {@code OLDEST_KUBERNETES_VERSION}), else what the install script
+     * builds by default, {@code ROOTGUARD_K8S_VERSION} or {@code KUBERNETES_VERSION} in provision/versions.env.
+     */
     public static String version() {
+        String v = System.getProperty("kubernetes.version", "");
+        if (!v.isBlank()) {
+            return v.startsWith("v") ? v.substring(1) : v;
+        }
         return Versions.version("ROOTGUARD_K8S_VERSION", "KUBERNETES_VERSION");
+    }
+
+    /** The minor version of {@link #version()}: 37 for 1.37.2. */
+    public static int minor() {
+        return Integer.parseInt(version().split("\\.")[1]);
     }
 
     /** Where the binaries live: {@code $ROOTGUARD_CACHE} or {@code ~/.cache/rootguard}. */
@@ -127,7 +140,10 @@ public final class ControlPlane implements BeforeAllCallback {
                 .withApiServerVersion(version())
                 .withUpdateKubeConfig(false)
                 .withStartupTimeout(120_000)
-                .withApiServerFlag("--advertise-address", "127.0.0.1");
+                .withApiServerFlag("--advertise-address", "127.0.0.1")
+                // 1.37 refuses a loopback advertise address while it reconciles the kubernetes Service's endpoints;
+                // nothing reaches the API server through that Service here.
+                .withApiServerFlag("--endpoint-reconciler-type", "none");
         flags.forEach(b::withApiServerFlag);
         KubeAPIServer server = new KubeAPIServer(b.build());
         server.start();
@@ -156,6 +172,9 @@ public final class ControlPlane implements BeforeAllCallback {
                 .withStartupTimeout(120_000)
                 // There may be no default route to derive an advertise address from.
                 .withApiServerFlag("--advertise-address", "127.0.0.1")
+                // 1.37 refuses a loopback advertise address while it reconciles the kubernetes Service's endpoints;
+                // nothing reaches the API server through that Service here.
+                .withApiServerFlag("--endpoint-reconciler-type", "none")
                 .withApiServerFlag("--audit-policy-file", policy.toString())
                 .withApiServerFlag("--audit-log-path", AUDIT_LOG.toString())
                 .build());
