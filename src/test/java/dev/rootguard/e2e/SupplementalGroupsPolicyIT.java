@@ -28,9 +28,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Rule {@code image-groups} and the {@code supplementalGroupsPolicy: Strict} default against real
- * API servers: one that knows the field (1.34, feature gate {@code SupplementalGroupsPolicy} on by
- * default) and one started with the gate off, which drops the field before validating webhooks see
- * the object. On the first, mutation makes new pods Strict and validation is quiet; on the second,
+ * API servers: one that knows the field (1.35 and later: the feature gate {@code SupplementalGroupsPolicy}
+ * is GA and locked on) and one that drops the field before validating webhooks see the object, as a
+ * 1.34 cluster with the gate off does. The gate can only be turned off where it is not locked, so that
+ * one runs as 1.34 ({@code --emulated-version=1.34}, which 1.35 to 1.37 support) with the gate off. On the first, mutation makes new pods Strict and validation is quiet; on the second,
  * pods are still admitted (the default action is {@code warn}, so rootguard never refuses every pod
  * there), with the warning saying why.
  */
@@ -95,7 +96,8 @@ class SupplementalGroupsPolicyIT {
     void whereTheApiServerDropsTheFieldPodsAreStillAdmittedWithAWarning() throws Exception {
         try (WebhookProcess webhook = webhook();
                 ControlPlane.Handle apiserver = ControlPlane.startDedicated(
-                        "groups-off", Map.of("--feature-gates", "SupplementalGroupsPolicy=false"));
+                        "groups-off",
+                        Map.of("--emulated-version", "1.34", "--feature-gates", "SupplementalGroupsPolicy=false"));
                 KubernetesClient client = apiserver.client()) {
             register(client, webhook.port());
 

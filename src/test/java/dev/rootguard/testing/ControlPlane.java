@@ -100,12 +100,16 @@ public final class ControlPlane implements BeforeAllCallback {
     }
 
     /**
-     * The Kubernetes version of the control plane: the system property {@code kubernetes.version} (the failsafe
-     * execution {@code oldest-kubernetes} sets it to {@code OLDEST_KUBERNETES_VERSION}), else what the install script
-     * builds by default, {@code ROOTGUARD_K8S_VERSION} or {@code KUBERNETES_VERSION} in provision/versions.env.
+     * The Kubernetes version of the control plane: the system property {@code kubernetes.version}, a version or
+     * {@code oldest} for {@code OLDEST_KUBERNETES_VERSION} in provision/versions.env (the failsafe execution
+     * {@code oldest-kubernetes} sets it so), else what the install script builds by default,
+     * {@code ROOTGUARD_K8S_VERSION} or {@code KUBERNETES_VERSION}.
      */
     public static String version() {
         String v = System.getProperty("kubernetes.version", "");
+        if (v.equals("oldest")) {
+            v = Versions.pinned("OLDEST_KUBERNETES_VERSION");
+        }
         if (!v.isBlank()) {
             return v.startsWith("v") ? v.substring(1) : v;
         }
@@ -152,6 +156,7 @@ public final class ControlPlane implements BeforeAllCallback {
 
     private static Handle start() {
         Path bin = cacheDir().resolve("k8s").resolve(version() + "-linux-amd64");
+        System.out.println("control plane: kube-apiserver and etcd from " + bin);
         if (!Files.isExecutable(bin.resolve("kube-apiserver"))) {
             throw new IllegalStateException("no kube-apiserver in " + bin + "; run bash " + SCRIPT);
         }
