@@ -31,7 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # twenty X11, sound and font libraries along.
 readonly MODULES=java.base,java.logging,java.management,java.naming,java.net.http,java.security.jgss,java.sql,jdk.crypto.ec,jdk.unsupported,jdk.management,java.xml,jdk.zipfs
 # Bumped whenever the layout below changes, so a cached base of the same JDK is rebuilt.
-readonly LAYOUT=1
+readonly LAYOUT=2
 readonly JAVA_DIR=opt/java/openjdk
 readonly LIB_DIR=lib/x86_64-linux-gnu
 
@@ -108,6 +108,14 @@ done
 cp "$root/$LIB_DIR/ld-linux-x86-64.so.2" "$root/lib64/ld-linux-x86-64.so.2"
 chmod 0755 "$root/$LIB_DIR"/* "$root/lib64"/*
 log "libraries: $(cd "$root/$LIB_DIR" && ls | tr '\n' ' ')"
+
+# LANG=C.UTF-8 (the image sets it) needs the locale's data; glibc does not build it in.
+if [[ -d /usr/lib/locale/C.utf8 ]]; then
+  mkdir -p "$root/usr/lib/locale"
+  cp -R /usr/lib/locale/C.utf8 "$root/usr/lib/locale/"
+else
+  log "no /usr/lib/locale/C.utf8 on this machine; the image falls back to the C locale"
+fi
 
 cat >"$root/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/usr/sbin/nologin
