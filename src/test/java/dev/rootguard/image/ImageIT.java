@@ -259,7 +259,7 @@ class ImageIT {
     }
 
     /**
-     * The fast-jar as the Dockerfile laid it out, least changing layer first. Root-owned, 644 and 755:
+     * The fast-jar laid out in /deployments as the former Dockerfile did, least changing layer first. Root-owned, 644 and 755:
      * the user 10001 reads the application but cannot change it (Jib's Maven plugin sets no ownership).
      */
     @Test
