@@ -40,7 +40,6 @@ if [[ -z "${JAVA_HOME:-}" ]]; then
   JAVA_HOME="$(java -XshowSettings:properties -version 2>&1 | sed -nE 's/^[[:space:]]*java\.home = (.*)$/\1/p')"
 fi
 [[ -x "$JAVA_HOME/bin/jlink" ]] || die "$JAVA_HOME/bin/jlink not found; set JAVA_HOME to a JDK (not a JRE)"
-[[ -d "$JAVA_HOME/jmods" ]] || die "$JAVA_HOME/jmods not found; jlink needs the JDK's jmods (Debian: openjdk-17-jdk-headless)"
 [[ "$(uname -m)" == x86_64 ]] || die "only x86_64 hosts are supported (the libraries go to /$LIB_DIR)"
 for tool in ldd sha256sum tar; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found on PATH"
@@ -71,10 +70,21 @@ trap 'rm -rf "$work"' EXIT
 root="$work/rootfs"
 mkdir -p "$root/$JAVA_DIR" "$root/$LIB_DIR" "$root/lib64" "$root/etc" "$root/tmp"
 
-log "jlinking $MODULES from JDK $jdk_version"
+# JDKs before 24 link from their jmods; later ones may ship none and link from their own run-time
+# image (JEP 493). jdk.crypto.ec is empty from JDK 22 on and gone in later releases.
+modules="$MODULES"
+module_path=()
+if [[ -d "$JAVA_HOME/jmods" ]]; then
+  module_path=(--module-path "$JAVA_HOME/jmods")
+  [[ -f "$JAVA_HOME/jmods/jdk.crypto.ec.jmod" ]] || modules="${modules/,jdk.crypto.ec/}"
+elif ! "$JAVA_HOME/bin/java" --list-modules | grep -q '^jdk\.crypto\.ec@'; then
+  modules="${modules/,jdk.crypto.ec/}"
+fi
+log "jlinking $modules from JDK $jdk_version"
 rmdir "$root/$JAVA_DIR"
-"$JAVA_HOME/bin/jlink" --module-path "$JAVA_HOME/jmods" --add-modules "$MODULES" \
-  --strip-debug --no-header-files --no-man-pages --compress=2 --output "$root/$JAVA_DIR"
+"$JAVA_HOME/bin/jlink" ${module_path[@]+"${module_path[@]}"} --add-modules "$modules" \
+  --strip-debug --no-header-files --no-man-pages --compress=2 --output "$root/$JAVA_DIR" \
+  || die "jlink failed; it needs a JDK with jmods (Debian: openjdk-17-jdk-headless) or one that links from its run-time image (JDK 24+)"
 # A class-data sharing archive for the runtime's own classes: faster start-up, as in eclipse-temurin.
 "$root/$JAVA_DIR/bin/java" -Xshare:dump >/dev/null 2>&1 || log "no CDS archive (java -Xshare:dump failed)"
 # Some JDK builds (Debian's) link the CA store to /etc/ssl; the image has no /etc/ssl, so copy it in.
@@ -142,7 +152,7 @@ tar --create --file "$work/layer.tar" --directory "$root" --sort=name --numeric-
   --mtime=@0 .
 diff_id="sha256:$(sha256sum "$work/layer.tar" | cut -d' ' -f1)"
 cat >"$work/config.json" <<EOF
-{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/$JAVA_DIR/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","JAVA_HOME=/$JAVA_DIR"]},"rootfs":{"type":"layers","diff_ids":["$diff_id"]},"history":[{"created_by":"provision/build-base-image.sh: jlink $MODULES from JDK $jdk_version"}]}
+{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/$JAVA_DIR/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","JAVA_HOME=/$JAVA_DIR"]},"rootfs":{"type":"layers","diff_ids":["$diff_id"]},"history":[{"created_by":"provision/build-base-image.sh: jlink $modules from JDK $jdk_version"}]}
 EOF
 cat >"$work/manifest.json" <<EOF
 [{"Config":"config.json","RepoTags":["rootguard/jre-base:$jdk_version"],"Layers":["layer.tar"]}]
