@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rootguard.cli.Cli;
+import dev.rootguard.testing.ImageDefinition;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,17 +20,17 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine.Command;
 
 /**
- * The two ways the webhook is launched, {@code ./rootguard} and the image
- * ({@code src/main/docker/Dockerfile.jvm}, which the chart runs), agree with each other and with the
+ * The two ways the webhook is launched, {@code ./rootguard} and the image (defined by the
+ * jib-maven-plugin in {@code pom.xml}, which the chart runs), agree with each other and with the
  * CLI: the same JVM flags for the server (only the heap sizing differs: a share of the container's
  * memory limit in the image, a small initial heap on a workstation), the same malloc arenas, and
  * the launcher starts the server for exactly what the CLI does not handle. bench/ runs the server
- * through {@code ./rootguard}, and StalledBodiesIT reads the image's flags from the Dockerfile, so
- * neither repeats them.
+ * through {@code ./rootguard}, and StalledBodiesIT reads the image's flags from pom.xml
+ * ({@link ImageDefinition}), so neither repeats them.
  */
 class LaunchersTest {
     private static final Path LAUNCHER = Path.of("rootguard");
-    private static final Path IMAGE = Path.of("src/main/docker/Dockerfile.jvm");
+    private static final Path IMAGE = ImageDefinition.POM;
     /** How each launcher sizes the heap; everything else must be the same. */
     private static final Set<String> IMAGE_HEAP = Set.of("-XX:MaxRAMPercentage=75");
 
@@ -45,18 +46,6 @@ class LaunchersTest {
         Matcher m = Pattern.compile(regex).matcher(text);
         assertTrue(m.find(), () -> "cannot find " + what);
         return m;
-    }
-
-    /** The image's ENTRYPOINT, one element per argument. */
-    private static List<String> entrypoint() throws IOException {
-        String joined = read(IMAGE).replace("\\\n", " ");
-        Matcher m = find("(?m)^ENTRYPOINT\\s*\\[(.*)]\\s*$", joined, "the ENTRYPOINT in " + IMAGE);
-        List<String> args = new ArrayList<>();
-        Matcher arg = Pattern.compile("\"([^\"]*)\"").matcher(m.group(1));
-        while (arg.find()) {
-            args.add(arg.group(1));
-        }
-        return args;
     }
 
     /** The server's JVM flags in the launcher: its defaults=(...) and defaults+=(...) arrays. */
@@ -79,7 +68,7 @@ class LaunchersTest {
 
     @Test
     void theLauncherAndTheImageRunTheServerWithTheSameJvmFlags() throws IOException {
-        List<String> entrypoint = entrypoint();
+        List<String> entrypoint = ImageDefinition.read().entrypoint();
         assertEquals("java", entrypoint.get(0), entrypoint::toString);
         Set<String> image = jvmFlags(entrypoint);
         Set<String> launcher = jvmFlags(launcherFlags());
@@ -94,8 +83,8 @@ class LaunchersTest {
 
     @Test
     void theLauncherAndTheImageUseTheSameMallocArenas() throws IOException {
-        String image = find("(?m)^ENV\\s+MALLOC_ARENA_MAX=(\\d+)\\s*$", read(IMAGE), "MALLOC_ARENA_MAX in " + IMAGE)
-                .group(1);
+        String image = ImageDefinition.read().environment().get("MALLOC_ARENA_MAX");
+        assertTrue(image != null && image.matches("\\d+"), () -> "MALLOC_ARENA_MAX in " + IMAGE + ": " + image);
         String launcher = find(
                         "MALLOC_ARENA_MAX=\"\\$\\{MALLOC_ARENA_MAX:-(\\d+)}\"",
                         read(LAUNCHER),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rootguard.testing.ImageDefinition;
 import dev.rootguard.testing.KeepAliveClient;
 import dev.rootguard.testing.Pem;
 import dev.rootguard.testing.RawUpload;
@@ -44,7 +45,7 @@ class StalledBodiesIT {
         Matcher limit = Pattern.compile("(?s)resources:.*?limits:.*?memory:\\s*(\\d+)Mi")
                 .matcher(values);
         assertTrue(limit.find(), "the chart sets a memory limit");
-        String image = Files.readString(Path.of("src/main/docker/Dockerfile.jvm"));
+        String image = String.join(" ", ImageDefinition.read().entrypoint());
         Matcher percent = Pattern.compile("-XX:MaxRAMPercentage=(\\d+)").matcher(image);
         assertTrue(percent.find(), "the image sets MaxRAMPercentage");
         List<String> flags = new ArrayList<>(
