@@ -23,7 +23,9 @@ import org.testcontainers.utility.DockerImageName;
  */
 @org.testcontainers.junit.jupiter.Testcontainers(disabledWithoutDocker = true)
 class K3sIT extends AdmissionScenarios {
-    private static final String IMAGE = System.getProperty("rootguard.k3s.image", "rancher/k3s:v1.34.1-k3s1");
+    /** k3s of the default control plane's minor (KUBERNETES_VERSION), also for {@link K3sImageIT}. */
+    static final String IMAGE = System.getProperty("rootguard.k3s.image", "rancher/k3s:v1.37.0-k3s1");
+
     private static final String AUDIT_LOG = "/var/lib/rancher/k3s/server/audit.log";
 
     @Override
