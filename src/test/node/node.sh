@@ -91,15 +91,13 @@ stop_proc() {
 }
 
 wait_for() {
-  local what="$1" timeout="$2" i
+  local what="$1" timeout="$2"
   shift 2
-  for i in $(seq 1 $((timeout * 5))); do
-    if "$@" >/dev/null 2>&1; then
-      return 0
-    fi
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "timed out after ${timeout}s waiting for $what (logs in $DIR/logs)"
     sleep 0.2
   done
-  die "timed out after ${timeout}s waiting for $what (logs in $DIR/logs)"
 }
 
 kubectl_() { "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" "$@"; }
@@ -315,6 +313,7 @@ start_cluster() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --authorization-mode Node,RBAC --enable-aggregator-routing=true --allow-privileged=true \
+    --kubelet-preferred-address-types InternalIP \
     --profiling=false
   # The relay: host loopback -> Unix socket in DIR -> the API server inside the namespace.
   start_proc relay-inside socat "UNIX-LISTEN:$DIR/apiserver.sock,fork,unlink-early" TCP:127.0.0.1:6443
@@ -345,6 +344,7 @@ start_cluster() {
     ctr --address "$DIR/containerd.sock" -n k8s.io images import --no-unpack=false "$image" >/dev/null \
       || die "cannot import $image"
   done
+  create_cgroups
   start_proc kubelet "$BIN/kubelet" --config "$DIR/kubelet.yaml" --kubeconfig "$DIR/kubelet.kubeconfig" \
     --root-dir "$DIR/kubelet" --cert-dir "$DIR/kubelet/pki" --hostname-override "$NODE_NAME" \
     --node-ip "$NODE_IP" --v=1
@@ -392,6 +392,18 @@ stop_cluster() {
   rm -rf "$DIR/cni/ipam"
   mkdir -p "$DIR/cni/ipam"
   remove_cgroups
+}
+
+# The kubelet's cgroup root, in every hierarchy (the kubelet creates what is below it).
+create_cgroups() {
+  local h
+  for h in /sys/fs/cgroup/*/; do
+    mkdir -p "$h$CGROUP"
+    if [[ -f "$h/cpuset.cpus" && ! -s "$h$CGROUP/cpuset.cpus" ]]; then
+      cat "$h/cpuset.cpus" >"$h$CGROUP/cpuset.cpus"
+      cat "$h/cpuset.mems" >"$h$CGROUP/cpuset.mems"
+    fi
+  done
 }
 
 remove_cgroups() {
