@@ -15,6 +15,8 @@
 #                                         process and container is killed, the runtime state is gone,
 #                                         etcd's data and the images stay
 #   node.sh start DIR                     starts the stopped cluster again (same namespace and port)
+#   node.sh start DIR --control-plane-only  only etcd, the API server and the controllers: no pod runs
+#   node.sh start-node DIR                containerd and the kubelet, after --control-plane-only
 #   node.sh down DIR                      stops everything and removes the namespace, cgroups,
 #                                         mounts and DIR; restores the host settings the kubelet
 #                                         changed. Safe to run twice, and on a half-started run
@@ -298,6 +300,11 @@ create_namespace() {
 }
 
 start_cluster() {
+  start_control_plane
+  start_node_components
+}
+
+start_control_plane() {
   start_proc etcd "$BIN/etcd" --name node --data-dir "$DIR/etcd" \
     --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
@@ -336,6 +343,9 @@ start_cluster() {
     --authorization-kubeconfig "$DIR/scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --leader-elect=false
 
+}
+
+start_node_components() {
   start_proc containerd containerd --config "$DIR/containerd.toml"
   wait_for "containerd" 30 ctr --address "$DIR/containerd.sock" version
   local image
@@ -467,13 +477,17 @@ case "$cmd" in
     start_cluster
     log "node $NODE_NAME Ready; API server at https://127.0.0.1:$PORT, kubeconfig $DIR/kubeconfig"
     ;;
-  stop | start)
+  stop | start | start-node)
     DIR="$(realpath -m "${2:?usage: node.sh $cmd DIR}")"
     RUN="$(run_of "$DIR")"
     [[ -n "$RUN" ]] || die "no run in $DIR"
     NS="$(state NS)" CGROUP="$(state CGROUP)" BIN="$(state BIN)" PORT="$(state PORT)" PKI="$DIR/pki"
     TIMEOUT="${NODE_UP_TIMEOUT:-120}"
-    if [[ "$cmd" == stop ]]; then stop_cluster; else start_cluster; fi
+    case "$cmd" in
+      stop) stop_cluster ;;
+      start) if [[ "${3:-}" == --control-plane-only ]]; then start_control_plane; else start_cluster; fi ;;
+      start-node) start_node_components ;;
+    esac
     ;;
   down)
     DIR="$(realpath -m "${2:?usage: node.sh down DIR}")"
@@ -494,7 +508,7 @@ case "$cmd" in
     done
     ;;
   *)
-    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
