@@ -110,7 +110,8 @@ cert() { # NAME CN O [SAN]
   local name="$1" cn="$2" o="$3" san="${4:-}"
   local subj="/CN=$cn"
   [[ -n "$o" ]] && subj="/O=$o/CN=$cn"
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$name.key" 2>/dev/null
+  # RSA keys: the fabric8 client the tests use failed to read EC client keys from kubeconfig files.
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/$name.key" 2>/dev/null
   local ext=(-addext "basicConstraints=critical,CA:FALSE" -addext "keyUsage=critical,digitalSignature,keyEncipherment")
   if [[ -n "$san" ]]; then
     ext+=(-addext "subjectAltName=$san" -addext "extendedKeyUsage=serverAuth,clientAuth")
