@@ -15,6 +15,8 @@
 #                                         process and container is killed, the runtime state is gone,
 #                                         etcd's data and the images stay
 #   node.sh start DIR                     starts the stopped cluster again (same namespace and port)
+#   node.sh start DIR --control-plane-only  only etcd, the API server and the controllers: no pod runs
+#   node.sh start-node DIR                containerd and the kubelet, after --control-plane-only
 #   node.sh down DIR                      stops everything and removes the namespace, cgroups,
 #                                         mounts and DIR; restores the host settings the kubelet
 #                                         changed. Safe to run twice, and on a half-started run
@@ -91,15 +93,13 @@ stop_proc() {
 }
 
 wait_for() {
-  local what="$1" timeout="$2" i
+  local what="$1" timeout="$2"
   shift 2
-  for i in $(seq 1 $((timeout * 5))); do
-    if "$@" >/dev/null 2>&1; then
-      return 0
-    fi
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "timed out after ${timeout}s waiting for $what (logs in $DIR/logs)"
     sleep 0.2
   done
-  die "timed out after ${timeout}s waiting for $what (logs in $DIR/logs)"
 }
 
 kubectl_() { "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" "$@"; }
@@ -110,7 +110,8 @@ cert() { # NAME CN O [SAN]
   local name="$1" cn="$2" o="$3" san="${4:-}"
   local subj="/CN=$cn"
   [[ -n "$o" ]] && subj="/O=$o/CN=$cn"
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$name.key" 2>/dev/null
+  # RSA keys: the fabric8 client the tests use failed to read EC client keys from kubeconfig files.
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/$name.key" 2>/dev/null
   local ext=(-addext "basicConstraints=critical,CA:FALSE" -addext "keyUsage=critical,digitalSignature,keyEncipherment")
   if [[ -n "$san" ]]; then
     ext+=(-addext "subjectAltName=$san" -addext "extendedKeyUsage=serverAuth,clientAuth")
@@ -300,6 +301,11 @@ create_namespace() {
 }
 
 start_cluster() {
+  start_control_plane
+  start_node_components
+}
+
+start_control_plane() {
   start_proc etcd "$BIN/etcd" --name node --data-dir "$DIR/etcd" \
     --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
@@ -315,6 +321,7 @@ start_cluster() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --authorization-mode Node,RBAC --enable-aggregator-routing=true --allow-privileged=true \
+    --kubelet-preferred-address-types InternalIP \
     --profiling=false
   # The relay: host loopback -> Unix socket in DIR -> the API server inside the namespace.
   start_proc relay-inside socat "UNIX-LISTEN:$DIR/apiserver.sock,fork,unlink-early" TCP:127.0.0.1:6443
@@ -337,6 +344,9 @@ start_cluster() {
     --authorization-kubeconfig "$DIR/scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --leader-elect=false
 
+}
+
+start_node_components() {
   start_proc containerd containerd --config "$DIR/containerd.toml"
   wait_for "containerd" 30 ctr --address "$DIR/containerd.sock" version
   local image
@@ -345,6 +355,7 @@ start_cluster() {
     ctr --address "$DIR/containerd.sock" -n k8s.io images import --no-unpack=false "$image" >/dev/null \
       || die "cannot import $image"
   done
+  create_cgroups
   start_proc kubelet "$BIN/kubelet" --config "$DIR/kubelet.yaml" --kubeconfig "$DIR/kubelet.kubeconfig" \
     --root-dir "$DIR/kubelet" --cert-dir "$DIR/kubelet/pki" --hostname-override "$NODE_NAME" \
     --node-ip "$NODE_IP" --v=1
@@ -392,6 +403,18 @@ stop_cluster() {
   rm -rf "$DIR/cni/ipam"
   mkdir -p "$DIR/cni/ipam"
   remove_cgroups
+}
+
+# The kubelet's cgroup root, in every hierarchy (the kubelet creates what is below it).
+create_cgroups() {
+  local h
+  for h in /sys/fs/cgroup/*/; do
+    mkdir -p "$h$CGROUP"
+    if [[ -f "$h/cpuset.cpus" && ! -s "$h$CGROUP/cpuset.cpus" ]]; then
+      cat "$h/cpuset.cpus" >"$h$CGROUP/cpuset.cpus"
+      cat "$h/cpuset.mems" >"$h$CGROUP/cpuset.mems"
+    fi
+  done
 }
 
 remove_cgroups() {
@@ -455,13 +478,17 @@ case "$cmd" in
     start_cluster
     log "node $NODE_NAME Ready; API server at https://127.0.0.1:$PORT, kubeconfig $DIR/kubeconfig"
     ;;
-  stop | start)
+  stop | start | start-node)
     DIR="$(realpath -m "${2:?usage: node.sh $cmd DIR}")"
     RUN="$(run_of "$DIR")"
     [[ -n "$RUN" ]] || die "no run in $DIR"
     NS="$(state NS)" CGROUP="$(state CGROUP)" BIN="$(state BIN)" PORT="$(state PORT)" PKI="$DIR/pki"
     TIMEOUT="${NODE_UP_TIMEOUT:-120}"
-    if [[ "$cmd" == stop ]]; then stop_cluster; else start_cluster; fi
+    case "$cmd" in
+      stop) stop_cluster ;;
+      start) if [[ "${3:-}" == --control-plane-only ]]; then start_control_plane; else start_cluster; fi ;;
+      start-node) start_node_components ;;
+    esac
     ;;
   down)
     DIR="$(realpath -m "${2:?usage: node.sh down DIR}")"
@@ -482,7 +509,7 @@ case "$cmd" in
     done
     ;;
   *)
-    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -27,6 +27,9 @@ public final class NodeImages {
     public static final String PAUSE = "rootguard.local/pause:3.10.2";
     public static final String BUSYBOX = "rootguard.local/busybox:nonroot";
     public static final String BUSYBOX_ROOT = "rootguard.local/busybox:root";
+    /** USER redis: a name, as the official redis image has, which the kubelet cannot check against runAsNonRoot. */
+    public static final String BUSYBOX_NAMED = "rootguard.local/busybox:named";
+
     public static final String KUBECTL = "rootguard.local/kubectl:test";
 
     /** The busybox applets the tests call, each a copy of the static binary (jib-core layers hold no links). */
