@@ -12,7 +12,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * The command line: {@code rootguard audit} ({@link AuditCommand}), {@code rootguard fix}
- * ({@link FixCommand}) and {@code rootguard rules} ({@link RulesCommand}); their shared options are
+ * ({@link FixCommand}), {@code rootguard rules} ({@link RulesCommand}) and {@code rootguard check}
+ * ({@link CheckCommand}); their shared options are
  * {@link PolicyOptions}, their exit codes {@link ExitCode}.
  */
 @Command(
@@ -20,10 +21,11 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         version = "rootguard 0.1.0",
         description = "Admission webhook and policy audit for pods that must not run as root.",
-        subcommands = {AuditCommand.class, FixCommand.class, RulesCommand.class})
+        subcommands = {AuditCommand.class, FixCommand.class, RulesCommand.class, CheckCommand.class})
 public final class Cli implements Runnable {
     /** First arguments that run the command line instead of the server. */
-    public static final List<String> COMMANDS = List.of("audit", "fix", "rules", "-h", "--help", "-V", "--version");
+    public static final List<String> COMMANDS =
+            List.of("audit", "fix", "rules", "check", "-h", "--help", "-V", "--version");
 
     @Spec
     CommandSpec spec;
@@ -31,7 +33,7 @@ public final class Cli implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(
-                spec.commandLine(), "name a command: audit, fix or rules (or run without arguments to serve)");
+                spec.commandLine(), "name a command: audit, fix, rules or check (or run without arguments to serve)");
     }
 
     /** Runs the CLI with the given streams and returns the exit code. */

@@ -17,6 +17,9 @@ record CommandFactory(InputStream in, PrintStream out, PrintStream err) implemen
         if (cls == RulesCommand.class) {
             return cls.cast(new RulesCommand(this));
         }
+        if (cls == CheckCommand.class) {
+            return cls.cast(new CheckCommand(this));
+        }
         return CommandLine.defaultFactory().create(cls);
     }
 }

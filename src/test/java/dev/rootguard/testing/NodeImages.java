@@ -18,8 +18,7 @@ import java.util.Map;
 /**
  * The images the node suite's pods run, built as image tarballs from binaries on this machine with
  * jib-core (no daemon, no registry): the pause image the runtime uses for pod sandboxes, a busybox image
- * that runs as a non-root user and one whose {@code USER} is 0, and an image with kubectl and a shell
- * for the chart's {@code helm test} pod. Names are under {@code rootguard.local/}, a registry that does
+ * that runs as a non-root user, one whose {@code USER} is 0 and one whose {@code USER} is a name. Names are under {@code rootguard.local/}, a registry that does
  * not exist, so nothing is ever pulled: the pods use {@code imagePullPolicy: IfNotPresent} and the
  * images are imported into containerd before the kubelet starts.
  */
@@ -29,8 +28,6 @@ public final class NodeImages {
     public static final String BUSYBOX_ROOT = "rootguard.local/busybox:root";
     /** USER redis: a name, as the official redis image has, which the kubelet cannot check against runAsNonRoot. */
     public static final String BUSYBOX_NAMED = "rootguard.local/busybox:named";
-
-    public static final String KUBECTL = "rootguard.local/kubectl:test";
 
     /** The busybox applets the tests call, each a copy of the static binary (jib-core layers hold no links). */
     private static final List<String> APPLETS =
@@ -61,18 +58,6 @@ public final class NodeImages {
                 .setProgramArguments("sleep 3600")
                 .setUser(user);
         return build(b, name, out.resolve(name.replaceAll("[^a-z0-9]+", "-") + ".tar"));
-    }
-
-    /** A shell and kubectl, for the chart's test pod (which runs {@code /bin/sh -c "kubectl ..."}). */
-    public static Path kubectl(Path busybox, Path kubectl, Path out) throws Exception {
-        JibContainerBuilder b = Jib.fromScratch()
-                .addFileEntriesLayer(shell(busybox)
-                        .addEntry(kubectl, AbsoluteUnixPath.get("/bin/kubectl"), FilePermissions.fromOctalString("755"))
-                        .build())
-                .addFileEntriesLayer(tmp())
-                .setEnvironment(Map.of("PATH", "/bin", "HOME", "/tmp"))
-                .setUser("10001:10001");
-        return build(b, KUBECTL, out.resolve("kubectl.tar"));
     }
 
     private static FileEntriesLayer.Builder shell(Path busybox) {
