@@ -85,6 +85,8 @@ class ArchitectureTest {
                 .definedBy("dev.rootguard.allocator..")
                 .layer("Cluster")
                 .definedBy("dev.rootguard.cluster..")
+                .layer("Registry")
+                .definedBy("dev.rootguard.registry..")
                 .layer("Tls")
                 .definedBy("dev.rootguard.tls..")
                 .layer("Config")
@@ -107,16 +109,21 @@ class ArchitectureTest {
                 .mayOnlyBeAccessedByLayers("Server")
                 .whereLayer("Cluster")
                 .mayOnlyBeAccessedByLayers("Server", "Admission", "Audit", "Allocator", "Cli")
+                // Image registries are read by the webhook and the audit CLI only.
+                .whereLayer("Registry")
+                .mayOnlyBeAccessedByLayers("Server", "Admission", "Audit", "Cli")
                 // Only the server wires serving TLS.
                 .whereLayer("Tls")
                 .mayOnlyBeAccessedByLayers("Server")
                 .whereLayer("Config")
-                .mayOnlyBeAccessedByLayers("Main", "Cli", "Server", "Admission", "Audit", "Allocator", "Cluster", "Tls")
+                .mayOnlyBeAccessedByLayers(
+                        "Main", "Cli", "Server", "Admission", "Audit", "Allocator", "Cluster", "Tls", "Registry")
                 .whereLayer("Policy")
-                .mayOnlyBeAccessedByLayers("Cli", "Server", "Admission", "Audit", "Allocator", "Cluster", "Config")
+                .mayOnlyBeAccessedByLayers(
+                        "Cli", "Server", "Admission", "Audit", "Allocator", "Cluster", "Config", "Registry")
                 .whereLayer("Json")
                 .mayOnlyBeAccessedByLayers(
-                        "Cli", "Server", "Admission", "Audit", "Allocator", "Cluster", "Config", "Policy")
+                        "Cli", "Server", "Admission", "Audit", "Allocator", "Cluster", "Config", "Policy", "Registry")
                 .check(CLASSES);
     }
 

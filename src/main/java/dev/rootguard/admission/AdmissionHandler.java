@@ -7,8 +7,11 @@ import dev.rootguard.config.PolicyHolder;
 import dev.rootguard.json.Json;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.ImageFacts;
 import dev.rootguard.policy.Violation;
 import dev.rootguard.policy.mutate.Patcher;
+import dev.rootguard.registry.ImageLookupService;
+import dev.rootguard.registry.ImageLookups;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,6 +19,11 @@ import jakarta.inject.Inject;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -38,27 +46,111 @@ public class AdmissionHandler {
     private final PolicyHolder policy;
     private final NamespaceCache namespaces;
     private final AdmissionMetrics metrics;
+    private final ImageLookups images;
 
     @Inject
-    public AdmissionHandler(PolicyHolder policy, NamespaceCache namespaces, AdmissionMetrics metrics) {
+    public AdmissionHandler(
+            PolicyHolder policy, NamespaceCache namespaces, AdmissionMetrics metrics, ImageLookupService images) {
         this.policy = policy;
         this.namespaces = namespaces;
         this.metrics = metrics;
+        this.images = images.lookups();
     }
 
-    /** Answers {@code /validate}. A failure to decide is a denial with code 500, never an allow. */
+    /** Answers {@code /validate} on the calling thread, waiting for image lookups (within their budget). */
     public byte[] validate(byte[] body) {
+        return join(validate(body, Runnable::run));
+    }
+
+    /** Answers {@code /mutate} on the calling thread, waiting for image lookups (within their budget). */
+    public byte[] mutate(byte[] body) {
+        return join(mutate(body, Runnable::run));
+    }
+
+    private static byte[] join(CompletionStage<byte[]> stage) {
+        try {
+            return stage.toCompletableFuture().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /**
+     * Answers {@code /validate}. A failure to decide is a denial with code 500, never an allow. When the
+     * object's images need registry lookups ({@code rootguard.images.*}), the answer completes once they
+     * are known or their budget is spent, and the decision runs on {@code after}; otherwise it is
+     * decided on the calling thread and the stage is already complete.
+     *
+     * @throws BadRequestException for a body without a readable request uid
+     */
+    public CompletionStage<byte[]> validate(byte[] body, Executor after) {
         long start = System.nanoTime();
         AdmissionCall call;
         try {
             call = AdmissionDecoder.decode(body);
         } catch (BadRequestException e) {
-            return invalid("validate", e, e.uid(), e.kind(), e.operation(), start);
+            return CompletableFuture.completedFuture(invalid("validate", e, e.uid(), e.kind(), e.operation(), start));
         }
+        Set<String> wanted = imagesToLookUp(call, false);
+        if (wanted.isEmpty()) {
+            return CompletableFuture.completedFuture(validate(call, start, ImageFacts.NONE));
+        }
+        return images.resolve(wanted).thenApplyAsync(facts -> validate(call, start, facts), after);
+    }
+
+    /**
+     * Answers {@code /mutate}. A failure to compute defaults allows the object unchanged with a warning.
+     * Waits for image lookups only when a default comes from the image ({@code rootguard.defaults.run-as-user-from-image}).
+     *
+     * @throws BadRequestException for a body without a readable request uid
+     */
+    public CompletionStage<byte[]> mutate(byte[] body, Executor after) {
+        long start = System.nanoTime();
+        AdmissionCall call;
+        try {
+            call = AdmissionDecoder.decode(body);
+        } catch (BadRequestException e) {
+            return CompletableFuture.completedFuture(invalid("mutate", e, e.uid(), e.kind(), e.operation(), start));
+        }
+        Set<String> wanted = imagesToLookUp(call, true);
+        if (wanted.isEmpty()) {
+            return CompletableFuture.completedFuture(mutate(call, start, ImageFacts.NONE));
+        }
+        return images.resolve(wanted).thenApplyAsync(facts -> mutate(call, start, facts), after);
+    }
+
+    /**
+     * The images whose lookups could change this request's answer; none when lookups are off, the
+     * request is not checked or exempt, or an update leaves the security fields alone. A request that
+     * cannot be read here gets none: deciding it reports the same problem.
+     */
+    private Set<String> imagesToLookUp(AdmissionCall call, boolean forMutation) {
+        if (!images.enabled() || !call.checked()) {
+            return Set.of();
+        }
+        try {
+            Engine engine = policy.engine();
+            if (forMutation && !engine.mutates(call.operation(), policy.policy())) {
+                return Set.of();
+            }
+            HasMetadata object = call.typedObject();
+            if (!forMutation
+                    && "UPDATE".equals(call.operation())
+                    && call.oldObject() != null
+                    && Engine.securityUnchanged(call.typedOldObject(), object)) {
+                return Set.of();
+            }
+            return engine.imagesToLookUp(object, context(call, object), policy.policy(), forMutation);
+        } catch (RuntimeException e) {
+            return Set.of();
+        }
+    }
+
+    private byte[] validate(AdmissionCall call, long start, ImageFacts facts) {
         String decision = "error";
         AdmissionResponse response;
         try {
-            Decided d = decideValidation(call, true);
+            Decided d = decideValidation(call, true, facts);
             decision = d.decision;
             response = d.response;
         } catch (BadRequestException e) {
@@ -83,19 +175,11 @@ public class AdmissionHandler {
         return Responses.review(call.uid(), response);
     }
 
-    /** Answers {@code /mutate}. A failure to compute defaults allows the object unchanged with a warning. */
-    public byte[] mutate(byte[] body) {
-        long start = System.nanoTime();
-        AdmissionCall call;
-        try {
-            call = AdmissionDecoder.decode(body);
-        } catch (BadRequestException e) {
-            return invalid("mutate", e, e.uid(), e.kind(), e.operation(), start);
-        }
+    private byte[] mutate(AdmissionCall call, long start, ImageFacts facts) {
         String decision = "error";
         AdmissionResponse response;
         try {
-            Decided d = decideMutation(call);
+            Decided d = decideMutation(call, facts);
             decision = d.decision;
             response = d.response;
         } catch (BadRequestException e) {
@@ -149,13 +233,13 @@ public class AdmissionHandler {
      */
     public byte[] rehearse(byte[] body, boolean mutate) {
         AdmissionCall call = AdmissionDecoder.decode(body);
-        Decided d = mutate ? decideMutation(call) : decideValidation(call, false);
+        Decided d = mutate ? decideMutation(call, ImageFacts.NONE) : decideValidation(call, false, ImageFacts.NONE);
         return Responses.review(call.uid(), d.response);
     }
 
     private record Decided(String decision, AdmissionResponse response) {}
 
-    private Decided decideValidation(AdmissionCall call, boolean record) {
+    private Decided decideValidation(AdmissionCall call, boolean record, ImageFacts facts) {
         if (!call.checked()) {
             return new Decided("skipped", Responses.allowed());
         }
@@ -166,7 +250,7 @@ public class AdmissionHandler {
                 return new Decided("unchanged", Responses.allowed());
             }
         }
-        Engine.Context ctx = context(call, object);
+        Engine.Context ctx = context(call, object).withImages(facts);
         Engine.Review review = policy.engine().review(object, ctx, policy.policy());
         Map<String, String> annotations = new LinkedHashMap<>();
         if (review.outcome() == Engine.Outcome.EXEMPT) {
@@ -222,13 +306,13 @@ public class AdmissionHandler {
         return new Decided("denied", Responses.withAnnotations(Responses.withWarnings(r, warnings), annotations));
     }
 
-    private Decided decideMutation(AdmissionCall call) {
+    private Decided decideMutation(AdmissionCall call, ImageFacts facts) {
         // The engine decides what is mutated; asked before the object is read, and again once its namespace is known.
         if (!policy.engine().mutates(call.operation(), policy.policy()) || !call.checked()) {
             return new Decided("skipped", Responses.allowed());
         }
         HasMetadata original = call.typedObject();
-        Engine.Context ctx = context(call, original);
+        Engine.Context ctx = context(call, original).withImages(facts);
         if (!policy.engine().mutates(call.operation(), ctx, policy.policy())) {
             return new Decided("skipped", Responses.allowed());
         }

@@ -15,7 +15,10 @@ import io.vertx.ext.web.handler.PlatformHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.nio.charset.StandardCharsets;
-import java.util.function.Function;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.jboss.logging.Logger;
 
 /**
@@ -63,7 +66,13 @@ public class AdmissionRoutes {
         router.route().last().failureHandler(AdmissionRoutes::failure);
     }
 
-    private void route(Router router, BodyReader body, String path, String webhook, Function<byte[], byte[]> decide) {
+    /** {@link AdmissionHandler#validate(byte[], Executor)} or {@link AdmissionHandler#mutate(byte[], Executor)}. */
+    @FunctionalInterface
+    interface Decider {
+        CompletionStage<byte[]> decide(byte[] body, Executor after);
+    }
+
+    private void route(Router router, BodyReader body, String path, String webhook, Decider decide) {
         // The content type is checked before the body is read: a form content type would otherwise be parsed as a form.
         router.post(path)
                 .order(-10)
@@ -100,20 +109,26 @@ public class AdmissionRoutes {
                         + (contentType == null ? "none" : "\"" + contentType + "\""));
     }
 
-    private void handle(RoutingContext ctx, String webhook, Function<byte[], byte[]> decide) {
+    private void handle(RoutingContext ctx, String webhook, Decider decide) {
         byte[] body = ctx.get(BodyReader.BODY);
+        Context loop = Vertx.currentContext();
         if (body.length < inlineBody) {
-            answer(ctx, webhook, decide(decide, body));
+            // Decided here; when the decision waits for image lookups, it continues on this event loop.
+            CompletableFuture<Decision> d = decide(decide, body, r -> loop.runOnContext(v -> r.run()));
+            if (d.isDone()) {
+                answer(ctx, webhook, d.join());
+            } else {
+                d.thenAccept(decision -> answer(ctx, webhook, decision));
+            }
             return;
         }
-        Context loop = Vertx.currentContext();
         boolean queued = pool.submit(() -> {
             // A client that went away while its body waited gets no decision: the thread is free sooner.
             if (ctx.response().closed()) {
                 return;
             }
-            Decision d = decide(decide, body);
-            loop.runOnContext(v -> answer(ctx, webhook, d));
+            // After image lookups the decision continues on the thread that completed them.
+            decide(decide, body, Runnable::run).thenAccept(d -> loop.runOnContext(v -> answer(ctx, webhook, d)));
         });
         if (!queued) {
             ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
@@ -124,14 +139,23 @@ public class AdmissionRoutes {
     /** An answer, a request the decoder refused, or an unexpected failure (answered 500 by {@link #failure}). */
     private record Decision(byte[] out, BadRequestException bad, Throwable failure) {}
 
-    private static Decision decide(Function<byte[], byte[]> decide, byte[] body) {
+    /** The decision, as a future that never fails. */
+    private static CompletableFuture<Decision> decide(Decider decide, byte[] body, Executor after) {
         try {
-            return new Decision(decide.apply(body), null, null);
+            return decide.decide(body, after).toCompletableFuture().handle((out, e) -> {
+                if (e == null) {
+                    return new Decision(out, null, null);
+                }
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                return cause instanceof BadRequestException bad
+                        ? new Decision(null, bad, null)
+                        : new Decision(null, null, cause);
+            });
         } catch (BadRequestException e) {
-            return new Decision(null, e, null);
+            return CompletableFuture.completedFuture(new Decision(null, e, null));
         } catch (RuntimeException | Error e) {
             // As a route handler's would: Vert.x Web fails the context with it, which answers 500.
-            return new Decision(null, null, e);
+            return CompletableFuture.completedFuture(new Decision(null, null, e));
         }
     }
 

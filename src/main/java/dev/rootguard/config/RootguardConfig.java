@@ -56,6 +56,81 @@ public interface RootguardConfig {
     /** Assignment of a UID range to every namespace that has none ({@code rootguard.dev/uid-range}). */
     Allocator allocator();
 
+    /** Looking up images' users in their registries (rule {@code image-user}). */
+    Images images();
+
+    /**
+     * Image registry lookups. Off until {@link #registries()} names at least one host: the webhook then
+     * reads the config of the images of the pods it checks from those registries (never from any other).
+     */
+    interface Images {
+        /**
+         * Registry hosts whose images are looked up, as globs ({@code *}, {@code ?}), e.g.
+         * {@code docker.io,ghcr.io,*.registry.example:5000}; Docker Hub images are {@code docker.io}.
+         * Empty: no lookups.
+         */
+        Optional<List<String>> registries();
+
+        /** Registry hosts never looked up, even when {@link #registries()} matches them. */
+        @WithName("denied-registries")
+        Optional<List<String>> deniedRegistries();
+
+        /**
+         * Longest an admission request waits for its lookups; what is not known by then is decided
+         * without (with a warning) while the lookup goes on to fill the cache. Keep it well under the
+         * webhook's timeoutSeconds.
+         */
+        @WithDefault("1s")
+        Duration budget();
+
+        /** Connect and read timeout of one registry request. */
+        @WithDefault("5s")
+        Duration timeout();
+
+        /** How long a tag's digest is trusted before it is resolved again. Digests never expire. */
+        @WithName("tag-ttl")
+        @WithDefault("5m")
+        Duration tagTtl();
+
+        /** How long a failed lookup is remembered before it is tried again. */
+        @WithName("failure-ttl")
+        @WithDefault("30s")
+        Duration failureTtl();
+
+        /** Most image digests kept in memory. */
+        @WithName("cache-size")
+        @WithDefault("10000")
+        int cacheSize();
+
+        /** Lookups running at once. */
+        @WithDefault("8")
+        int threads();
+
+        /** Lookups waiting for a thread; when full, further ones fail at once (and are retried later). */
+        @WithDefault("64")
+        int queue();
+
+        /**
+         * A Docker config file ({@code config.json}, as in a {@code kubernetes.io/dockerconfigjson}
+         * Secret) with credentials per registry. Without one, lookups are anonymous.
+         */
+        @WithName("docker-config")
+        Optional<String> dockerConfig();
+
+        /** PEM file of certificate authorities trusted besides the JVM's for registries. */
+        @WithName("ca-file")
+        Optional<String> caFile();
+
+        /** Platforms an index (multi-platform image) is resolved to. */
+        @WithDefault("linux/amd64,linux/arm64")
+        List<String> platforms();
+
+        /** Largest manifest, token or image config read from a registry. */
+        @WithName("max-response-size")
+        @WithDefault("4M")
+        String maxResponseSize();
+    }
+
     /** Settings every rule has. */
     interface RuleSettings {
         /** {@code enforce}, {@code warn}, {@code audit} or {@code off}; unset means the rule's default. */
@@ -68,6 +143,10 @@ public interface RootguardConfig {
 
     /** The rules, by ID. */
     interface Rules {
+        /** Rule {@code image-user} (checks only images looked up, see {@code rootguard.images.*}). */
+        @WithName("image-user")
+        RuleSettings imageUser();
+
         /** Rule {@code run-as-root}. */
         @WithName("run-as-root")
         RunAsRoot runAsRoot();
@@ -207,6 +286,16 @@ public interface RootguardConfig {
         @WithDefault("true")
         @WithConverter(StrictBoolean.class)
         boolean strictSupplementalGroups();
+
+        /**
+         * Container {@code runAsUser} (and {@code runAsGroup}) from the image's own numeric non-root
+         * {@code USER}, instead of {@code run-as-user}, where the image was looked up and every platform
+         * agrees. Namespaces with a uid range get the range's start instead.
+         */
+        @WithName("run-as-user-from-image")
+        @WithDefault("false")
+        @WithConverter(StrictBoolean.class)
+        boolean runAsUserFromImage();
     }
 
     /** Mutation switch. */

@@ -1,12 +1,16 @@
 package dev.rootguard.policy;
 
 import dev.rootguard.policy.mutate.Defaulter;
+import dev.rootguard.policy.rule.ImageUserRule;
+import dev.rootguard.policy.rule.Rule;
 import dev.rootguard.policy.rule.RuleRegistry;
+import dev.rootguard.policy.rule.RunAsRootRule;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The one decision path shared by the webhook, the audit CLI and the fix CLI:
@@ -27,10 +31,21 @@ public final class Engine {
      * @param namespace       the object's namespace
      * @param user            the requesting user, or null when unknown (audit)
      * @param namespacePolicy what the namespace's labels and annotations say
+     * @param images          what registries said of the object's images ({@link ImageFacts#NONE}: nothing)
      */
-    public record Context(String namespace, String user, NamespacePolicy namespacePolicy) {
+    public record Context(String namespace, String user, NamespacePolicy namespacePolicy, ImageFacts images) {
         public Context {
             namespacePolicy = Objects.requireNonNullElse(namespacePolicy, NamespacePolicy.UNKNOWN);
+            images = Objects.requireNonNullElse(images, ImageFacts.NONE);
+        }
+
+        /** A context with no image facts. */
+        public Context(String namespace, String user, NamespacePolicy namespacePolicy) {
+            this(namespace, user, namespacePolicy, ImageFacts.NONE);
+        }
+
+        public Context withImages(ImageFacts facts) {
+            return new Context(namespace, user, namespacePolicy, facts);
         }
     }
 
@@ -123,6 +138,39 @@ public final class Engine {
         return PodSpecs.extract(object)
                 .map(pod -> Defaulter.apply(pod, config, registry, Evaluator.scope(config, mode, ctx)))
                 .orElse(false);
+    }
+
+    /**
+     * The images whose registry lookups could change this review ({@code forMutation} false) or these
+     * defaults ({@code forMutation} true); empty for exempt requests, objects without a pod spec, and
+     * when no rule would use what a lookup says. See {@link ImageUserRule#imagesToLookUp}.
+     */
+    public Set<String> imagesToLookUp(HasMetadata object, Context ctx, PolicyConfig config, boolean forMutation) {
+        if (config.exemptions().reason(ctx.namespace(), ctx.user()).isPresent()) {
+            return Set.of();
+        }
+        if (forMutation
+                && (!config.mutation().enabled()
+                        || !ctx.namespacePolicy().mutate()
+                        || (!(object instanceof Pod)
+                                && WorkloadKind.controllerOf(object).isPresent()))) {
+            return Set.of();
+        }
+        Optional<Rule<?>> rule = registry.get(ImageUserRule.ID);
+        if (rule.isEmpty()) {
+            return Set.of();
+        }
+        PolicyConfig.RuleSettings settings = config.rule(rule.get());
+        return PodSpecs.extract(object)
+                .map(pod -> ImageUserRule.imagesToLookUp(
+                        pod,
+                        settings,
+                        config.rule(registry.get(RunAsRootRule.ID).orElseThrow())
+                                        .action()
+                                != Action.OFF,
+                        ctx.namespacePolicy().ranges(),
+                        forMutation))
+                .orElse(Set.of());
     }
 
     /**

@@ -56,7 +56,7 @@ public final class Evaluator {
     /** What rules know of the namespace: where it has a uid range, the IDs they suggest and fill in are its start. */
     static Scope scope(PolicyConfig config, Action mode, Engine.Context ctx) {
         NamespaceRanges ranges = ctx.namespacePolicy().ranges();
-        return new Scope(ctx.namespace(), mode, ranges, config.mutation().ids().in(ranges));
+        return new Scope(ctx.namespace(), mode, ranges, config.mutation().ids().in(ranges), ctx.images());
     }
 
     @SuppressWarnings("unchecked")

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.SecurityContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -120,6 +121,15 @@ public record PodSpecView(PodSpec spec, ObjectMeta metadata, String path) {
      */
     public boolean isWindows() {
         return spec.getOs() != null && "windows".equals(spec.getOs().getName());
+    }
+
+    /**
+     * The node architecture the pod is pinned to by {@code nodeSelector} {@code kubernetes.io/arch},
+     * e.g. {@code arm64}; empty when it may run on any.
+     */
+    public Optional<String> nodeArch() {
+        Map<String, String> selector = spec.getNodeSelector();
+        return selector == null ? Optional.empty() : Optional.ofNullable(selector.get("kubernetes.io/arch"));
     }
 
     /** {@code hostUsers: false}: the pod runs in a user namespace, so its root maps to an unprivileged host ID. */

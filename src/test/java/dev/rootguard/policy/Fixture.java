@@ -28,7 +28,10 @@ import java.util.stream.Stream;
  * {@code # config: key=value} (a real configuration key such as {@code rootguard.rules.capabilities.allowed},
  * read by the CLI's configuration loader) and optionally
  * {@code # namespace-annotations: {"key": "value"}} (a JSON object: the object's namespace exists
- * with these annotations; without the line nothing is known about the namespace).
+ * with these annotations; without the line nothing is known about the namespace), and, for the
+ * rules that read what registries say of images, {@code # image: <ref> <platform> <digest> user=<USER>}
+ * (one line per platform of an image looked up; {@code user=} with nothing for an image without USER)
+ * and {@code # image-failed: <ref> <reason>} (a lookup that failed).
  */
 public record Fixture(
         String rule,
@@ -39,7 +42,8 @@ public record Fixture(
         Set<String> expected,
         List<String> messages,
         List<String> config,
-        Optional<Map<String, String>> namespaceAnnotations) {
+        Optional<Map<String, String>> namespaceAnnotations,
+        ImageFacts images) {
     public static final Path ROOT = Path.of("src/test/resources/testdata");
     private static final ObjectMapper YAML = new YAMLMapper();
 
@@ -67,7 +71,18 @@ public record Fixture(
             List<String> messages = new ArrayList<>();
             List<String> config = new ArrayList<>();
             Optional<Map<String, String>> annotations = Optional.empty();
+            Map<String, List<ImageUser>> found = new LinkedHashMap<>();
+            Map<String, ImageInfo> images = new LinkedHashMap<>();
             for (String line : text.split("\n")) {
+                if (line.startsWith("# image: ")) {
+                    String[] f = line.substring("# image: ".length()).trim().split(" ", 4);
+                    found.computeIfAbsent(f[0], k -> new ArrayList<>())
+                            .add(new ImageUser(f[1], f[2], f[3].substring("user=".length())));
+                } else if (line.startsWith("# image-failed: ")) {
+                    String[] f =
+                            line.substring("# image-failed: ".length()).trim().split(" ", 2);
+                    images.put(f[0], ImageInfo.failed(f[0], f[1]));
+                }
                 if (line.startsWith("# expect: ")) {
                     expected.add(line.substring("# expect: ".length()).trim());
                 } else if (line.startsWith("# message: ")) {
@@ -81,6 +96,7 @@ public record Fixture(
                                     new TypeReference<Map<String, String>>() {}));
                 }
             }
+            found.forEach((image, users) -> images.put(image, ImageInfo.found(image, users)));
             Path rel = ROOT.relativize(file);
             String outcome = rel.getName(1).toString();
             String name = rel.getFileName().toString().replace(".yaml", "");
@@ -93,7 +109,8 @@ public record Fixture(
                     expected,
                     messages,
                     config,
-                    annotations);
+                    annotations,
+                    new ImageFacts(images));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -123,7 +140,8 @@ public record Fixture(
                 "alice",
                 namespaceAnnotations
                         .map(a -> NamespacePolicy.fromMetadata(Map.of(), a))
-                        .orElse(NamespacePolicy.UNKNOWN));
+                        .orElse(NamespacePolicy.UNKNOWN),
+                images);
     }
 
     /** The policy from this fixture's {@code # config:} lines alone, read as the CLI reads a configuration file. */

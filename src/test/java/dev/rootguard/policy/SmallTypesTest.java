@@ -98,6 +98,7 @@ class SmallTypesTest {
         assertTrue(e.getMessage().contains("privileged"));
         assertEquals(
                 List.of(
+                        "image-user",
                         "run-as-root",
                         "root-group",
                         "privileged",

@@ -26,7 +26,10 @@ public final class RuleRegistry {
 
     /** The built-in rules. */
     public static RuleRegistry standard() {
+        // image-user first: its fix sets a container's runAsUser from its image before run-as-root's
+        // fills the pod-wide default.
         return new RuleRegistry(List.of(
+                new ImageUserRule(),
                 new RunAsRootRule(),
                 new RootGroupRule(),
                 new PrivilegedRule(),

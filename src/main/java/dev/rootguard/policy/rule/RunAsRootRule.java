@@ -153,7 +153,8 @@ public final class RunAsRootRule implements Rule<RunAsRootRule.Settings> {
                     "no runAsUser is set and runAsNonRoot is not true, so the image's USER"
                             + " decides and may be root; set " + pod.podField("runAsUser")
                             + " to a non-zero UID such as "
-                            + suggestion + " (or " + pod.podField("runAsNonRoot") + ": true)");
+                            + suggestion + " (or " + pod.podField("runAsNonRoot") + ": true)"
+                            + ImageUserRule.imagesSay(pod, undecided, scope));
         } else {
             for (ContainerView c : undecided) {
                 findings.add(
@@ -163,7 +164,8 @@ public final class RunAsRootRule implements Rule<RunAsRootRule.Settings> {
                                 + pod.podField("runAsUser")
                                 + ") and runAsNonRoot is not true, so the image's USER decides and may"
                                 + " be root; set runAsUser to a non-zero UID such as " + suggestion
-                                + ", or runAsNonRoot: true");
+                                + ", or runAsNonRoot: true"
+                                + ImageUserRule.imagesSay(pod, List.of(c), scope));
             }
         }
         return findings.toList();

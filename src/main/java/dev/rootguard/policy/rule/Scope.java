@@ -1,6 +1,7 @@
 package dev.rootguard.policy.rule;
 
 import dev.rootguard.policy.Action;
+import dev.rootguard.policy.ImageFacts;
 import dev.rootguard.policy.NamespaceRanges;
 
 /**
@@ -10,8 +11,18 @@ import dev.rootguard.policy.NamespaceRanges;
  * @param mode      the mode in force there (global or the namespace's label)
  * @param ranges    the namespace's ID ranges, from its annotations
  * @param ids       the IDs that mutation fills in and messages suggest there
+ * @param images    what registries said of the object's images
  */
-public record Scope(String namespace, Action mode, NamespaceRanges ranges, Ids ids) {
+public record Scope(String namespace, Action mode, NamespaceRanges ranges, Ids ids, ImageFacts images) {
+
+    public Scope {
+        images = images == null ? ImageFacts.NONE : images;
+    }
+
+    /** A scope with no image facts. */
+    public Scope(String namespace, Action mode, NamespaceRanges ranges, Ids ids) {
+        this(namespace, mode, ranges, ids, ImageFacts.NONE);
+    }
 
     /**
      * Default IDs ({@code rootguard.defaults.run-as-user}, {@code run-as-group}, {@code fs-group}).
