@@ -92,6 +92,28 @@ rootguard.tls.reload-period={{ .Values.tls.reloadPeriod }}
 {{- with .Values.audit.interval }}
 rootguard.audit.interval={{ . }}
 {{- end }}
+{{- with .Values.images }}
+{{- if .registries }}
+rootguard.images.registries={{ join "," .registries }}
+{{- if .deniedRegistries }}
+rootguard.images.denied-registries={{ join "," .deniedRegistries }}
+{{- end }}
+rootguard.images.budget={{ .budget }}
+rootguard.images.timeout={{ .timeout }}
+rootguard.images.tag-ttl={{ .tagTtl }}
+rootguard.images.failure-ttl={{ .failureTtl }}
+rootguard.images.cache-size={{ int64 .cacheSize }}
+rootguard.images.threads={{ int64 .threads }}
+rootguard.images.queue={{ int64 .queue }}
+rootguard.images.platforms={{ join "," .platforms }}
+{{- if .pullSecret }}
+rootguard.images.docker-config=/etc/rootguard/registry-auth/config.json
+{{- end }}
+{{- if .caConfigMap }}
+rootguard.images.ca-file=/etc/rootguard/registry-ca/{{ .caKey }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* Webhook rules: every kind with a pod template. */}}
