@@ -42,6 +42,7 @@ public record AuditReport(Summary summary, List<Result> results) {
      * @param status     what the audit found
      * @param violations the violations, empty unless status is {@code violations}
      * @param reason     why it is exempt, skipped, or in error
+     * @param images     with {@code --resolve-images}: what each container's image runs as; else null
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Result(
@@ -51,7 +52,43 @@ public record AuditReport(Summary summary, List<Result> results) {
             String name,
             Status status,
             List<Finding> violations,
-            String reason) {}
+            String reason,
+            List<ImageUse> images) {
+
+        /** A result without image details. */
+        public Result(
+                Source source,
+                String kind,
+                String namespace,
+                String name,
+                Status status,
+                List<Finding> violations,
+                String reason) {
+            this(source, kind, namespace, name, status, violations, reason, null);
+        }
+    }
+
+    /**
+     * What one container's image runs as, on one platform, as looked up with {@code --resolve-images}.
+     *
+     * @param container the container's path, e.g. {@code spec.containers[0]}
+     * @param image     the image reference
+     * @param platform  {@code os/arch}, when known
+     * @param digest    the digest of the platform's manifest (of its config, for a Docker archive)
+     * @param user      the image's {@code USER}, "" when it has none
+     * @param error     why nothing is known, when the lookup failed
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ImageUse(String container, String image, String platform, String digest, String user, String error) {
+
+        /** One line for the table and JUnit: "USER 10001 (linux/amd64, sha256:...)" or the error. */
+        public String describe() {
+            if (error != null) {
+                return "user unknown: " + error;
+            }
+            return (user.isEmpty() ? "no USER (root)" : "USER " + user) + " (" + platform + ", " + digest + ")";
+        }
+    }
 
     /** What the audit found for one object; written in lower case ({@code ok}, {@code violations}, ...). */
     public enum Status {

@@ -4,18 +4,26 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import dev.rootguard.json.Json;
 import dev.rootguard.json.JsonErrors;
+import dev.rootguard.policy.ContainerView;
 import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.ImageFacts;
+import dev.rootguard.policy.ImageInfo;
+import dev.rootguard.policy.ImageUser;
 import dev.rootguard.policy.NamespacePolicy;
+import dev.rootguard.policy.PodSpecView;
+import dev.rootguard.policy.PodSpecs;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.Violation;
 import dev.rootguard.policy.WorkloadKind;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
@@ -25,6 +33,13 @@ public final class Auditor {
     private final PolicyConfig policy;
     private final Function<String, NamespacePolicy> namespaces;
     private final String defaultNamespace;
+    private final Optional<ImageResolver> images;
+
+    /** Looks up images for {@code --resolve-images}: the users of these images, or why not. */
+    @FunctionalInterface
+    public interface ImageResolver {
+        ImageFacts resolve(Set<String> images);
+    }
 
     /**
      * @param namespaces       what each namespace's labels say (cluster) or {@code --namespace-mode} (offline)
@@ -36,6 +51,23 @@ public final class Auditor {
         this.policy = policy;
         this.namespaces = namespaces;
         this.defaultNamespace = defaultNamespace;
+        this.images = Optional.empty();
+    }
+
+    private Auditor(Auditor a, ImageResolver resolver) {
+        this.engine = a.engine;
+        this.policy = a.policy;
+        this.namespaces = a.namespaces;
+        this.defaultNamespace = a.defaultNamespace;
+        this.images = Optional.of(resolver);
+    }
+
+    /**
+     * The same audit, with every container's image looked up: rules that read image users use them,
+     * and each result lists what each image runs as.
+     */
+    public Auditor resolvingImages(ImageResolver resolver) {
+        return new Auditor(this, resolver);
     }
 
     public AuditReport audit(List<Document> documents) {
@@ -165,8 +197,23 @@ public final class Auditor {
             String name,
             HasMetadata object,
             Function<String, Integer> line) {
-        Engine.Review review =
-                engine.review(object, new Engine.Context(namespace, null, namespaces.apply(namespace)), policy);
+        Engine.Context ctx = new Engine.Context(namespace, null, namespaces.apply(namespace));
+        List<AuditReport.ImageUse> uses = null;
+        Optional<PodSpecView> pod = PodSpecs.extract(object);
+        if (images.isPresent()
+                && pod.isPresent()
+                && policy.exemptions().reason(namespace, null).isEmpty()) {
+            Set<String> refs = new LinkedHashSet<>();
+            for (ContainerView c : pod.get().containers()) {
+                if (c.image() != null && !c.image().isBlank()) {
+                    refs.add(c.image());
+                }
+            }
+            ImageFacts facts = refs.isEmpty() ? ImageFacts.NONE : images.get().resolve(refs);
+            ctx = ctx.withImages(facts);
+            uses = uses(pod.get(), facts);
+        }
+        Engine.Review review = engine.review(object, ctx, policy);
         return switch (review.outcome()) {
             case EXEMPT ->
                 new AuditReport.Result(
@@ -193,9 +240,34 @@ public final class Auditor {
                         name,
                         findings.isEmpty() ? AuditReport.Status.OK : AuditReport.Status.VIOLATIONS,
                         findings,
-                        null);
+                        null,
+                        uses);
             }
         };
+    }
+
+    private static List<AuditReport.ImageUse> uses(PodSpecView pod, ImageFacts facts) {
+        List<AuditReport.ImageUse> out = new ArrayList<>();
+        for (ContainerView c : pod.containers()) {
+            Optional<ImageInfo> info = facts.get(c.image());
+            if (info.isEmpty()) {
+                continue;
+            }
+            if (info.get().isFailed()) {
+                out.add(new AuditReport.ImageUse(
+                        c.path(),
+                        c.image(),
+                        null,
+                        null,
+                        null,
+                        info.get().failure().get()));
+                continue;
+            }
+            for (ImageUser u : info.get().on(pod.nodeArch())) {
+                out.add(new AuditReport.ImageUse(c.path(), c.image(), u.platform(), u.digest(), u.user(), null));
+            }
+        }
+        return out;
     }
 
     public static AuditReport.Summary summarize(List<AuditReport.Result> results) {

@@ -9,9 +9,15 @@ import dev.rootguard.audit.format.ReportFormats;
 import dev.rootguard.cluster.ClusterScanner;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.Engine;
+import dev.rootguard.policy.ImageFacts;
+import dev.rootguard.policy.ImageInfo;
 import dev.rootguard.policy.NamespacePolicy;
 import dev.rootguard.policy.PolicyConfig;
 import dev.rootguard.policy.rule.RuleRegistry;
+import dev.rootguard.registry.ImageLookups;
+import dev.rootguard.registry.LookupMetrics;
+import dev.rootguard.registry.LookupSettings;
+import dev.rootguard.registry.OfflineImages;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,9 +26,12 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -88,6 +97,47 @@ final class AuditCommand implements Callable<Integer> {
             description = "Exit 1 when a violation is at or above: enforce (default), warn, any, never.")
     String failOn;
 
+    @Option(
+            names = "--resolve-images",
+            description = "Look up the USER of every container's image (in --image-archive, else its registry):"
+                    + " rule image-user applies, and the report lists each image's user and digest.")
+    boolean resolveImages;
+
+    @Option(
+            names = "--image-archive",
+            paramLabel = "DIR|TAR",
+            description = "Images to look up offline: an OCI image layout directory or an image tarball (OCI or"
+                    + " docker save, optionally gzipped). Repeatable; implies --resolve-images.")
+    List<Path> imageArchives = new ArrayList<>();
+
+    @Option(
+            names = "--offline",
+            description =
+                    "With --resolve-images: never contact a registry; images not in --image-archive stay unknown.")
+    boolean offline;
+
+    @Option(
+            names = "--registries",
+            paramLabel = "GLOBS",
+            split = ",",
+            defaultValue = "*",
+            description = "With --resolve-images: registry hosts that may be contacted (default: any).")
+    List<String> registries = new ArrayList<>();
+
+    @Option(
+            names = "--docker-config",
+            paramLabel = "FILE",
+            description = "With --resolve-images: registry credentials, a Docker config.json (default: none,"
+                    + " anonymous).")
+    Path dockerConfig;
+
+    @Option(
+            names = "--registry-ca",
+            paramLabel = "FILE",
+            description =
+                    "With --resolve-images: PEM certificate authorities trusted for registries besides the JVM's.")
+    Path registryCa;
+
     @Mixin
     PolicyOptions policyOptions = new PolicyOptions();
 
@@ -127,17 +177,24 @@ final class AuditCommand implements Callable<Integer> {
         }
         Engine engine = new Engine(registry);
         List<AuditReport.Result> results = new ArrayList<>();
-        if (!files.isEmpty()) {
-            Auditor auditor = new Auditor(engine, policy, namespaces, namespace == null ? "default" : namespace);
-            results.addAll(auditor.audit(ManifestReader.read(files, io.in())).results());
-        }
-        if (cluster) {
-            try {
-                results.addAll(scanCluster(engine, policy));
-            } catch (KubernetesClientException e) {
-                io.err().println("rootguard audit: cannot read the cluster: " + e.getMessage());
-                return ExitCode.ERROR;
+        try (ImageSources images = imageSources()) {
+            if (!files.isEmpty()) {
+                Auditor auditor = images.apply(
+                        new Auditor(engine, policy, namespaces, namespace == null ? "default" : namespace));
+                results.addAll(
+                        auditor.audit(ManifestReader.read(files, io.in())).results());
             }
+            if (cluster) {
+                try {
+                    results.addAll(scanCluster(engine, policy, images));
+                } catch (KubernetesClientException e) {
+                    io.err().println("rootguard audit: cannot read the cluster: " + e.getMessage());
+                    return ExitCode.ERROR;
+                }
+            }
+        } catch (OfflineImages.UnreadableException | IllegalArgumentException e) {
+            io.err().println("rootguard audit: " + e.getMessage());
+            return ExitCode.ERROR;
         }
         AuditReport report = new AuditReport(Auditor.summarize(results), results);
         io.out().print(format.render(report, registry, threshold));
@@ -152,7 +209,68 @@ final class AuditCommand implements Callable<Integer> {
         return failing ? ExitCode.VIOLATIONS : ExitCode.OK;
     }
 
-    private List<AuditReport.Result> scanCluster(Engine engine, PolicyConfig policy) throws Exception {
+    /**
+     * Where {@code --resolve-images} finds image users: the archives first, then (unless
+     * {@code --offline}) the registries, with no admission budget: each lookup gets its timeout.
+     */
+    private ImageSources imageSources() throws OfflineImages.UnreadableException {
+        if (!resolveImages && imageArchives.isEmpty()) {
+            return new ImageSources(null, null);
+        }
+        LookupSettings settings = LookupSettings.defaults(registries);
+        if (dockerConfig != null) {
+            settings = settings.withDockerConfig(dockerConfig);
+        }
+        if (registryCa != null) {
+            settings = settings.withCaFile(registryCa);
+        }
+        // Nothing waits on the CLI: a lookup may take its whole timeout, for each of a few requests.
+        settings = settings.withBudget(settings.timeout().multipliedBy(4));
+        OfflineImages archives = new OfflineImages(settings.platforms());
+        for (Path p : imageArchives) {
+            archives.add(p);
+        }
+        return new ImageSources(archives, offline ? null : new ImageLookups(settings, LookupMetrics.none()));
+    }
+
+    /** The archives and registry lookups of one run, closed at its end. */
+    private record ImageSources(OfflineImages archives, ImageLookups lookups) implements AutoCloseable {
+        Auditor apply(Auditor auditor) {
+            return archives == null ? auditor : auditor.resolvingImages(this::resolve);
+        }
+
+        ImageFacts resolve(Set<String> images) {
+            Map<String, ImageInfo> out = new LinkedHashMap<>();
+            Set<String> rest = new LinkedHashSet<>();
+            for (String image : images) {
+                archives.get(image).ifPresentOrElse(i -> out.put(image, i), () -> rest.add(image));
+            }
+            if (lookups != null && !rest.isEmpty()) {
+                out.putAll(lookups.resolve(rest).join().images());
+                rest.removeAll(out.keySet());
+            }
+            for (String image : rest) {
+                out.put(
+                        image,
+                        ImageInfo.failed(
+                                image,
+                                lookups == null
+                                        ? "not in the --image-archive inputs, and --offline forbids registry lookups"
+                                        : "its registry is not in --registries"));
+            }
+            return new ImageFacts(out);
+        }
+
+        @Override
+        public void close() {
+            if (lookups != null) {
+                lookups.close();
+            }
+        }
+    }
+
+    private List<AuditReport.Result> scanCluster(Engine engine, PolicyConfig policy, ImageSources images)
+            throws Exception {
         Config config = kubeconfig != null
                 ? Config.fromKubeconfig(context, Files.readString(kubeconfig), kubeconfig.toString())
                 : Config.autoConfigure(context);
@@ -168,11 +286,11 @@ final class AuditCommand implements Callable<Integer> {
             Map<String, NamespacePolicy> labels = scanner.namespacePolicies();
             labels.forEach((ns, p) -> p.problems()
                     .forEach(problem -> io.err().println("rootguard audit: namespace " + ns + ": " + problem)));
-            Auditor auditor = new Auditor(
+            Auditor auditor = images.apply(new Auditor(
                     engine,
                     policy,
                     policyOptions.namespaces(ns -> labels.getOrDefault(ns, NamespacePolicy.UNKNOWN)),
-                    "default");
+                    "default"));
             List<HasMetadata> objects = scanner.scan(allNamespaces ? null : namespace, n -> {
                 if (tty) {
                     io.err().print("\rrootguard: listed " + n + " objects...");

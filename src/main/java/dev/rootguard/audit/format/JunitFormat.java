@@ -62,6 +62,17 @@ final class JunitFormat implements ReportFormat {
                             .append('\n');
                     failed |= failOn != null && f.action().atLeast(failOn);
                 }
+                if (r.images() != null && !r.images().isEmpty()) {
+                    // What each container's image runs as (--resolve-images), as testcase properties.
+                    Element props = doc.createElement("properties");
+                    for (AuditReport.ImageUse u : r.images()) {
+                        Element p = doc.createElement("property");
+                        p.setAttribute("name", "image " + u.container() + " " + u.image());
+                        p.setAttribute("value", u.describe());
+                        props.appendChild(p);
+                    }
+                    tc.appendChild(props);
+                }
                 if (r.status() == AuditReport.Status.ERROR) {
                     Element e = doc.createElement("error");
                     e.setAttribute("message", r.reason());

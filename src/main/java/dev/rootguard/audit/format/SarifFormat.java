@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rootguard.audit.AuditReport;
+import dev.rootguard.json.Json;
 import dev.rootguard.policy.Action;
 import dev.rootguard.policy.rule.Rule;
 import dev.rootguard.policy.rule.RuleRegistry;
@@ -80,6 +81,13 @@ final class SarifFormat implements ReportFormat {
                         .addObject()
                         .put("fullyQualifiedName", objectName(r) + "/" + f.path())
                         .put("kind", "element");
+                if (r.images() != null && !r.images().isEmpty()) {
+                    // SARIF's property bag: what each container's image runs as (--resolve-images).
+                    ArrayNode images = res.putObject("properties").putArray("images");
+                    for (AuditReport.ImageUse u : r.images()) {
+                        images.add(Json.MAPPER.valueToTree(u));
+                    }
+                }
             }
         }
         ObjectNode invocation = run.putArray("invocations").addObject();

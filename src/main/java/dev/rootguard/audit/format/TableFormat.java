@@ -31,6 +31,7 @@ final class TableFormat implements ReportFormat {
                             f.line() == null ? "" : "  (line " + f.line() + ")"));
                     sb.append("           ").append(f.message()).append('\n');
                 }
+                images(sb, r);
                 sb.append('\n');
             } else if (r.status() == AuditReport.Status.ERROR) {
                 sb.append("ERROR ")
@@ -38,6 +39,15 @@ final class TableFormat implements ReportFormat {
                         .append(": ")
                         .append(r.reason())
                         .append("\n\n");
+            }
+        }
+        for (AuditReport.Result r : report.results()) {
+            if (r.status() == AuditReport.Status.OK
+                    && r.images() != null
+                    && !r.images().isEmpty()) {
+                sb.append(objectName(r)).append("  (").append(where(r.source())).append("): compliant\n");
+                images(sb, r);
+                sb.append('\n');
             }
         }
         AuditReport.Summary s = report.summary();
@@ -56,5 +66,21 @@ final class TableFormat implements ReportFormat {
             sb.append(line).append('\n');
         });
         return sb.toString();
+    }
+
+    /** With --resolve-images: one line per container image and platform. */
+    private static void images(StringBuilder sb, AuditReport.Result r) {
+        if (r.images() == null) {
+            return;
+        }
+        for (AuditReport.ImageUse u : r.images()) {
+            sb.append("  IMAGE    ")
+                    .append(u.container())
+                    .append("  ")
+                    .append(u.image())
+                    .append(": ")
+                    .append(u.describe())
+                    .append('\n');
+        }
     }
 }
