@@ -10,6 +10,7 @@ import com.google.cloud.tools.jib.api.DescriptorDigest;
 import com.google.cloud.tools.jib.api.ImageReference;
 import com.google.cloud.tools.jib.api.InvalidImageReferenceException;
 import com.google.cloud.tools.jib.api.LogEvent;
+import com.google.cloud.tools.jib.api.RegistryAuthenticationFailedException;
 import com.google.cloud.tools.jib.api.RegistryException;
 import com.google.cloud.tools.jib.api.RegistryUnauthorizedException;
 import com.google.cloud.tools.jib.event.EventHandlers;
@@ -269,6 +270,14 @@ public final class ImageLookups implements AutoCloseable {
                     image,
                     "registry " + host + " refused access (" + status(e) + "); give rootguard pull credentials for "
                             + host + " in the Docker config file of rootguard.images.docker-config");
+        } catch (RegistryAuthenticationFailedException e) {
+            metrics.lookup(false, System.nanoTime() - start);
+            return fail(
+                    image,
+                    "registry " + host + " refused access (its token server refused "
+                            + (settings.dockerConfig().isPresent() ? "the credentials" : "anonymous access") + ": "
+                            + oneLine(e.getMessage()) + "); give rootguard pull credentials for " + host
+                            + " in the Docker config file of rootguard.images.docker-config");
         } catch (RegistryException e) {
             metrics.lookup(false, System.nanoTime() - start);
             return fail(image, "registry " + host + " answered: " + oneLine(e.getMessage()));

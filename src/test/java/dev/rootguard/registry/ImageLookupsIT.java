@@ -10,6 +10,7 @@ import dev.rootguard.policy.ImageInfo;
 import dev.rootguard.policy.ImageUser;
 import dev.rootguard.testing.Registry;
 import dev.rootguard.testing.RegistryImages;
+import dev.rootguard.testing.TokenIssuer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -146,6 +147,37 @@ class ImageLookupsIT {
         Path wrong = locked.dockerConfig(Files.createDirectories(work.resolve("wrong")), Registry.USER, "not-it");
         try (ImageLookups withWrong = lookups(settings(locked).withDockerConfig(wrong))) {
             assertTrue(withWrong.lookUpNow(pushed.reference()).failure().get().contains("refused access"));
+        }
+    }
+
+    @Test
+    void aRegistryWithTokenAuthGivesTheLookupABearerTokenForTheCredentials() throws Exception {
+        try (TokenIssuer issuer = new TokenIssuer(work.resolve("token-tls"));
+                Registry tokens = Registry.startWithTokenAuth(issuer)) {
+            RegistryImages.Image pushed =
+                    RegistryImages.push(tokens, "private/app:1", "10001", "amd64", ImageFormat.Docker);
+            // Both certificates: the registry's and the token server's.
+            Path cas = Files.writeString(
+                    work.resolve("token-cas.pem"),
+                    Files.readString(tokens.caFile()) + Files.readString(issuer.certFile()));
+            LookupSettings base = LookupSettings.defaults(List.of(tokens.host()))
+                    .withCaFile(cas)
+                    .withBudget(Duration.ofSeconds(20));
+            try (ImageLookups anonymous = lookups(base)) {
+                String failure =
+                        anonymous.lookUpNow(pushed.reference()).failure().orElseThrow();
+                assertTrue(failure.contains("refused access"), failure);
+            }
+            int before = issuer.issued();
+            Path config = tokens.dockerConfig(Files.createDirectories(work.resolve("token-auth")));
+            try (ImageLookups withCredentials = lookups(base.withDockerConfig(config))) {
+                ImageInfo info = withCredentials.lookUpNow(pushed.reference());
+                assertFalse(info.isFailed(), info::toString);
+                assertEquals(
+                        new ImageUser("linux/amd64", pushed.digest(), "10001"),
+                        info.platforms().get(0));
+            }
+            assertTrue(issuer.issued() > before, "the lookup was given a token");
         }
     }
 

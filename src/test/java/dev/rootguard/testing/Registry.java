@@ -41,6 +41,7 @@ public final class Registry implements AutoCloseable {
     private final Path caFile;
     private final Path keyFile;
     private final boolean basicAuth;
+    private final TokenIssuer tokens;
     private final SSLContext tls;
     private final HttpClient http;
     private int port;
@@ -48,8 +49,9 @@ public final class Registry implements AutoCloseable {
     private Process process;
     private Thread shutdownHook;
 
-    private Registry(boolean basicAuth) throws IOException {
-        this.basicAuth = basicAuth;
+    private Registry(boolean basicAuth, TokenIssuer tokens) throws IOException {
+        this.basicAuth = basicAuth || tokens != null;
+        this.tokens = tokens;
         this.dir = Files.createTempDirectory("rootguard-registry");
         PemCertificateFiles certificate = DevCertificate.ensure(dir.resolve("tls"));
         this.caFile = certificate.certFile();
@@ -63,12 +65,20 @@ public final class Registry implements AutoCloseable {
 
     /** Starts a registry that anyone may pull from and push to. */
     public static Registry start() {
-        return launch(false);
+        return launch(false, null);
     }
 
     /** Starts a registry that answers only requests with basic auth as {@link #USER}. */
     public static Registry startWithBasicAuth() {
-        return launch(true);
+        return launch(true, null);
+    }
+
+    /**
+     * Starts a registry with token auth: it answers only requests with a bearer token from
+     * {@code issuer}, which gives them to {@link #USER}.
+     */
+    public static Registry startWithTokenAuth(TokenIssuer issuer) {
+        return launch(false, issuer);
     }
 
     /**
@@ -83,7 +93,7 @@ public final class Registry implements AutoCloseable {
                 .resolve("registry");
     }
 
-    private static Registry launch(boolean basicAuth) {
+    private static Registry launch(boolean basicAuth, TokenIssuer tokens) {
         Path binary = binary();
         if (!Files.isExecutable(binary)) {
             throw new IllegalStateException(
@@ -91,7 +101,7 @@ public final class Registry implements AutoCloseable {
         }
         Registry r;
         try {
-            r = new Registry(basicAuth);
+            r = new Registry(basicAuth, tokens);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -110,7 +120,7 @@ public final class Registry implements AutoCloseable {
         Path htpasswd = dir.resolve("htpasswd");
         try {
             Files.createDirectories(storage);
-            if (basicAuth) {
+            if (basicAuth && tokens == null) {
                 Files.writeString(htpasswd, htpasswdLine());
             }
         } catch (IOException e) {
@@ -172,7 +182,16 @@ public final class Registry implements AutoCloseable {
                     certificate: "%s"
                     key: "%s"
                 """.formatted(storage, port, caFile, keyFile));
-        if (basicAuth) {
+        if (tokens != null) {
+            yaml.append("""
+                    auth:
+                      token:
+                        realm: "%s"
+                        service: "%s"
+                        issuer: "%s"
+                        rootcertbundle: "%s"
+                    """.formatted(tokens.realm(), TokenIssuer.SERVICE, TokenIssuer.ISSUER, tokens.certFile()));
+        } else if (basicAuth) {
             yaml.append("""
                     auth:
                       htpasswd:
@@ -253,7 +272,7 @@ public final class Registry implements AutoCloseable {
         return tls;
     }
 
-    /** Whether requests need {@link #USER}'s credentials. */
+    /** Whether requests need {@link #USER}'s credentials: basic auth, or token auth whose issuer gives tokens for them. */
     public boolean basicAuth() {
         return basicAuth;
     }
@@ -291,10 +310,20 @@ public final class Registry implements AutoCloseable {
         }
     }
 
-    /** A request to {@code path} with {@link #USER}'s credentials when the registry needs them. */
+    /**
+     * A request to {@code path} with {@link #USER}'s credentials when the registry needs them: basic
+     * auth, or a bearer token from the issuer for the repository the path names.
+     */
     public HttpRequest.Builder request(String path) {
         HttpRequest.Builder b = HttpRequest.newBuilder(url(path)).timeout(Duration.ofSeconds(30));
-        if (basicAuth) {
+        java.util.regex.Matcher repo = java.util.regex.Pattern.compile("^/v2/(.+)/(manifests|blobs|tags)/")
+                .matcher(path);
+        if (tokens != null) {
+            // The token the issuer would give USER for this repository, without the round trip.
+            if (repo.find()) {
+                b.header("Authorization", "Bearer " + tokens.token("repository:" + repo.group(1) + ":pull,push"));
+            }
+        } else if (basicAuth) {
             b.header("Authorization", basicAuthorization(USER, PASSWORD));
         }
         return b;
