@@ -2,7 +2,8 @@
 # The benchmark: rootguard /validate and /mutate against the physical limit (nginx answering a
 # fixed AdmissionReview) and a peer (OPA with the same policy), over HTTPS with keep-alive, at
 # several concurrency levels; pod creates through a real kube-apiserver with and without the
-# webhooks; start-up time and memory; offline audit throughput. Writes
+# webhooks; start-up time and memory; the latency image lookups add (cold, cached, fallbacks, against
+# a real registry on loopback); offline audit throughput. Writes
 # bench/results/<date>-<short-commit>.md and .png.
 #
 #   bash bench/run.sh                full run (several minutes)
@@ -182,7 +183,16 @@ else
   log "API server benchmark had failed creates"; failures=$((failures + 1))
 fi
 
-# ---- 4. Offline audit throughput
+# ---- 4. Image lookups: the latency a cold lookup, a cached one and the fallbacks add to /validate
+bash "$root/provision/install-registry.sh" >/dev/null
+image_requests=200
+[ "$mode" = smoke ] && image_requests=10
+(cd "$root" && java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "target/test-classes:target/classes:$(cat "$cp_file")" \
+  dev.rootguard.bench.ImageLookupBenchmark "$image_requests" "$work/images.tsv" > "$work/images.log" 2>&1) \
+  || { log "image lookup benchmark failed or answered wrongly"; tail -20 "$work/images.log" >&2; failures=$((failures + 1)); }
+[ -f "$work/images.tsv" ] && log "image lookups: $(tr '\n' ' ' < "$work/images.tsv")"
+
+# ---- 5. Offline audit throughput
 bash "$here/audit-throughput.sh" --docs "$audit_docs" --runs 1 > "$work/audit.txt" || failures=$((failures + 1))
 
 # ---- report
@@ -193,6 +203,6 @@ venv="${ROOTGUARD_CACHE:-$HOME/.cache/rootguard}/bench-venv"
 [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import matplotlib' 2>/dev/null \
   || { python3 -m venv "$venv" && "$venv/bin/pip" install -q matplotlib >&2; }
 "$venv/bin/python" "$here/report.py" write --mode "$mode" --http "$results" --footprint "$work/footprint.tsv" --rss-trend "$work/rss-trend.tsv" --paced "$work/paced.tsv" --notes "$here/tuning.md" \
-  --apiserver "$work/apiserver.tsv" --audit "$work/audit.txt" --opa "$opa" --out "$out/$name.md" --png "$out/$name.png"
+  --apiserver "$work/apiserver.tsv" --images "$work/images.tsv" --audit "$work/audit.txt" --opa "$opa" --out "$out/$name.md" --png "$out/$name.png"
 log "wrote $out/$name.md"
 [ "$failures" -eq 0 ] || { log "$failures step(s) failed or answered wrongly"; exit 1; }

@@ -102,7 +102,11 @@ public interface RootguardConfig {
         @WithDefault("10000")
         int cacheSize();
 
-        /** Lookups running at once. */
+        /**
+         * Lookups running at once. One registry gets at most half of them (running or waiting), so a
+         * registry that hangs cannot hold up lookups from the others; further lookups from it fail at
+         * once until its running ones end.
+         */
         @WithDefault("8")
         int threads();
 

@@ -76,6 +76,9 @@ public final class ImageLookups implements AutoCloseable {
     private final Cache<String, String> failures;
     private final Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<ImageInfo>> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> perRegistry = new ConcurrentHashMap<>();
+    /** Lookups one registry may have running or waiting at once: half the threads, so a hanging one cannot starve the rest. */
+    private final int perRegistryLimit;
 
     public ImageLookups(LookupSettings settings, LookupMetrics metrics) {
         this.settings = settings;
@@ -105,6 +108,7 @@ public final class ImageLookups implements AutoCloseable {
                 .expireAfterWrite(settings.failureTtl())
                 .build();
         this.http = httpClient(settings);
+        this.perRegistryLimit = Math.max(1, (settings.threads() + 1) / 2);
         metrics.cacheSize(byDigest::estimatedSize);
     }
 
@@ -195,6 +199,18 @@ public final class ImageLookups implements AutoCloseable {
             metrics.result("miss");
             return running;
         }
+        String host = host(image).orElse("?");
+        AtomicInteger busy = perRegistry.computeIfAbsent(host, h -> new AtomicInteger());
+        if (busy.incrementAndGet() > perRegistryLimit) {
+            busy.decrementAndGet();
+            inFlight.remove(image, mine);
+            metrics.result("rejected");
+            mine.complete(ImageInfo.failed(
+                    image,
+                    "registry " + host + " already has " + perRegistryLimit
+                            + " lookups running (it is slow or not answering); tried again on a later request"));
+            return mine;
+        }
         try {
             pool.execute(() -> {
                 ImageInfo info;
@@ -204,12 +220,14 @@ public final class ImageLookups implements AutoCloseable {
                     LOG.warnf(e, "image lookup of %s failed unexpectedly", image);
                     info = fail(image, "the lookup failed unexpectedly: " + e);
                 } finally {
+                    busy.decrementAndGet();
                     inFlight.remove(image, mine);
                 }
                 mine.complete(info);
             });
             metrics.result("miss");
         } catch (RejectedExecutionException e) {
+            busy.decrementAndGet();
             inFlight.remove(image, mine);
             metrics.result("rejected");
             mine.complete(ImageInfo.failed(

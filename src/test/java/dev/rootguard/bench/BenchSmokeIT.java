@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The benchmark harness in its smoke form: every target (rootguard /validate and /mutate, nginx,
- * OPA, the API server with and without webhooks, the audit) starts, answers correctly, and the
+ * OPA, the API server with and without webhooks, image lookups, the audit) starts, answers correctly, and the
  * report is written. It asserts correctness only, never speed.
  */
 class BenchSmokeIT {
@@ -36,6 +36,9 @@ class BenchSmokeIT {
                 "| opa-peer |",
                 "| no-webhooks |",
                 "| with-webhooks |",
+                "| cold |",
+                "| cached |",
+                "| fallback-no-answer |",
                 "audit throughput:")) {
             assertTrue(md.contains(target), target + " missing from\n" + md);
         }

@@ -26,14 +26,20 @@ public final class WebhookClient {
     private final String base;
 
     public WebhookClient(Path certFile) {
+        this(
+                certFile,
+                ConfigProvider.getConfig()
+                        .getOptionalValue("quarkus.http.test-ssl-port", Integer.class)
+                        .orElse(8444));
+    }
+
+    /** A client of the webhook on {@code localhost:port}, e.g. a {@link WebhookProcess}. */
+    public WebhookClient(Path certFile, int port) {
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .sslContext(trusting(certFile))
                 .connectTimeout(Duration.ofSeconds(5))
                 .build();
-        int port = ConfigProvider.getConfig()
-                .getOptionalValue("quarkus.http.test-ssl-port", Integer.class)
-                .orElse(8444);
         this.base = "https://localhost:" + port;
     }
 
