@@ -165,9 +165,7 @@ public final class Engine {
                 .map(pod -> ImageUserRule.imagesToLookUp(
                         pod,
                         settings,
-                        config.rule(registry.get(RunAsRootRule.ID).orElseThrow())
-                                        .action()
-                                != Action.OFF,
+                        config.rule(registry.get(RunAsRootRule.ID).orElseThrow()),
                         ctx.namespacePolicy().ranges(),
                         forMutation))
                 .orElse(Set.of());

@@ -74,9 +74,12 @@ public final class ImageLookups implements AutoCloseable {
     private final Cache<String, List<ImageUser>> byDigest;
     private final Cache<String, String> tags;
     private final Cache<String, String> failures;
-    private final Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
+    /** Per repository, bounded: a pod may name any repository of an allowed registry. */
+    private final Cache<String, RegistryClient> clients;
+
     private final Map<String, CompletableFuture<ImageInfo>> inFlight = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> perRegistry = new ConcurrentHashMap<>();
+    /** Lookups running or waiting per registry host; an entry goes when its count is back to 0. */
+    private final Map<String, Integer> perRegistry = new ConcurrentHashMap<>();
     /** Lookups one registry may have running or waiting at once: half the threads, so a hanging one cannot starve the rest. */
     private final int perRegistryLimit;
 
@@ -106,6 +109,11 @@ public final class ImageLookups implements AutoCloseable {
         this.failures = Caffeine.newBuilder()
                 .maximumSize(settings.cacheSize())
                 .expireAfterWrite(settings.failureTtl())
+                .build();
+        // A client keeps its token; re-created after a while, it also reads rotated credentials.
+        this.clients = Caffeine.newBuilder()
+                .maximumSize(Math.min(settings.cacheSize(), 1000))
+                .expireAfterWrite(java.time.Duration.ofMinutes(10))
                 .build();
         this.http = httpClient(settings);
         this.perRegistryLimit = Math.max(1, (settings.threads() + 1) / 2);
@@ -200,9 +208,13 @@ public final class ImageLookups implements AutoCloseable {
             return running;
         }
         String host = host(image).orElse("?");
-        AtomicInteger busy = perRegistry.computeIfAbsent(host, h -> new AtomicInteger());
-        if (busy.incrementAndGet() > perRegistryLimit) {
-            busy.decrementAndGet();
+        boolean[] admitted = {false};
+        perRegistry.compute(host, (h, n) -> {
+            int now = n == null ? 0 : n;
+            admitted[0] = now < perRegistryLimit;
+            return admitted[0] ? now + 1 : n;
+        });
+        if (!admitted[0]) {
             inFlight.remove(image, mine);
             metrics.result("rejected");
             mine.complete(ImageInfo.failed(
@@ -220,14 +232,14 @@ public final class ImageLookups implements AutoCloseable {
                     LOG.warnf(e, "image lookup of %s failed unexpectedly", image);
                     info = fail(image, "the lookup failed unexpectedly: " + e);
                 } finally {
-                    busy.decrementAndGet();
+                    release(host);
                     inFlight.remove(image, mine);
                 }
                 mine.complete(info);
             });
             metrics.result("miss");
         } catch (RejectedExecutionException e) {
-            busy.decrementAndGet();
+            release(host);
             inFlight.remove(image, mine);
             metrics.result("rejected");
             mine.complete(ImageInfo.failed(
@@ -236,6 +248,10 @@ public final class ImageLookups implements AutoCloseable {
                             + " waiting); tried again on a later request"));
         }
         return mine;
+    }
+
+    private void release(String host) {
+        perRegistry.computeIfPresent(host, (h, n) -> n <= 1 ? null : n - 1);
     }
 
     private Optional<ImageInfo> cached(String image) {
@@ -410,7 +426,7 @@ public final class ImageLookups implements AutoCloseable {
     }
 
     private RegistryClient client(ImageReference ref) {
-        return clients.computeIfAbsent(ref.getRegistry() + "/" + ref.getRepository(), k -> {
+        return clients.get(ref.getRegistry() + "/" + ref.getRepository(), k -> {
             RegistryClient.Factory f =
                     RegistryClient.factory(EventHandlers.NONE, ref.getRegistry(), ref.getRepository(), http);
             credential(ref).ifPresent(f::setCredential);

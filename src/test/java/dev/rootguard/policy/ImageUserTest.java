@@ -141,6 +141,13 @@ class ImageUserTest {
                         "rootguard.rules.run-as-root.action", "off"),
                 RuleRegistry.standard());
         assertEquals(Set.of(), ENGINE.imagesToLookUp(pod(), ctx, exempt, false));
+        // An image exempt from both rules that could use the answer is not looked up either.
+        PolicyConfig exemptFromBoth = CliConfig.fromProperties(
+                Map.of(
+                        "rootguard.rules.image-user.exempt-images", "registry.example/*",
+                        "rootguard.rules.run-as-root.exempt-images", "registry.example/*"),
+                RuleRegistry.standard());
+        assertEquals(Set.of(), ENGINE.imagesToLookUp(pod(), ctx, exemptFromBoth, false));
     }
 
     @Test

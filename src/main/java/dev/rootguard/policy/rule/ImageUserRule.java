@@ -87,7 +87,7 @@ public final class ImageUserRule implements Rule<ImageUserRule.Settings> {
     public static Set<String> imagesToLookUp(
             PodSpecView pod,
             PolicyConfig.RuleSettings settings,
-            boolean runAsRootChecks,
+            PolicyConfig.RuleSettings runAsRoot,
             NamespaceRanges ranges,
             boolean forMutation) {
         if (pod.isWindows()) {
@@ -109,7 +109,9 @@ public final class ImageUserRule implements Rule<ImageUserRule.Settings> {
                 if (!exempt) {
                     out.add(c.image());
                 }
-            } else if (Boolean.TRUE.equals(pod.runAsNonRoot(c).value()) ? checks && !exempt : runAsRootChecks) {
+            } else if (Boolean.TRUE.equals(pod.runAsNonRoot(c).value())
+                    ? checks && !exempt
+                    : runAsRoot.action() != Action.OFF && !runAsRoot.exempts(c.image())) {
                 out.add(c.image());
             }
         }
